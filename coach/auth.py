@@ -1,0 +1,140 @@
+"""Who is asking: bearer tokens for API clients, the cookie session for the browser,
+and the CSRF check that cookie-authenticated requests must pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from flask import Flask, g, request, session
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from coach.db import get_db
+from coach.errors import Forbidden, InvalidInput, NotAuthenticated
+from coach.models import ROLES, ApiToken, User
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FORM_FIELD = "csrf_token"
+MIN_PASSWORD_LENGTH = 10
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(db: Session, user: User) -> str:
+    token = secrets.token_urlsafe(32)
+    db.add(ApiToken(user=user, token_hash=_hash_token(token)))
+    return token
+
+
+def create_guest(db: Session) -> tuple[User, str]:
+    user = User(role="seeker", is_guest=True)
+    db.add(user)
+    token = issue_token(db, user)
+    db.commit()
+    return user, token
+
+
+def create_user(db: Session, email: str, password: str, role: str) -> User:
+    email = email.strip().lower()
+    if "@" not in email:
+        raise InvalidInput("An email address is needed.")
+    if role not in ROLES:
+        raise InvalidInput(f"The role must be one of {', '.join(ROLES)}.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    if db.scalar(select(User).where(User.email == email)):
+        raise InvalidInput(f"A user with the email {email} exists already.")
+    user = User(email=email, password_hash=generate_password_hash(password), role=role)
+    db.add(user)
+    db.commit()
+    return user
+
+
+def log_in(db: Session, email: str, password: str) -> tuple[User, str]:
+    user = db.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.password_hash:
+        # Hash anyway, so that timing does not tell which emails exist.
+        check_password_hash(generate_password_hash("x"), password)
+        raise NotAuthenticated("The email or password is wrong.", code="bad_credentials")
+    if not check_password_hash(user.password_hash, password):
+        raise NotAuthenticated("The email or password is wrong.", code="bad_credentials")
+    token = issue_token(db, user)
+    db.commit()
+    return user, token
+
+
+def sign_in_browser(user: User) -> None:
+    """Tie the user to this browser's cookie session, with a fresh CSRF token."""
+    session.clear()
+    session.permanent = True
+    session["user_id"] = user.id
+    session[CSRF_FORM_FIELD] = secrets.token_urlsafe(32)
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def current_user() -> User | None:
+    """The caller, from a bearer token or the cookie session; None for anonymous."""
+    if "current_user" in g:
+        found: User | None = g.current_user
+        return found
+    db = get_db()
+    token = _bearer_token()
+    user: User | None = None
+    if token is not None:
+        user = db.scalar(
+            select(User).join(ApiToken).where(ApiToken.token_hash == _hash_token(token))
+        )
+        if user is None:
+            raise NotAuthenticated("The token is not valid.", code="bad_token")
+    elif isinstance(session.get("user_id"), int):
+        user = db.get(User, session["user_id"])
+    g.current_user = user
+    return user
+
+
+def require_user() -> User:
+    user = current_user()
+    if user is None:
+        raise NotAuthenticated("Sign in or start as a guest first.")
+    return user
+
+
+def csrf_token() -> str:
+    if CSRF_FORM_FIELD not in session:
+        session[CSRF_FORM_FIELD] = secrets.token_urlsafe(32)
+    token: str = session[CSRF_FORM_FIELD]
+    return token
+
+
+def check_csrf() -> None:
+    """Unsafe requests that rely on the cookie must carry the session's CSRF token.
+
+    A request with a bearer token carries no ambient authority, so it needs none;
+    neither does an API call from a client with no signed-in cookie session.
+    """
+    if request.method not in UNSAFE_METHODS or _bearer_token() is not None:
+        return
+    if request.blueprint != "web" and "user_id" not in session:
+        return
+    expected = session.get(CSRF_FORM_FIELD)
+    sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FORM_FIELD)
+    if not expected or not sent or not hmac.compare_digest(str(expected), sent):
+        raise Forbidden("The CSRF token is missing or wrong; reload the page.", code="csrf_failed")
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(check_csrf)

@@ -1,0 +1,103 @@
+"""The `coach` command: serve, db upgrade, users create.
+
+`coach serve` runs the app under gunicorn with threaded workers, because each
+streamed reply holds a worker thread for as long as the model talks.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from gunicorn.app.base import BaseApplication
+
+from coach.auth import create_user
+from coach.db import get_db, upgrade_schema
+from coach.errors import CoachError
+from coach.models import ROLES
+
+SERVE_WORKERS = 1  # more workers need COACH_REDIS_URL for shared rate limits
+SERVE_THREADS = 16
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(db_group)
+    app.cli.add_command(users_group)
+    app.cli.add_command(serve)
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Bring the schema up to date."""
+    upgrade_schema(current_app)
+    click.echo("The database schema is up to date.")
+
+
+@click.group("users")
+def users_group() -> None:
+    """Users with a password (counselors, admins)."""
+
+
+@users_group.command("create")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(ROLES), default="counselor", show_default=True)
+@with_appcontext
+def users_create(email: str, role: str) -> None:
+    """Create a user; the password comes from a prompt or standard input."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        user = create_user(get_db(), email, password, role)
+    except CoachError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@with_appcontext
+def serve(host: str, port: int) -> None:
+    """Run the app (schema brought up to date first)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    upgrade_schema(app)
+    click.echo(f"The coach is at http://{host}:{port}/ (provider: {app.config['COACH_PROVIDER']})")
+    _run_gunicorn(app, host, port)
+
+
+class EmbeddedServer(BaseApplication):  # type: ignore[misc]
+    """Gunicorn serving an app object we already built, with gthread workers."""
+
+    def __init__(self, app: Flask, bind: str) -> None:
+        self.application = app
+        self.bind = bind
+        super().__init__()
+
+    def load_config(self) -> None:
+        settings: dict[str, Any] = {
+            "bind": self.bind,
+            "workers": SERVE_WORKERS,
+            "worker_class": "gthread",
+            "threads": SERVE_THREADS,
+            "accesslog": "-",
+        }
+        for key, value in settings.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self.application
+
+
+def _run_gunicorn(app: Flask, host: str, port: int) -> None:
+    EmbeddedServer(app, f"{host}:{port}").run()

@@ -1,0 +1,120 @@
+"""The database: one engine and session factory per app, kept in `app.extensions`.
+
+A request gets its own SQLAlchemy session through `get_db()`, closed when the
+request ends. Code that must not hold a pooled connection for long (a streamed
+reply takes seconds) opens short sessions with `short_transaction()` instead.
+The schema is kept by the Alembic migrations in `coach/migrations/`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+EXTENSION_KEY = "coach.db"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+@dataclass
+class Database:
+    engine: Engine
+    make_session: sessionmaker[Session]
+
+
+def create_database(url: str) -> Database:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        _tune_sqlite(engine)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    return Database(engine, sessionmaker(engine, expire_on_commit=False))
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    """WAL for concurrent readers; every transaction begins as a write (BEGIN IMMEDIATE),
+    so that a reader that later writes waits for the lock instead of failing with
+    "database is locked" whatever the busy timeout."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def init_app(app: Flask) -> None:
+    url = app.config["COACH_DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    app.extensions[EXTENSION_KEY] = create_database(url)
+    app.teardown_appcontext(_close_request_session)
+
+
+def database(app: Flask | None = None) -> Database:
+    db: Database = (app or current_app).extensions[EXTENSION_KEY]
+    return db
+
+
+def get_db() -> Session:
+    """The current request's session, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = database().make_session()
+    session: Session = g.db_session
+    return session
+
+
+def release_request_session() -> None:
+    """Close the request's session now, giving its connection back to the pool."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def rollback_request_session() -> None:
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+
+
+def _close_request_session(_exc: BaseException | None) -> None:
+    release_request_session()
+
+
+@contextmanager
+def short_transaction(app: Flask) -> Iterator[Session]:
+    """A session that commits on success and is closed at once, whatever happens."""
+    with database(app).make_session() as session, session.begin():
+        yield session
+
+
+def alembic_config(db: Database) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = db.engine
+    return config
+
+
+def upgrade_schema(app: Flask) -> None:
+    """Bring the schema up to the newest migration (idempotent)."""
+    command.upgrade(alembic_config(database(app)), "head")

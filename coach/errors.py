@@ -1,0 +1,109 @@
+"""The errors the coach shows to its users, and their one JSON form.
+
+Services raise these; one handler turns each into
+`{"error": {"code": ..., "message": ...}}` with its status. Anything else is a
+500 with a generic message, after the database session is rolled back.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from coach.db import rollback_request_session
+
+log = logging.getLogger(__name__)
+
+
+class CoachError(Exception):
+    """Base of every error a user may see."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class ConfigurationError(CoachError):
+    code = "configuration_error"
+
+
+class InvalidInput(CoachError):
+    status = 400
+    code = "invalid_input"
+
+
+class PayloadTooLarge(CoachError):
+    status = 413
+    code = "too_large"
+
+
+class NotAuthenticated(CoachError):
+    status = 401
+    code = "not_authenticated"
+
+
+class Forbidden(CoachError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(CoachError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(CoachError):
+    status = 409
+    code = "conflict"
+
+
+class ModelUnavailable(CoachError):
+    """The model could not answer; the seeker's message is kept and can be retried."""
+
+    status = 502
+    code = "model_unavailable"
+
+    def __init__(self, message: str, *, retryable: bool = True, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retryable = retryable
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def error_response(code: str, message: str, status: int) -> tuple[Response, int]:
+    return jsonify(error_body(code, message)), status
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CoachError, _handle_coach_error)
+    app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(Exception, _handle_unexpected)
+
+
+def _handle_coach_error(exc: CoachError) -> tuple[Response, int]:
+    return error_response(exc.code, exc.message, exc.status)
+
+
+def _handle_http_exception(exc: HTTPException) -> Any:
+    code = (exc.name or "error").lower().replace(" ", "_")
+    if exc.code == 413:
+        return error_response("too_large", "The request body is too large.", 413)
+    if exc.code == 429:
+        return error_response("rate_limited", "Too many requests; wait a moment.", 429)
+    return error_response(code, exc.description or exc.name, exc.code or 500)
+
+
+def _handle_unexpected(exc: Exception) -> tuple[Response, int]:
+    rollback_request_session()
+    log.exception("unhandled error")
+    return error_response("internal_error", "Something went wrong on our side.", 500)

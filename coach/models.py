@@ -1,0 +1,138 @@
+"""The stored data: users and their API tokens, coaching sessions and their messages.
+
+A coaching session is called `CoachingSession` so that it cannot be mistaken for
+Flask's cookie session or SQLAlchemy's database session.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    select,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql import Select
+
+ROLES = ("seeker", "counselor", "admin")
+MESSAGE_ROLES = ("user", "assistant")
+MESSAGE_STATUSES = ("complete", "partial", "failed")
+DEFAULT_TITLE = "After the second interview"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JSON,
+    }
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="seeker")
+    is_guest: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+    coaching_sessions: Mapped[list[CoachingSession]] = relationship(
+        back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 is stored, so a leaked table grants nothing."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class CoachingSession(Base):
+    __tablename__ = "coaching_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200), default=DEFAULT_TITLE)
+    stage: Mapped[str] = mapped_column(String(20), default="emotions")
+    # User turns answered since the stage was entered; the engine only leaves a
+    # stage after the coach has answered in it at least once.
+    stage_turns: Mapped[int] = mapped_column(Integer, default=0)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The rolling summary covers every message up to and including this id.
+    summary: Mapped[str] = mapped_column(Text, default="")
+    summary_through_id: Mapped[int] = mapped_column(Integer, default=0)
+    reflection: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    owner: Mapped[User] = relationship(back_populates="coaching_sessions")
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="coaching_session",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Message.id",
+    )
+
+    @staticmethod
+    def owned_by(user_id: int) -> Select[CoachingSession]:
+        """The user's sessions, newest first."""
+        return (
+            select(CoachingSession)
+            .where(CoachingSession.owner_id == user_id)
+            .order_by(CoachingSession.created_at.desc(), CoachingSession.id.desc())
+        )
+
+
+class Message(Base):
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coaching_session_id: Mapped[int] = mapped_column(
+        ForeignKey("coaching_sessions.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(20))
+    content: Mapped[str] = mapped_column(Text)
+    stage: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="complete")
+    # For an assistant message: the user message it answers.
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    model: Mapped[str | None] = mapped_column(String(200))
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    coaching_session: Mapped[CoachingSession] = relationship(back_populates="messages")
+
+    @staticmethod
+    def in_session(coaching_session_id: int) -> Select[Message]:
+        return (
+            select(Message)
+            .where(Message.coaching_session_id == coaching_session_id)
+            .order_by(Message.id)
+        )

@@ -1,0 +1,191 @@
+"""The `openai` provider: the official client against any OpenAI-compatible endpoint.
+
+The client's own retries are off (`max_retries=0`) and `tenacity` retries only
+the opening of a reply, and only on rate limits, timeouts, connection errors and
+5xx: once text has reached the seeker a stream is never retried. The reflection
+record is asked for as structured output (a JSON schema), validated with
+pydantic, with one repair attempt; a server that does not honour JSON schemas
+leaves the record to the keyword rules, and says so once in the log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import openai
+from pydantic import ValidationError
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from coach.conversation import ChatTurn, TurnPrompt
+from coach.errors import ModelUnavailable
+from coach.providers.base import Completion, Provider, ReplyInterrupted
+from coach.reflection import ReflectionRecord
+
+log = logging.getLogger(__name__)
+
+REFLECTION_MAX_TOKENS = 800
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth another attempt: rate limits, timeouts, lost connections and 5xx only."""
+    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
+        return True
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code == 429 or exc.status_code >= 500
+    return False
+
+
+def describe_failure(exc: BaseException) -> ModelUnavailable:
+    """A message for the seeker that says what went wrong without leaking secrets."""
+    if isinstance(exc, openai.AuthenticationError):
+        return ModelUnavailable(
+            "The AI model refused our credentials (401). Check OPENAI_API_KEY.",
+            retryable=False,
+            code="model_auth_failed",
+        )
+    if isinstance(exc, openai.RateLimitError):
+        return ModelUnavailable("The AI model is busy right now (rate limited). Try again soon.")
+    if isinstance(exc, openai.APITimeoutError):
+        return ModelUnavailable("The AI model took too long to answer. Try again.")
+    if isinstance(exc, openai.APIConnectionError):
+        return ModelUnavailable("The AI model could not be reached. Try again.")
+    if isinstance(exc, openai.APIStatusError):
+        return ModelUnavailable(
+            f"The AI model answered with an error ({exc.status_code}).",
+            retryable=is_transient(exc),
+        )
+    return ModelUnavailable("The AI model failed to answer.", retryable=False)
+
+
+class OpenAIProvider(Provider):
+    name = "openai"
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str | None,
+        model: str,
+        timeout: float,
+        attempts: int,
+        reflection_instructions: str = "",
+    ) -> None:
+        self.model_name = model
+        self.client = openai.OpenAI(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0
+        )
+        self.attempts = attempts
+        self.reflection_instructions = reflection_instructions
+        self.schema_unsupported = False
+        self._logged_reasons: set[str] = set()
+
+    def _retrying(self) -> Retrying:
+        return Retrying(
+            retry=retry_if_exception(is_transient),
+            stop=stop_after_attempt(self.attempts),
+            wait=wait_exponential(multiplier=0.2, max=4),
+            reraise=True,
+        )
+
+    def _call(self, **params: Any) -> Any:
+        try:
+            return self._retrying()(self.client.chat.completions.create, **params)
+        except (openai.OpenAIError, RetryError) as exc:
+            raise describe_failure(exc) from exc
+
+    def stream_reply(self, prompt: TurnPrompt, completion: Completion) -> Iterator[str]:
+        completion.model = self.model_name
+        stream = self._call(
+            model=self.model_name,
+            messages=prompt.chat_messages(),
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        yielded = False
+        try:
+            with stream:
+                for chunk in stream:
+                    if chunk.model:
+                        completion.model = chunk.model
+                    if chunk.usage:
+                        completion.prompt_tokens = chunk.usage.prompt_tokens
+                        completion.completion_tokens = chunk.usage.completion_tokens
+                    for choice in chunk.choices:
+                        text = choice.delta.content if choice.delta else None
+                        if text:
+                            yielded = True
+                            yield text
+        except (openai.OpenAIError, ValueError) as exc:
+            # httpx2 errors surface wrapped by the client; a half-read SSE line may
+            # fail to parse. Either way the stream is over and is not retried.
+            failure = describe_failure(exc)
+            if yielded:
+                raise ReplyInterrupted(
+                    "The AI model's reply broke off part-way. Try again."
+                ) from exc
+            raise failure from exc
+        if not yielded:
+            raise ModelUnavailable("The AI model sent an empty reply.", code="empty_reply")
+
+    def extract_reflection(
+        self, record: ReflectionRecord, turns: list[ChatTurn]
+    ) -> ReflectionRecord | None:
+        if self.schema_unsupported:
+            return None
+        transcript = "\n".join(f"{t.role}: {t.content}" for t in turns)
+        messages: list[dict[str, str]] = [
+            {"role": "system", "content": self.reflection_instructions},
+            {"role": "user", "content": transcript},
+        ]
+        for attempt in range(2):  # the answer, then one repair attempt
+            try:
+                response = self._call(
+                    model=self.model_name,
+                    messages=messages,
+                    max_tokens=REFLECTION_MAX_TOKENS,
+                    response_format={
+                        "type": "json_schema",
+                        "json_schema": {
+                            "name": "reflection_record",
+                            "schema": ReflectionRecord.model_json_schema(),
+                        },
+                    },
+                )
+            except ModelUnavailable as exc:
+                if isinstance(exc.__cause__, openai.BadRequestError):
+                    # The server rejects `response_format`; asking again is pointless.
+                    self.schema_unsupported = True
+                    self._fall_back_once("the server rejected the JSON schema request")
+                    return None
+                raise
+            content = response.choices[0].message.content or ""
+            try:
+                return ReflectionRecord.model_validate(json.loads(content))
+            except (ValueError, ValidationError) as exc:
+                if attempt == 0:
+                    messages += [
+                        {"role": "assistant", "content": content},
+                        {
+                            "role": "user",
+                            "content": "That did not fit the schema "
+                            f"({str(exc)[:300]}). Reply with corrected JSON only.",
+                        },
+                    ]
+        self._fall_back_once("its replies did not fit the schema, even after a repair attempt")
+        return None
+
+    def _fall_back_once(self, reason: str) -> None:
+        if reason not in self._logged_reasons:
+            self._logged_reasons.add(reason)
+            log.warning(
+                "Reflection record from the keyword rules instead of the model: %s.", reason
+            )

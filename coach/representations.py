@@ -1,0 +1,50 @@
+"""The JSON shapes of the HTTP contract, built in one place for the API and the UI."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from coach.models import CoachingSession, Message, User
+from coach.rendering import render_markdown
+
+
+def timestamp(moment: datetime) -> str:
+    """ISO 8601 in UTC; SQLite hands datetimes back without their zone."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.isoformat()
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {"id": user.id, "role": user.role, "is_guest": user.is_guest, "email": user.email}
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "role": message.role,
+        "content": message.content,
+        # Model text is untrusted: the HTML is rendered with raw HTML off and sanitised.
+        "content_html": render_markdown(message.content),
+        "stage": message.stage,
+        "status": message.status,
+        "created_at": timestamp(message.created_at),
+    }
+
+
+def session_json(
+    coaching_session: CoachingSession, messages: list[Message] | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": coaching_session.id,
+        "title": coaching_session.title,
+        "stage": coaching_session.stage,
+        "shared": coaching_session.shared,
+        "flags": list(coaching_session.flags),
+        "created_at": timestamp(coaching_session.created_at),
+        "updated_at": timestamp(coaching_session.updated_at),
+    }
+    if messages is not None:
+        body["messages"] = [message_json(m) for m in messages]
+    return body

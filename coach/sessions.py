@@ -1,0 +1,87 @@
+"""Coaching sessions as their owner sees them: list, create, fetch, change, delete.
+
+`get_owned_session` is the one gate: a session that is not the caller's is a 404,
+exactly like one that does not exist, so ids reveal nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from coach.conversation import set_stage
+from coach.errors import InvalidInput, NotFound
+from coach.frameworks import STAGES
+from coach.models import CoachingSession, Message, User
+
+MAX_TITLE_CHARS = 200
+MAX_PER_PAGE = 100
+EDITABLE_FIELDS = {"title", "stage", "shared"}
+
+
+def get_owned_session(db: Session, user: User, session_id: int) -> CoachingSession:
+    coaching_session = db.get(CoachingSession, session_id)
+    if coaching_session is None or coaching_session.owner_id != user.id:
+        raise NotFound("No such session.")
+    return coaching_session
+
+
+def list_sessions(
+    db: Session, user: User, page: int, per_page: int
+) -> tuple[list[CoachingSession], int]:
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise InvalidInput(f"page must be 1 or more and per_page 1 to {MAX_PER_PAGE}.")
+    query = CoachingSession.owned_by(user.id)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = list(db.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    return items, total
+
+
+def create_session(db: Session, user: User, title: str | None = None) -> CoachingSession:
+    coaching_session = CoachingSession(owner=user, flags=[], reflection={})
+    if title is not None:
+        coaching_session.title = _valid_title(title)
+    db.add(coaching_session)
+    db.commit()
+    return coaching_session
+
+
+def session_messages(db: Session, coaching_session: CoachingSession) -> list[Message]:
+    return list(db.scalars(Message.in_session(coaching_session.id)))
+
+
+def update_session(
+    db: Session, coaching_session: CoachingSession, changes: dict[str, Any]
+) -> CoachingSession:
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise InvalidInput(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    if not changes:
+        raise InvalidInput(f"Send at least one of: {', '.join(sorted(EDITABLE_FIELDS))}.")
+    if "title" in changes:
+        coaching_session.title = _valid_title(changes["title"])
+    if "stage" in changes:
+        if changes["stage"] not in STAGES:
+            raise InvalidInput(f"stage must be one of {', '.join(STAGES)}.")
+        set_stage(coaching_session, changes["stage"])
+    if "shared" in changes:
+        if not isinstance(changes["shared"], bool):
+            raise InvalidInput("shared must be true or false.")
+        coaching_session.shared = changes["shared"]
+    db.commit()
+    return coaching_session
+
+
+def delete_session(db: Session, coaching_session: CoachingSession) -> None:
+    db.delete(coaching_session)
+    db.commit()
+
+
+def _valid_title(title: object) -> str:
+    if not isinstance(title, str) or not title.strip():
+        raise InvalidInput("title must be a non-empty string.")
+    if len(title) > MAX_TITLE_CHARS:
+        raise InvalidInput(f"title must be at most {MAX_TITLE_CHARS} characters.")
+    return title.strip()

@@ -1,0 +1,88 @@
+"""The browser UI: server-rendered pages; the chat itself talks to the JSON API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from coach.auth import create_guest, csrf_token, current_user, sign_in_browser
+from coach.db import get_db
+from coach.frameworks import frameworks
+from coach.limits import limiter
+from coach.providers import provider
+from coach.representations import session_json, user_json
+from coach.sessions import create_session, get_owned_session, list_sessions, session_messages
+
+bp = Blueprint("web", __name__)
+
+SESSIONS_SHOWN = 50
+
+
+@bp.app_context_processor
+def page_context() -> dict[str, Any]:
+    user = current_user()
+    chosen = provider()
+    return {
+        "current_user": user_json(user) if user else None,
+        "csrf_token": csrf_token(),
+        "provider": chosen.name,
+        "model_name": chosen.model_name if chosen.name != "guided" else None,
+    }
+
+
+def _recent_sessions() -> list[dict[str, Any]] | None:
+    user = current_user()
+    if user is None:
+        return None
+    items, _total = list_sessions(get_db(), user, 1, SESSIONS_SHOWN)
+    return [session_json(s) for s in items]
+
+
+@bp.get("/")
+def index() -> str:
+    """The landing page: what the coach is and is not, and a way in."""
+    return render_template("index.html", sessions=_recent_sessions())
+
+
+@bp.post("/start")
+@limiter.limit("20 per hour")
+def start() -> WerkzeugResponse:
+    """Start a new conversation, as a new guest if nobody is signed in."""
+    db = get_db()
+    user = current_user()
+    if user is None:
+        user, _token = create_guest(db)
+        sign_in_browser(user)
+    coaching_session = create_session(db, user)
+    return redirect(url_for("web.chat", session_id=coaching_session.id), code=303)
+
+
+@bp.get("/sessions", endpoint="list_sessions")
+def list_sessions_page() -> Any:
+    """The signed-in seeker's conversations, to come back to."""
+    sessions = _recent_sessions()
+    if sessions is None:
+        return redirect(url_for("web.index"))
+    return render_template("sessions.html", sessions=sessions)
+
+
+@bp.get("/chat/<int:session_id>")
+def chat(session_id: int) -> Any:
+    """One conversation, with the stage progress and the composer."""
+    user = current_user()
+    if user is None:
+        return redirect(url_for("web.index"))
+    db = get_db()
+    coaching_session = get_owned_session(db, user, session_id)
+    stages = [
+        {"key": f.stage, "title": f.title, "summary": f.summary, "position": f.position}
+        for f in frameworks().ordered
+    ]
+    return render_template(
+        "chat.html",
+        chat=session_json(coaching_session, session_messages(db, coaching_session)),
+        stages=stages,
+        max_message_chars=current_app.config["COACH_MAX_MESSAGE_CHARS"],
+    )
