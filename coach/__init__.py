@@ -5,6 +5,7 @@ through its own `init_app`."""
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from flask import Flask, Response
@@ -39,6 +40,8 @@ CONTENT_SECURITY_POLICY = (
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
+        # Where the SQLite file, the development secret key and config.py live.
+        instance_path=os.environ.get("COACH_INSTANCE_PATH") or None,
         instance_relative_config=True,
         template_folder=str(config.PROJECT_ROOT / "templates"),
     )

@@ -112,7 +112,7 @@ def message_to_retry(db: Session, coaching_session: CoachingSession) -> Message:
 
 def answer_turn(app: Flask, message_id: int) -> Iterator[TurnEvent]:
     """Stream the reply to one stored seeker message, then store it."""
-    prompt, session_id = _build_prompt(app, message_id)
+    prompt, session_id = build_turn_prompt(app, message_id)
     completion = Completion()
     stored = False
     try:
@@ -155,7 +155,7 @@ def _unexpected(exc: Exception) -> ModelUnavailable:
     )
 
 
-def _build_prompt(app: Flask, message_id: int) -> tuple[TurnPrompt, int]:
+def build_turn_prompt(app: Flask, message_id: int) -> tuple[TurnPrompt, int]:
     with short_transaction(app) as db:
         message = db.get_one(Message, message_id)
         coaching_session = db.get_one(CoachingSession, message.coaching_session_id)

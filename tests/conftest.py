@@ -1,0 +1,114 @@
+"""Shared fixtures: an app on a fresh SQLite file in guided mode, its client, and an
+`api` helper that performs the usual actions of a seeker over HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from coach import create_app
+from coach.background import background
+from coach.db import database
+
+AppFactory = Callable[..., Flask]
+
+
+def base_config(database_url: str) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "COACH_DATABASE_URL": database_url,
+        "COACH_PROVIDER": "guided",
+        "RATELIMIT_ENABLED": False,
+    }
+
+
+@pytest.fixture
+def app_factory(tmp_path: Path) -> Iterator[AppFactory]:
+    """Build apps on this test's SQLite file with extra settings; all are closed after."""
+    made: list[Flask] = []
+
+    def make(**overrides: Any) -> Flask:
+        config = base_config(f"sqlite:///{tmp_path / 'coach.db'}") | overrides
+        app = create_app(config)
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        background(app).wait_idle()
+        database(app).engine.dispose()
+
+
+@pytest.fixture
+def app(app_factory: AppFactory) -> Flask:
+    return app_factory()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class ApiActions:
+    """What a seeker's client does, as one-liners for tests."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def guest(self) -> str:
+        response = self.client.post("/api/v1/auth/guest")
+        assert response.status_code == 201, response.json
+        token: str = response.json["token"]  # type: ignore[index]
+        return token
+
+    @staticmethod
+    def headers(token: str, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}", **extra}
+
+    def new_session(self, token: str) -> int:
+        response = self.client.post("/api/v1/sessions", headers=self.headers(token))
+        assert response.status_code == 201, response.json
+        session_id: int = response.json["id"]  # type: ignore[index]
+        return session_id
+
+    def send(self, token: str, session_id: int, content: Any) -> Any:
+        return self.client.post(
+            f"/api/v1/sessions/{session_id}/messages",
+            headers=self.headers(token),
+            json={"content": content},
+        )
+
+    def send_streaming(self, token: str, session_id: int, content: str) -> list[tuple[str, Any]]:
+        response = self.client.post(
+            f"/api/v1/sessions/{session_id}/messages",
+            headers=self.headers(token, Accept="text/event-stream"),
+            json={"content": content},
+        )
+        assert response.mimetype == "text/event-stream", response.data
+        return parse_events(response.get_data(as_text=True))
+
+    def session(self, token: str, session_id: int) -> Any:
+        response = self.client.get(f"/api/v1/sessions/{session_id}", headers=self.headers(token))
+        assert response.status_code == 200, response.json
+        return response.json
+
+
+def parse_events(body: str) -> list[tuple[str, Any]]:
+    """Server-Sent Events as (event name, decoded data) pairs."""
+    events = []
+    for block in body.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        events.append((fields["event"], json.loads(fields["data"])))
+    return events
+
+
+@pytest.fixture
+def api(client: FlaskClient) -> ApiActions:
+    return ApiActions(client)

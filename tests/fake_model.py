@@ -1,0 +1,333 @@
+"""A scripted, OpenAI-compatible model server on 127.0.0.1, for testing the `openai` path.
+
+The installed `openai` client talks through `httpx2`, so mocking libraries made for
+`httpx` do not intercept it; a real local HTTP server does. A test scripts what the
+server does, one behaviour per request in order (`enqueue_stream`, `enqueue_json`,
+`enqueue_error`, `enqueue_broken_stream`), and reads what the client sent from
+`requests`. A request that finds nothing scripted gets a 500 and is counted in
+`unscripted`, so that a test never hangs waiting for a reply nobody wrote.
+
+Streams use chunked transfer encoding on a connection that is closed after each
+response: a stream that ends without its last chunk is, to the client, a stream
+that broke off, which is how `enqueue_broken_stream` injects the fault.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+Behaviour = Callable[["_Handler"], None]
+
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    429: "rate_limit_exceeded",
+}
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the fake received it; header names are lower-case."""
+
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = self.body.get("messages", [])
+        return messages
+
+    @property
+    def streamed(self) -> bool:
+        return bool(self.body.get("stream"))
+
+    @property
+    def retry_count(self) -> str | None:
+        return self.headers.get("x-stainless-retry-count")
+
+
+class FakeModel:
+    """A local Chat Completions server that does what the test enqueued, in order."""
+
+    def __init__(self) -> None:
+        self.requests: list[RecordedRequest] = []
+        self.unscripted = 0
+        self._script: deque[Behaviour] = deque()
+        self._lock = threading.Lock()
+        self._ids = 0
+        self._server = _Server(self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="fake-model", daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def start(self) -> FakeModel:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    @property
+    def pending(self) -> int:
+        """Scripted behaviours no request has used yet."""
+        with self._lock:
+            return len(self._script)
+
+    @property
+    def reply_requests(self) -> list[RecordedRequest]:
+        """The streamed requests: the coach answering a turn."""
+        return [r for r in self.requests if r.streamed]
+
+    @property
+    def reflection_requests(self) -> list[RecordedRequest]:
+        """The structured-output requests: the model reading the reflection record."""
+        return [r for r in self.requests if "response_format" in r.body]
+
+    # Scripting -------------------------------------------------------------------
+
+    def enqueue_stream(
+        self,
+        chunks: list[str],
+        usage: tuple[int, int] = (10, 5),
+        model: str = "fake-model",
+    ) -> None:
+        """A streamed reply: one SSE chunk per text, a stop chunk, a usage chunk, [DONE]."""
+        completion_id = self._next_id()
+
+        def behave(handler: _Handler) -> None:
+            handler.start_stream()
+            for event in _chunk_events(completion_id, model, chunks):
+                handler.send_event(event)
+            handler.send_event(_usage_event(completion_id, model, usage))
+            handler.send_event("[DONE]")
+            handler.end_stream()
+
+        self._enqueue(behave)
+
+    def enqueue_broken_stream(self, chunks: list[str], model: str = "fake-model") -> None:
+        """A streamed reply that sends these texts, then drops the connection mid-body."""
+        completion_id = self._next_id()
+
+        def behave(handler: _Handler) -> None:
+            handler.start_stream()
+            for event in _chunk_events(completion_id, model, chunks, finish=False):
+                handler.send_event(event)
+            handler.drop_connection()
+
+        self._enqueue(behave)
+
+    def enqueue_json(
+        self,
+        content: str,
+        usage: tuple[int, int] = (20, 10),
+        model: str = "fake-model",
+        finish_reason: str = "stop",
+    ) -> None:
+        """A whole (non-streamed) `chat.completion` whose message is `content`."""
+        completion_id = self._next_id()
+
+        def behave(handler: _Handler) -> None:
+            handler.send_json(
+                200,
+                {
+                    "id": completion_id,
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": model,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": content},
+                            "finish_reason": finish_reason,
+                        }
+                    ],
+                    "usage": _usage(usage),
+                },
+            )
+
+        self._enqueue(behave)
+
+    def enqueue_error(
+        self,
+        status: int,
+        message: str = "The fake model was told to fail.",
+        error_type: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        """An error answer with the usual OpenAI error body."""
+        kind = error_type or ERROR_TYPES.get(status, "server_error")
+
+        def behave(handler: _Handler) -> None:
+            handler.send_json(
+                status, {"error": {"message": message, "type": kind, "code": code or kind}}
+            )
+
+        self._enqueue(behave)
+
+    # The server's side -------------------------------------------------------------
+
+    def _enqueue(self, behaviour: Behaviour) -> None:
+        with self._lock:
+            self._script.append(behaviour)
+
+    def _next_id(self) -> str:
+        with self._lock:
+            self._ids += 1
+            return f"chatcmpl-fake-{self._ids}"
+
+    def _take(self, request: RecordedRequest) -> Behaviour | None:
+        with self._lock:
+            self.requests.append(request)
+            if self._script:
+                return self._script.popleft()
+            self.unscripted += 1
+            return None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, fake: FakeModel) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.fake = fake
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def do_POST(self) -> None:
+        self.close_connection = True
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        fake = self.server.fake
+        if self.path.rstrip("/") != "/v1/chat/completions":
+            self.send_json(404, {"error": {"message": f"fake model: no route {self.path}"}})
+            return
+        request = RecordedRequest(
+            path=self.path,
+            headers={name.lower(): value for name, value in self.headers.items()},
+            body=json.loads(raw or b"{}"),
+        )
+        behaviour = fake._take(request)
+        if behaviour is None:
+            self.send_json(
+                500,
+                {
+                    "error": {
+                        "message": "fake model: no scripted reply left for this request",
+                        "type": "server_error",
+                        "code": "unscripted",
+                    }
+                },
+            )
+            return
+        behaviour(self)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep the test output quiet."""
+
+    def send_json(self, status: int, payload: dict[str, Any]) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+
+    def start_stream(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.flush()
+
+    def send_event(self, data: str) -> None:
+        payload = f"data: {data}\n\n".encode()
+        self.wfile.write(f"{len(payload):x}\r\n".encode() + payload + b"\r\n")
+        self.wfile.flush()
+
+    def end_stream(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def drop_connection(self) -> None:
+        """Cut the connection without the closing chunk: the body is left unfinished."""
+        self.connection.shutdown(socket.SHUT_RDWR)
+
+
+def _chunk_events(
+    completion_id: str, model: str, chunks: list[str], *, finish: bool = True
+) -> Iterator[str]:
+    created = int(time.time())
+
+    def chunk(delta: dict[str, Any], finish_reason: str | None) -> str:
+        return json.dumps(
+            {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+            }
+        )
+
+    for position, text in enumerate(chunks):
+        delta = {"role": "assistant", "content": text} if position == 0 else {"content": text}
+        yield chunk(delta, None)
+    if finish:
+        yield chunk({}, "stop")
+
+
+def _usage_event(completion_id: str, model: str, usage: tuple[int, int]) -> str:
+    return json.dumps(
+        {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [],
+            "usage": _usage(usage),
+        }
+    )
+
+
+def _usage(usage: tuple[int, int]) -> dict[str, int]:
+    prompt_tokens, completion_tokens = usage
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+
+
+@pytest.fixture
+def fake_model() -> Iterator[FakeModel]:
+    """A running fake model server; stopped after the test."""
+    server = FakeModel().start()
+    yield server
+    server.stop()

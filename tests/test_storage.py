@@ -1,0 +1,125 @@
+"""Storage on SQLite and on the real PostgreSQL of the machine.
+
+PostgreSQL runs when COACH_TEST_POSTGRES_URL names a server (`.ci/run` sets it);
+each test gets a database of its own, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+
+from coach.db import alembic_config, database
+from coach.models import ApiToken, Base, CoachingSession, Message, User
+from coach.reflection import ReflectionRecord
+from tests.conftest import ApiActions
+
+POSTGRES_URL = os.environ.get("COACH_TEST_POSTGRES_URL")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    if not POSTGRES_URL:
+        if os.environ.get("CI") == "true":
+            pytest.fail("COACH_TEST_POSTGRES_URL must be set in CI")
+        pytest.skip("COACH_TEST_POSTGRES_URL is not set; PostgreSQL storage tests skipped")
+    server = make_url(POSTGRES_URL)
+    name = f"coach_test_{uuid.uuid4().hex[:12]}"
+    admin = server.set(drivername="postgresql", database="postgres")
+    admin_dsn = admin.render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage_app(request, app_factory):
+    if request.param == "sqlite":
+        return app_factory()
+    return app_factory(COACH_DATABASE_URL=request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def storage_api(storage_app) -> ApiActions:
+    return ApiActions(storage_app.test_client())
+
+
+def test_the_migrations_match_the_models(storage_app):
+    with database(storage_app).engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_migrations_go_down_and_up_again(storage_app):
+    config = alembic_config(database(storage_app))
+    command.downgrade(config, "base")
+    assert "messages" not in inspect(database(storage_app).engine).get_table_names()
+    command.upgrade(config, "head")
+    assert "messages" in inspect(database(storage_app).engine).get_table_names()
+
+
+def test_a_conversation_is_stored_and_read_back(storage_app, storage_api):
+    token = storage_api.guest()
+    session_id = storage_api.new_session(token)
+    storage_api.send(token, session_id, "I feel gutted. They went with an internal candidate.")
+    shown = storage_api.session(token, session_id)
+    assert [m["role"] for m in shown["messages"]] == ["user", "assistant"]
+    assert shown["messages"][0]["created_at"].endswith("+00:00")
+    with database(storage_app).make_session() as db:
+        stored = db.get(CoachingSession, session_id)
+        record = ReflectionRecord.model_validate(stored.reflection)
+        reply = db.get(Message, shown["messages"][1]["id"])
+    assert "disappointment" in record.emotions
+    assert [c.cause for c in record.likely_causes] == ["competition"]
+    assert reply.model == "guided"
+    assert reply.reply_to_id == shown["messages"][0]["id"]
+    assert reply.latency_ms is not None
+
+
+def test_deleting_a_user_removes_everything_they_own(storage_app, storage_api):
+    token = storage_api.guest()
+    session_id = storage_api.new_session(token)
+    storage_api.send(token, session_id, "hello")
+    with database(storage_app).make_session() as db, db.begin():
+        session = db.get(CoachingSession, session_id)
+        db.delete(db.get(User, session.owner_id))
+    with database(storage_app).make_session() as db:
+        assert db.query(CoachingSession).count() == 0
+        assert db.query(Message).count() == 0
+        assert db.query(ApiToken).count() == 0
+
+
+def test_concurrent_seekers_do_not_lock_each_other_out(storage_app):
+    """Several threads writing at once: with BEGIN IMMEDIATE and a busy timeout on
+    SQLite, none of them sees "database is locked"."""
+    failures: list[str] = []
+
+    def seeker() -> None:
+        api = ApiActions(storage_app.test_client())
+        token = api.guest()
+        session_id = api.new_session(token)
+        for n in range(8):
+            response = api.send(token, session_id, f"message {n}: I feel let down")
+            if response.status_code != 201:
+                failures.append(f"{response.status_code} {response.get_data(as_text=True)}")
+
+    threads = [threading.Thread(target=seeker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    with database(storage_app).make_session() as db:
+        assert db.query(Message).count() == 4 * 8 * 2
