@@ -84,10 +84,11 @@ def test_delete_removes_the_session_and_its_messages(app, client, api):
     assert api.send(token, session_id, "I feel flat about it").status_code == 201
     response = client.delete(f"/api/v1/sessions/{session_id}", headers=api.headers(token))
     assert response.status_code == 204
-    assert client.get(f"/api/v1/sessions/{session_id}", headers=api.headers(token)).status_code == 404
+    gone = client.get(f"/api/v1/sessions/{session_id}", headers=api.headers(token))
+    assert gone.status_code == 404
     with database(app).make_session() as db:
-        remaining = db.query(Message).filter_by(coaching_session_id=session_id).count()
-    assert remaining == 0
+        remaining = db.scalars(Message.in_session(session_id)).all()
+    assert remaining == []
 
 
 @pytest.mark.parametrize(

@@ -59,7 +59,8 @@ def _session(stage: str = "emotions", turns: int = 0) -> CoachingSession:
 
 def test_a_stage_is_not_left_before_the_coach_has_answered_in_it(app):
     session = _session()
-    decision = decide_stage(session, ReflectionRecord(emotions=["anger"]), "I'm angry", frameworks(app))
+    record = ReflectionRecord(emotions=["anger"])
+    decision = decide_stage(session, record, "I'm angry", frameworks(app))
     assert decision.stage == "emotions"
     assert session.stage_turns == 1
 

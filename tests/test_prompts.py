@@ -79,8 +79,9 @@ def test_frameworks_refuse_a_strategy_map_with_an_unknown_strategy(tmp_path):
 
 def _prompt_size(app, session_id: int) -> int:
     with database(app).make_session() as db:
-        last_user = db.query(Message).filter_by(coaching_session_id=session_id, role="user")
-        message_id = max(m.id for m in last_user)
+        message_id = max(
+            m.id for m in db.scalars(Message.in_session(session_id)) if m.role == "user"
+        )
     prompt, _ = build_turn_prompt(app, message_id)
     return sum(len(m["content"]) for m in prompt.chat_messages())
 

@@ -1,0 +1,100 @@
+"""The `coach` command: schema upgrade, user creation, and `coach serve` for real."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from sqlalchemy import inspect, select
+
+from coach.db import database
+from coach.models import User
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def test_db_upgrade_is_idempotent(app, runner):
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.output
+    assert "coaching_sessions" in inspect(database(app).engine).get_table_names()
+
+
+def test_users_create_reads_the_password_from_stdin(app, runner):
+    result = runner.invoke(
+        args=["users", "create", "--email", "c@example.org", "--role", "counselor"],
+        input="a long enough password\n",
+    )
+    assert result.exit_code == 0, result.output
+    with database(app).make_session() as db:
+        user = db.scalar(select(User).where(User.email == "c@example.org"))
+    assert user.role == "counselor"
+    assert user.password_hash and "a long enough password" not in user.password_hash
+
+
+@pytest.mark.parametrize(
+    ("args", "password", "error"),
+    [
+        (["--email", "c@example.org"], "short\n", "at least"),
+        (["--email", "not-an-email"], "a long enough password\n", "email"),
+        (["--email", "c@example.org", "--role", "wizard"], "a long enough password\n", "wizard"),
+    ],
+)
+def test_users_create_refuses_bad_input(runner, args, password, error):
+    result = runner.invoke(args=["users", "create", *args], input=password)
+    assert result.exit_code != 0
+    assert error in result.output
+
+
+def test_users_create_refuses_a_duplicate(runner):
+    args = ["users", "create", "--email", "c@example.org"]
+    assert runner.invoke(args=args, input="a long enough password\n").exit_code == 0
+    again = runner.invoke(args=args, input="a long enough password\n")
+    assert again.exit_code != 0
+    assert "exists" in again.output
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_coach_serve_starts_the_app_on_its_defaults(tmp_path):
+    port = _free_port()
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith(("COACH_", "OPENAI_"))
+    }
+    environment["COACH_INSTANCE_PATH"] = str(tmp_path / "instance")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "coach", "serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz") as response:
+                    body = response.read().decode()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("coach serve did not answer in time")
+                time.sleep(0.2)
+        assert '"provider":"guided"' in body.replace(" ", "")
+        assert (tmp_path / "instance" / "coach.db").exists()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        assert server.stdout is not None
+        server.stdout.close()
