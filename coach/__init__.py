@@ -4,7 +4,6 @@ through its own `init_app`."""
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any
 
@@ -46,7 +45,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(config.PROJECT_ROOT / "templates"),
     )
     config.load_config(app, test_config)
-    logging.basicConfig(level=logging.INFO)
     db.init_app(app)
     if app.config["COACH_AUTO_MIGRATE"]:
         db.upgrade_schema(app)

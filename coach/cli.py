@@ -6,6 +6,7 @@ streamed reply holds a worker thread for as long as the model talks.
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
@@ -71,6 +72,9 @@ def users_create(email: str, role: str) -> None:
 def serve(host: str, port: int) -> None:
     """Run the app (schema brought up to date first)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     upgrade_schema(app)
     click.echo(f"The coach is at http://{host}:{port}/ (provider: {app.config['COACH_PROVIDER']})")
     _run_gunicorn(app, host, port)

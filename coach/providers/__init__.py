@@ -3,6 +3,8 @@ OpenAI-compatible endpoint). The app keeps its provider in `app.extensions`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask, current_app
 
 from coach.frameworks import frameworks
@@ -28,7 +30,7 @@ def init_app(app: Flask) -> None:
             reflection_instructions=prompt_book(app).build_reflection_instructions(),
         )
     else:
-        chosen = GuidedProvider(frameworks(app))
+        chosen = GuidedProvider.load(frameworks(app), Path(app.config["COACH_PROMPTS_DIR"]))
     app.extensions[EXTENSION_KEY] = chosen
 
 

@@ -6,7 +6,9 @@ frameworks and the strategy catalogue for what it offers.
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Iterator
+from pathlib import Path
 
 from coach.conversation import TurnPrompt
 from coach.frameworks import Framework, Frameworks
@@ -23,20 +25,33 @@ class GuidedProvider(Provider):
     name = "guided"
     model_name = "guided"
 
-    def __init__(self, frameworks: Frameworks) -> None:
+    def __init__(self, frameworks: Frameworks, acknowledgements: tuple[str, ...]) -> None:
+        if not acknowledgements or any("{words}" not in a for a in acknowledgements):
+            raise ValueError("every guided acknowledgement needs a {words} placeholder")
         self.frameworks = frameworks
+        self.acknowledgements = acknowledgements
+
+    @classmethod
+    def load(cls, frameworks: Frameworks, prompts_dir: Path) -> GuidedProvider:
+        data = tomllib.loads((prompts_dir / "guided.toml").read_text("utf-8"))
+        return cls(frameworks, tuple(data["acknowledgements"]))
 
     def stream_reply(self, prompt: TurnPrompt, completion: Completion) -> Iterator[str]:
         completion.model = self.model_name
-        words = compose_reply(prompt, self.frameworks).split(" ")
+        words = compose_reply(prompt, self.frameworks, self.acknowledgements).split(" ")
         for start in range(0, len(words), CHUNK_WORDS):
             chunk = " ".join(words[start : start + CHUNK_WORDS])
             yield chunk if start + CHUNK_WORDS >= len(words) else chunk + " "
 
 
-def compose_reply(prompt: TurnPrompt, frameworks: Frameworks) -> str:
+def compose_reply(
+    prompt: TurnPrompt, frameworks: Frameworks, acknowledgements: tuple[str, ...]
+) -> str:
     framework = frameworks.stage(prompt.stage)
-    paragraphs = [echo(prompt.user_message)]
+    # Vary the opening with the turn, deterministically.
+    turn_number = len(prompt.history) // 2 + 1
+    acknowledgement = acknowledgements[turn_number % len(acknowledgements)]
+    paragraphs = [echo(prompt.user_message, acknowledgement)]
     if prompt.stage_turn == 1:
         if prompt.stage in STAGES_THAT_OPEN_WITH_AN_OFFER:
             offer = _offer(prompt.stage, prompt.record, 2, framework, frameworks)
@@ -51,14 +66,14 @@ def compose_reply(prompt: TurnPrompt, frameworks: Frameworks) -> str:
     return "\n\n".join(paragraphs)
 
 
-def echo(text: str) -> str:
+def echo(text: str, acknowledgement: str) -> str:
     """The seeker's first sentence, given back in their own words."""
     sentences = split_sentences(text)
     first = sentences[0] if sentences else text.strip()
     words = first.split()
     quoted = " ".join(words[:ECHO_MAX_WORDS]) + ("…" if len(words) > ECHO_MAX_WORDS else "")
     quoted = re.sub(r"[*_`#>\[\]]", "", quoted)  # keep their words, not Markdown syntax
-    return f"You said: “{quoted}” Thank you for putting that into words."
+    return acknowledgement.format(words=quoted)
 
 
 def next_question(framework: Framework, stage_turn: int) -> str:
