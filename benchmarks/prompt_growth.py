@@ -17,7 +17,6 @@ import time
 import tracemalloc
 from pathlib import Path
 
-
 from coach import create_app
 from coach.db import database
 from coach.models import Message
