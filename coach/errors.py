@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from coach.db import rollback_request_session
 
@@ -80,8 +81,22 @@ def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 
 
-def error_response(code: str, message: str, status: int) -> tuple[Response, int]:
+def error_response(code: str, message: str, status: int) -> tuple[Response | str, int]:
+    """JSON for the API and other clients; a page for a browser asking for one."""
+    if _wants_page():
+        title = HTTP_STATUS_CODES.get(status, "Error")
+        try:
+            return render_template("error.html", title=title, message=message), status
+        except Exception:  # the page needs the database; the JSON form never fails
+            log.exception("could not render the error page")
     return jsonify(error_body(code, message)), status
+
+
+def _wants_page() -> bool:
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return False
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html"
 
 
 def init_app(app: Flask) -> None:
@@ -90,7 +105,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _handle_unexpected)
 
 
-def _handle_coach_error(exc: CoachError) -> tuple[Response, int]:
+def _handle_coach_error(exc: CoachError) -> tuple[Response | str, int]:
     return error_response(exc.code, exc.message, exc.status)
 
 
@@ -103,7 +118,7 @@ def _handle_http_exception(exc: HTTPException) -> Any:
     return error_response(code, exc.description or exc.name, exc.code or 500)
 
 
-def _handle_unexpected(exc: Exception) -> tuple[Response, int]:
+def _handle_unexpected(exc: Exception) -> tuple[Response | str, int]:
     rollback_request_session()
     log.exception("unhandled error")
     return error_response("internal_error", "Something went wrong on our side.", 500)

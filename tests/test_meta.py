@@ -59,3 +59,13 @@ def test_wrong_method_is_a_json_405(client):
     response = client.put("/api/v1/sessions")
     assert response.status_code == 405
     assert "error" in response.json
+
+
+def test_a_browser_gets_an_error_page_not_json(app):
+    browser = app.test_client()
+    response = browser.get("/no-such-page", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "Not Found" in response.get_data(as_text=True)
+    api_response = browser.get("/api/v1/nothing", headers={"Accept": "text/html"})
+    assert api_response.is_json
