@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from flask import Flask, current_app
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -41,6 +41,16 @@ RESOURCE_KINDS = ("course", "workshop", "certification", "community", "mentor", 
 EXTENSION_KEY = "coach.frameworks"
 
 
+Keyed = TypeVar("Keyed", "Item", "Section")
+
+
+def _find(entries: tuple[Keyed, ...], key: str, where: str) -> Keyed:
+    for entry in entries:
+        if entry.key == key:
+            return entry
+    raise KeyError(f"{where} has no entry {key!r}")
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -59,10 +69,7 @@ class Section(Strict):
     items: tuple[Item, ...]
 
     def item(self, key: str) -> Item:
-        for item in self.items:
-            if item.key == key:
-                return item
-        raise KeyError(f"section {self.key} has no item {key}")
+        return _find(self.items, key, f"section {self.key}")
 
 
 class Framework(Strict):
@@ -78,10 +85,7 @@ class Framework(Strict):
     sections: tuple[Section, ...]
 
     def section(self, key: str) -> Section:
-        for section in self.sections:
-            if section.key == key:
-                return section
-        raise KeyError(f"framework {self.stage} has no section {key}")
+        return _find(self.sections, key, f"framework {self.stage}")
 
 
 class Strategy(Strict):
