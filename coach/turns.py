@@ -133,11 +133,13 @@ def answer_turn(app: Flask, message_id: int) -> Iterator[TurnEvent]:
             # The client went away mid-stream (GeneratorExit): keep what was said.
             _store_reply(app, session_id, message_id, completion, "partial", "client_gone")
     reply = _store_reply(app, session_id, message_id, completion, "complete", None)
-    yield TurnEvent("done", {"reply": reply})
     if provider(app).name != "guided":
+        # Before the last event: a consumer may stop reading at "done"
+        # (collect_reply does), and the generator would never get past it.
         background(app).submit(
             lambda: refine_reflection(app, session_id), f"reflection for session {session_id}"
         )
+    yield TurnEvent("done", {"reply": reply})
 
 
 def failure_event(failure: ModelUnavailable, reply: dict[str, Any] | None) -> dict[str, Any]:
@@ -247,7 +249,12 @@ def refine_reflection(app: Flask, session_id: int) -> None:
             .limit(app.config["COACH_RECENT_MESSAGES"])
         ).all()
         turns = recent_window(list(reversed(conversation_history(messages))), 0, len(messages))
-    found = provider(app).extract_reflection(record, turns)
+    try:
+        found = provider(app).extract_reflection(record, turns)
+    except ModelUnavailable as exc:
+        # The chat is unaffected; the keyword rules have already filled the record.
+        log.warning("reflection record not refined for session %s: %s", session_id, exc.code)
+        return
     if found is None:
         return
     with short_transaction(app) as db:

@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import pytest
-
 Behaviour = Callable[["_Handler"], None]
+HOST = "127.0.0.1"
 
 ERROR_TYPES = {
     400: "invalid_request_error",
@@ -70,13 +69,15 @@ class FakeModel:
         self._ids = 0
         self._server = _Server(self)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="fake-model", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # shutdown() waits up to one poll
+            name="fake-model",
+            daemon=True,
         )
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"http://{HOST}:{self._server.server_address[1]}/v1"
 
     def start(self) -> FakeModel:
         self._thread.start()
@@ -86,6 +87,12 @@ class FakeModel:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeModel:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
 
     @property
     def pending(self) -> int:
@@ -208,7 +215,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, fake: FakeModel) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__((HOST, 0), _Handler)  # port 0: any free port
         self.fake = fake
 
 
@@ -323,11 +330,3 @@ def _usage(usage: tuple[int, int]) -> dict[str, int]:
         "completion_tokens": completion_tokens,
         "total_tokens": prompt_tokens + completion_tokens,
     }
-
-
-@pytest.fixture
-def fake_model() -> Iterator[FakeModel]:
-    """A running fake model server; stopped after the test."""
-    server = FakeModel().start()
-    yield server
-    server.stop()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -87,6 +88,7 @@ class OpenAIProvider(Provider):
         self.reflection_instructions = reflection_instructions
         self.schema_unsupported = False
         self._logged_reasons: set[str] = set()
+        self._log_lock = threading.Lock()
 
     def _retrying(self) -> Retrying:
         return Retrying(
@@ -161,8 +163,8 @@ class OpenAIProvider(Provider):
                     },
                 )
             except ModelUnavailable as exc:
-                if isinstance(exc.__cause__, openai.BadRequestError):
-                    # The server rejects `response_format`; asking again is pointless.
+                if _rejects_json_schema(exc.__cause__):
+                    # The server refuses `response_format`; asking again is pointless.
                     self.schema_unsupported = True
                     self._fall_back_once("the server rejected the JSON schema request")
                     return None
@@ -184,8 +186,16 @@ class OpenAIProvider(Provider):
         return None
 
     def _fall_back_once(self, reason: str) -> None:
-        if reason not in self._logged_reasons:
+        with self._log_lock:  # background workers may fall back at the same moment
+            if reason in self._logged_reasons:
+                return
             self._logged_reasons.add(reason)
-            log.warning(
-                "Reflection record from the keyword rules instead of the model: %s.", reason
-            )
+        log.warning("Reflection record from the keyword rules instead of the model: %s.", reason)
+
+
+def _rejects_json_schema(exc: BaseException | None) -> bool:
+    """A 400 about `response_format` itself, not about, say, the context length."""
+    if not isinstance(exc, openai.BadRequestError):
+        return False
+    mentions = f"{getattr(exc, 'param', '')} {exc.message}".lower()
+    return any(word in mentions for word in ("response_format", "json_schema", "schema"))
