@@ -16,13 +16,14 @@ def wants_event_stream(accept: str) -> bool:
     return "text/event-stream" in accept
 
 
-def event_stream(events: Iterable[TurnEvent]) -> Response:
+def event_stream(events: Iterable[TurnEvent], status: int) -> Response:
     def encode() -> Iterator[str]:
         for event in events:
             yield f"event: {event.name}\ndata: {json.dumps(event.data)}\n\n"
 
     return Response(
         stream_with_context(encode()),
+        status=status,
         mimetype="text/event-stream",
         # Proxies such as nginx would otherwise hold the reply back until it ends.
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},

@@ -116,7 +116,7 @@ def _answer(message_id: int, status: int, prepared: dict[str, Any] | None = None
     events = answer_turn(app, message_id)
     if wants_event_stream(request.headers.get("Accept", "")):
         opening = TurnEvent("message", {"message": user_message})
-        return event_stream(_prepend(opening, events))
+        return event_stream(_prepend(opening, events), status)
     reply = collect_reply(events)
     return {"user_message": user_message, "reply": reply}, status
 

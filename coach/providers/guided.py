@@ -11,14 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from coach.conversation import TurnPrompt
-from coach.frameworks import Framework, Frameworks
+from coach.frameworks import Framework, Frameworks, Item
 from coach.providers.base import Completion, Provider
 from coach.reflection import ReflectionRecord, split_sentences
 
 ECHO_MAX_WORDS = 24
 CHUNK_WORDS = 4
-# Entering these stages, what is already known is worth saying at once.
-STAGES_THAT_OPEN_WITH_AN_OFFER = ("improvement", "plan")
 
 
 class GuidedProvider(Provider):
@@ -52,16 +50,12 @@ def compose_reply(
     turn_number = len(prompt.history) // 2 + 1
     acknowledgement = acknowledgements[turn_number % len(acknowledgements)]
     paragraphs = [echo(prompt.user_message, acknowledgement)]
+    offer = _offer(prompt.stage, prompt.record, prompt.stage_turn, frameworks)
+    if offer:
+        paragraphs.append(offer)
     if prompt.stage_turn == 1:
-        if prompt.stage in STAGES_THAT_OPEN_WITH_AN_OFFER:
-            offer = _offer(prompt.stage, prompt.record, 2, framework, frameworks)
-            if offer:
-                paragraphs.append(offer)
         paragraphs.append(f"**{framework.title}.** {framework.opening}")
     else:
-        offer = _offer(prompt.stage, prompt.record, prompt.stage_turn, framework, frameworks)
-        if offer:
-            paragraphs.append(offer)
         paragraphs.append(next_question(framework, prompt.stage_turn))
     return "\n\n".join(paragraphs)
 
@@ -81,36 +75,57 @@ def next_question(framework: Framework, stage_turn: int) -> str:
     return framework.questions[(stage_turn - 2) % len(framework.questions)]
 
 
-def _offer(
-    stage: str, record: ReflectionRecord, turn: int, framework: Framework, frameworks: Frameworks
-) -> str | None:
+def _offer(stage: str, record: ReflectionRecord, turn: int, frameworks: Frameworks) -> str | None:
+    """Something from the frameworks that fits this turn.
+
+    Entering a stage, the coach first gives back what the previous one found (the
+    feeling named, the likely cause and the strategies that fit it); later turns
+    in a stage go through the stage's own material, one item a turn.
+    """
     if stage == "emotions":
-        return _emotions_offer(record, turn, framework)
+        return (
+            None
+            if turn == 1
+            else _named_reaction(record, frameworks)
+            or _rotate(frameworks.stage("emotions").section("processing").items, turn)
+        )
     if stage == "causes":
-        return _causes_offer(record, frameworks)
+        if turn == 1:
+            return _named_reaction(record, frameworks)
+        return _latest_cause(record, frameworks) or _rotate(
+            frameworks.stage("causes").section("self_review").items, turn
+        )
     if stage == "improvement":
-        return _improvement_offer(record, frameworks)
+        if turn == 1:
+            found = _latest_cause(record, frameworks)
+            return "\n\n".join(filter(None, [found, _fitting_strategies(record, frameworks)]))
+        improvement = frameworks.stage("improvement")
+        items = improvement.section("tailoring").items + improvement.section("resources").items
+        return _rotate(items, turn)
     if stage == "resilience":
-        items = [
-            i for s in framework.sections if s.key in ("methods", "motivation") for i in s.items
-        ]
-        item = items[(turn - 2) % len(items)]
-        return f"One thing that helps: **{item.name}**. {item.text}"
-    return _plan_recap(record, frameworks)
+        if turn == 1:
+            return None
+        resilience = frameworks.stage("resilience")
+        items = resilience.section("methods").items + resilience.section("motivation").items
+        return "One thing that helps: " + _rotate(items, turn)
+    return _plan_recap(record, frameworks) or None
 
 
-def _emotions_offer(record: ReflectionRecord, turn: int, framework: Framework) -> str:
-    reactions = {i.name.lower(): i for i in framework.section("reactions").items}
+def _rotate(items: tuple[Item, ...], turn: int) -> str:
+    item = items[(turn - 2) % len(items)]
+    return f"**{item.name}.** {item.text}"
+
+
+def _named_reaction(record: ReflectionRecord, frameworks: Frameworks) -> str | None:
+    reactions = {i.name.lower(): i for i in frameworks.stage("emotions").section("reactions").items}
     named = [reactions[e] for e in record.emotions if e in reactions]
-    if named:
-        reaction = named[-1]
-        return f"**{reaction.name}** is a very common response here. {reaction.text}"
-    steps = framework.section("processing").items
-    step = steps[(turn - 2) % len(steps)]
-    return f"**{step.name}.** {step.text}"
+    if not named:
+        return None
+    reaction = named[-1]
+    return f"**{reaction.name}** is a very common response here. {reaction.text}"
 
 
-def _causes_offer(record: ReflectionRecord, frameworks: Frameworks) -> str | None:
+def _latest_cause(record: ReflectionRecord, frameworks: Frameworks) -> str | None:
     if not record.likely_causes:
         return None
     latest = record.likely_causes[-1]
@@ -120,11 +135,11 @@ def _causes_offer(record: ReflectionRecord, frameworks: Frameworks) -> str | Non
     )
 
 
-def _improvement_offer(record: ReflectionRecord, frameworks: Frameworks) -> str:
+def _fitting_strategies(record: ReflectionRecord, frameworks: Frameworks) -> str:
     causes = [c.cause for c in record.likely_causes] or ["unknown"]
     strategies = {s.name: s for cause in causes for s in frameworks.strategies_for(cause)}
     lines = [f"- **{s.name}**: {s.how}" for s in list(strategies.values())[:3]]
-    return "Given what we found, these fit best:\n\n" + "\n".join(lines)
+    return "These fit best with what we found:\n\n" + "\n".join(lines)
 
 
 def _plan_recap(record: ReflectionRecord, frameworks: Frameworks) -> str:
