@@ -10,8 +10,10 @@ import time
 import urllib.request
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import inspect, select
 
+from coach.__main__ import main
 from coach.db import database
 from coach.models import User
 
@@ -98,3 +100,11 @@ def test_coach_serve_starts_the_app_on_its_defaults(tmp_path):
         server.wait(timeout=10)
         assert server.stdout is not None
         server.stdout.close()
+
+
+def test_the_console_entry_point_runs_commands_in_an_app(tmp_path, monkeypatch):
+    monkeypatch.setenv("COACH_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.delenv("COACH_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "instance" / "coach.db").exists()
