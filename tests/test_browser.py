@@ -386,3 +386,20 @@ def test_rejected_message_goes_back_into_the_box(page: Any) -> None:
     assert page.locator("#message-input").input_value() == "Some text the server turns away"
     assert page.locator("#transcript article").count() == before
     assert page.locator("#send-button").is_enabled()
+
+
+def test_delete_asks_first_then_removes_the_conversation(page: Any) -> None:
+    start_chat(page)
+    send_and_wait(page, "A conversation I will delete")
+    chat_url = page.url
+    answers = iter([False, True])
+    page.on("dialog", lambda dialog: dialog.accept() if next(answers) else dialog.dismiss())
+
+    page.get_by_role("button", name="Delete conversation").click()
+    assert page.url == chat_url  # dismissed: nothing happens
+
+    page.get_by_role("button", name="Delete conversation").click()
+    page.wait_for_url(re.compile(r"/sessions$"))
+    assert page.get_by_text("A conversation I will delete").count() == 0
+    response = page.goto(chat_url)
+    assert response is not None and response.status == 404

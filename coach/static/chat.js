@@ -21,6 +21,7 @@
   const input = document.getElementById('message-input');
   const sendButton = document.getElementById('send-button');
   const retryButton = document.getElementById('retry-button');
+  const deleteButton = document.getElementById('delete-button');
   const errorText = document.getElementById('error-text');
   const statusText = document.getElementById('status-text');
   const progress = document.getElementById('stage-progress');
@@ -514,6 +515,33 @@
     event.preventDefault();
     changeStage(stageSelect.value);
   });
+
+  deleteButton.addEventListener('click', function () {
+    if (busy || !window.confirm('Delete this conversation and everything in it? This cannot be undone.')) {
+      return;
+    }
+    deleteConversation();
+  });
+
+  async function deleteConversation() {
+    setBusy(true);
+    clearError();
+    try {
+      const response = await fetch(sessionUrl, {
+        method: 'DELETE',
+        credentials: 'same-origin',
+        headers: headers('application/json'),
+      });
+      if (response.status === 204) {
+        window.location.assign(deleteButton.dataset.afterDelete);
+        return;
+      }
+      showError(await errorFromResponse(response));
+    } catch (ignored) {
+      showError('Could not reach the coach. Check your connection and try again.');
+    }
+    setBusy(false);
+  }
 
   if (transcript.querySelector('.message')) {
     scrollToBottom();
