@@ -62,7 +62,7 @@ def measure(app, session_id: int) -> dict[str, float]:
     timings = []
     for _ in range(REPEATS):
         started = time.perf_counter()
-        prompt, _ = build_turn_prompt(app, last_user)
+        prompt = build_turn_prompt(app, last_user)
         timings.append(time.perf_counter() - started)
     tracemalloc.start()
     build_turn_prompt(app, last_user)

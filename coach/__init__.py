@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from coach import (
     auth,
@@ -45,6 +46,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(config.PROJECT_ROOT / "templates"),
     )
     config.load_config(app, test_config)
+    hops = app.config["COACH_PROXY_HOPS"]
+    if hops:
+        # Rate limits and secure cookies need the client's address and scheme.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     db.init_app(app)
     if app.config["COACH_AUTO_MIGRATE"]:
         db.upgrade_schema(app)

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import secrets
 
-from flask import Flask, g, request, session
+from flask import Flask, current_app, g, request, session
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -18,6 +18,7 @@ from coach.errors import Forbidden, InvalidInput, NotAuthenticated
 from coach.models import ROLES, ApiToken, User
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+DUMMY_HASH_KEY = "coach.auth.dummy_hash"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FORM_FIELD = "csrf_token"
 MIN_PASSWORD_LENGTH = 10
@@ -33,10 +34,11 @@ def issue_token(db: Session, user: User) -> str:
     return token
 
 
-def create_guest(db: Session) -> tuple[User, str]:
+def create_guest(db: Session, *, with_token: bool) -> tuple[User, str | None]:
+    """A seeker without a password; API clients get a token, browsers use the cookie."""
     user = User(role="seeker", is_guest=True)
     db.add(user)
-    token = issue_token(db, user)
+    token = issue_token(db, user) if with_token else None
     db.commit()
     return user, token
 
@@ -60,8 +62,8 @@ def create_user(db: Session, email: str, password: str, role: str) -> User:
 def log_in(db: Session, email: str, password: str) -> tuple[User, str]:
     user = db.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or not user.password_hash:
-        # Hash anyway, so that timing does not tell which emails exist.
-        check_password_hash(generate_password_hash("x"), password)
+        # Check against a stand-in hash, so that timing does not tell which emails exist.
+        check_password_hash(current_app.extensions[DUMMY_HASH_KEY], password)
         raise NotAuthenticated("The email or password is wrong.", code="bad_credentials")
     if not check_password_hash(user.password_hash, password):
         raise NotAuthenticated("The email or password is wrong.", code="bad_credentials")
@@ -132,9 +134,10 @@ def check_csrf() -> None:
         return
     expected = session.get(CSRF_FORM_FIELD)
     sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FORM_FIELD)
-    if not expected or not sent or not hmac.compare_digest(str(expected), sent):
+    if not expected or not sent or not hmac.compare_digest(str(expected).encode(), sent.encode()):
         raise Forbidden("The CSRF token is missing or wrong; reload the page.", code="csrf_failed")
 
 
 def init_app(app: Flask) -> None:
+    app.extensions[DUMMY_HASH_KEY] = generate_password_hash(secrets.token_urlsafe(16))
     app.before_request(check_csrf)

@@ -38,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
     "COACH_SUMMARY_MAX_CHARS": 1500,  # the rolling summary of older turns
     "COACH_REDIS_URL": None,
     "COACH_RATE_LIMIT": "30 per minute",  # messages a user may post
+    # Proxies in front of the app (load balancer, nginx) whose X-Forwarded-For and
+    # X-Forwarded-Proto are trusted; 0 trusts none.
+    "COACH_PROXY_HOPS": 0,
     "COACH_PROMPTS_DIR": str(PROJECT_ROOT / "prompts"),
     # A request body larger than this is refused before it is read (413).
     "MAX_CONTENT_LENGTH": 64 * 1024,
@@ -61,6 +64,7 @@ ENVIRONMENT_SETTINGS: dict[str, Callable[[str], Any]] = {
     "COACH_SUMMARY_MAX_CHARS": int,
     "COACH_REDIS_URL": str,
     "COACH_RATE_LIMIT": str,
+    "COACH_PROXY_HOPS": int,
     "COACH_PROMPTS_DIR": str,
 }
 
@@ -86,7 +90,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
 
 
 def is_development(app: Flask) -> bool:
-    return bool(app.config["COACH_ENV"] == "development" or app.testing)
+    return bool(app.config["COACH_ENV"] == "development")
 
 
 def _settle_derived_settings(app: Flask) -> None:

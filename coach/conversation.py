@@ -21,6 +21,11 @@ from coach.reflection import ReflectionRecord
 MAX_TURNS_PER_STAGE = 6
 SUMMARY_LINE_CHARS = 200
 SUMMARY_HEADER = "(older turns left out)"
+# A jump phrase within a few words after one of these is not a request.
+NEGATION = re.compile(
+    r"(?<![a-z])(?:don't|do not|not|no|never|won't|rather not)(?![a-z])[^.,;!?]*$"
+)
+TYPOGRAPHIC_APOSTROPHE = "\u2019"
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class TurnPrompt:
     user_message: str
     stage: str
     stage_turn: int  # 1 for the first seeker turn in this stage
+    turn_number: int  # 1 for the first seeker turn of the conversation
     record: ReflectionRecord
 
     def chat_messages(self) -> list[dict[str, str]]:
@@ -69,13 +75,19 @@ def stage_is_complete(stage: str, record: ReflectionRecord) -> bool:
 
 
 def requested_stage(text: str, frameworks: Frameworks) -> str | None:
-    """The stage the seeker asks for in so many words ("let's talk about my plan")."""
-    lowered = " ".join(text.lower().split())
+    """The stage the seeker asks for in so many words ("let's make a plan").
+
+    The last request in the message wins ("not my feelings, I want to know what
+    went wrong"), and a phrase right after a negation is not a request.
+    """
+    lowered = " ".join(text.lower().replace(TYPOGRAPHIC_APOSTROPHE, "'").split())
+    found: list[tuple[int, str]] = []
     for framework in frameworks.ordered:
         for phrase in framework.jump_phrases:
-            if re.search(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", lowered):
-                return framework.stage
-    return None
+            for match in re.finditer(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", lowered):
+                if not NEGATION.search(lowered[max(0, match.start() - 30) : match.start()]):
+                    found.append((match.start(), framework.stage))
+    return max(found)[1] if found else None
 
 
 def decide_stage(
@@ -84,7 +96,8 @@ def decide_stage(
     """Move the session to the stage this turn belongs in, counting the turn."""
     current = coaching_session.stage
     asked_for = requested_stage(text, frameworks)
-    if asked_for and asked_for != current:
+    if asked_for:
+        # Asking for the stage one is in means staying there, not moving on.
         stage, requested = asked_for, True
     elif coaching_session.stage_turns >= 1 and (
         stage_is_complete(current, record) or coaching_session.stage_turns >= MAX_TURNS_PER_STAGE

@@ -17,7 +17,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,21 +26,36 @@ log = logging.getLogger(__name__)
 EXTENSION_KEY = "coach.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+BEGIN_OPTION = "coach_sqlite_begin"
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass
 class Database:
     engine: Engine
     make_session: sessionmaker[Session]
+    # For requests that only read: on SQLite their transactions begin DEFERRED,
+    # so that they do not take the write lock.
+    make_read_session: sessionmaker[Session]
 
 
 def create_database(url: str) -> Database:
+    # hide_parameters: statement errors would otherwise log the seeker's words.
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            hide_parameters=True,
+        )
         _tune_sqlite(engine)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
-    return Database(engine, sessionmaker(engine, expire_on_commit=False))
+        engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    reader = engine.execution_options(**{BEGIN_OPTION: "DEFERRED"})
+    return Database(
+        engine,
+        sessionmaker(engine, expire_on_commit=False),
+        sessionmaker(reader, expire_on_commit=False),
+    )
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -60,7 +75,8 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = connection.get_execution_options().get(BEGIN_OPTION, "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def init_app(app: Flask) -> None:
@@ -79,7 +95,9 @@ def database(app: Flask | None = None) -> Database:
 def get_db() -> Session:
     """The current request's session, opened on first use."""
     if "db_session" not in g:
-        g.db_session = database().make_session()
+        db = database()
+        reading = has_request_context() and request.method in READ_ONLY_METHODS
+        g.db_session = db.make_read_session() if reading else db.make_session()
     session: Session = g.db_session
     return session
 
@@ -117,4 +135,8 @@ def alembic_config(db: Database) -> AlembicConfig:
 
 def upgrade_schema(app: Flask) -> None:
     """Bring the schema up to the newest migration (idempotent)."""
-    command.upgrade(alembic_config(database(app)), "head")
+    db = database(app)
+    command.upgrade(alembic_config(db), "head")
+    # Leave no pooled connection behind: a server may fork workers next, and
+    # a connection must never be shared across a fork.
+    db.engine.dispose()

@@ -26,6 +26,7 @@ ROLES = ("seeker", "counselor", "admin")
 MESSAGE_ROLES = ("user", "assistant")
 MESSAGE_STATUSES = ("complete", "partial", "failed")
 DEFAULT_TITLE = "After the second interview"
+MAX_TITLE_CHARS = 200
 
 
 def utcnow() -> datetime:
@@ -75,7 +76,7 @@ class CoachingSession(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    title: Mapped[str] = mapped_column(String(200), default=DEFAULT_TITLE)
+    title: Mapped[str] = mapped_column(String(MAX_TITLE_CHARS), default=DEFAULT_TITLE)
     stage: Mapped[str] = mapped_column(String(20), default="emotions")
     # User turns answered since the stage was entered; the engine only leaves a
     # stage after the coach has answered in it at least once.
@@ -86,6 +87,10 @@ class CoachingSession(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     summary_through_id: Mapped[int] = mapped_column(Integer, default=0)
     reflection: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Set while the coach is answering, so that a second tab or an impatient
+    # client cannot start another reply to the same conversation meanwhile.
+    replying_to_id: Mapped[int | None] = mapped_column(Integer)
+    replying_since: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

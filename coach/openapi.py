@@ -24,8 +24,13 @@ ERROR = _json(_ref("Error"), "An error")
 SESSION_ID = {"name": "session_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 TURN_RESPONSES = {
     "201": {
-        "description": "The stored user message and the reply; with `Accept: text/event-stream`"
-        " an SSE stream of `message`, `delta`..., then `done` or `error` events.",
+        "description": "The stored user message and the reply. With `Accept: text/event-stream`,"
+        ' an SSE stream instead: `event: message` with `{"message": Message}` (the stored'
+        ' user message), `event: delta` with `{"text"}` repeatedly, then `event: done` with'
+        ' `{"reply": Message}` or `event: error` with `{"error": {code, message},'
+        ' "retryable": bool, "reply": Message or null}` (a partial or failed reply,'
+        " which `/retry` answers again). 409 `reply_in_progress` while a reply is being"
+        " written.",
         "content": {
             "application/json": {"schema": _ref("Turn")},
             "text/event-stream": {"schema": {"type": "string"}},
@@ -257,7 +262,10 @@ def _paths() -> dict[str, Any]:
             "get": {
                 "summary": "Health",
                 "security": open_access,
-                "responses": {"200": _json(_ref("Health"), "Healthy"), "503": ERROR},
+                "responses": {
+                    "200": _json(_ref("Health"), "Healthy"),
+                    "503": _json(_ref("Health"), "The database does not answer"),
+                },
             }
         },
     }

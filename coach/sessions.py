@@ -14,9 +14,8 @@ from sqlalchemy.orm import Session
 from coach.conversation import set_stage
 from coach.errors import InvalidInput, NotFound
 from coach.frameworks import STAGES
-from coach.models import CoachingSession, Message, User
+from coach.models import MAX_TITLE_CHARS, CoachingSession, Message, User
 
-MAX_TITLE_CHARS = 200
 MAX_PER_PAGE = 100
 EDITABLE_FIELDS = {"title", "stage", "shared"}
 

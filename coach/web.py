@@ -53,7 +53,7 @@ def start() -> WerkzeugResponse:
     db = get_db()
     user = current_user()
     if user is None:
-        user, _token = create_guest(db)
+        user, _no_token = create_guest(db, with_token=False)
         sign_in_browser(user)
     coaching_session = create_session(db, user)
     return redirect(url_for("web.chat", session_id=coaching_session.id), code=303)
@@ -68,7 +68,7 @@ def list_sessions_page() -> Any:
     return render_template("sessions.html", sessions=sessions)
 
 
-@bp.get("/chat/<int:session_id>")
+@bp.get("/chat/<int(max=2147483647):session_id>")
 def chat(session_id: int) -> Any:
     """One conversation, with the stage progress and the composer."""
     user = current_user()

@@ -1,16 +1,24 @@
-"""Shared fixtures: an app on a fresh SQLite file in guided mode, its client, and an
-`api` helper that performs the usual actions of a seeker over HTTP."""
+"""Shared fixtures: an app on a fresh SQLite file in guided mode, its client, an
+`api` helper that performs the usual actions of a seeker over HTTP, and
+`storage_app`, the same app on SQLite and on PostgreSQL.
+
+PostgreSQL runs when COACH_TEST_POSTGRES_URL names a server (`.ci/run` sets it);
+each test gets a database of its own, dropped afterwards."""
 
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
 
 from coach import create_app
 from coach.background import background
@@ -112,3 +120,35 @@ def parse_events(body: str) -> list[tuple[str, Any]]:
 @pytest.fixture
 def api(client: FlaskClient) -> ApiActions:
     return ApiActions(client)
+
+
+POSTGRES_URL = os.environ.get("COACH_TEST_POSTGRES_URL")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    if not POSTGRES_URL:
+        if os.environ.get("CI") == "true":
+            pytest.fail("COACH_TEST_POSTGRES_URL must be set in CI")
+        pytest.skip("COACH_TEST_POSTGRES_URL is not set; PostgreSQL storage tests skipped")
+    server = make_url(POSTGRES_URL)
+    name = f"coach_test_{uuid.uuid4().hex[:12]}"
+    admin = server.set(drivername="postgresql", database="postgres")
+    admin_dsn = admin.render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage_app(request: pytest.FixtureRequest, app_factory: AppFactory) -> Flask:
+    if request.param == "sqlite":
+        return app_factory()
+    return app_factory(COACH_DATABASE_URL=request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def storage_api(storage_app: Flask) -> ApiActions:
+    return ApiActions(storage_app.test_client())

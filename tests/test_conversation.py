@@ -47,6 +47,11 @@ def test_exit_criteria(stage, record, complete):
         ("How do I stay motivated?", "resilience"),
         ("What should I learn next?", "improvement"),
         ("They said no on Monday.", None),
+        ("The recruiter promised next steps, then the rejection came.", None),
+        ("They asked about my plan for the first 90 days.", None),
+        ("I'd rather not talk about my feelings.", None),
+        ("Not my feelings, I want to figure out why it happened", "causes"),
+        ("What went wrong? And how can I improve?", "improvement"),
     ],
 )
 def test_the_seeker_can_ask_for_a_stage(app, text, stage):
@@ -87,6 +92,13 @@ def test_a_request_wins_over_the_exit_rules(app):
     session = _session(stage="causes", turns=1)
     decision = decide_stage(session, ReflectionRecord(), "let's do my plan", frameworks(app))
     assert (decision.stage, decision.requested) == ("plan", True)
+
+
+def test_asking_for_the_current_stage_stays_in_it(app):
+    session = _session(stage="causes", turns=2)
+    record = ReflectionRecord(cause_unknown=True)
+    decision = decide_stage(session, record, "I still want to figure out why", frameworks(app))
+    assert (decision.stage, decision.changed) == ("causes", False)
 
 
 def test_going_back_to_a_finished_stage_stays_there_for_a_turn(app):

@@ -18,6 +18,7 @@ def _prompt(stage: str, turn: int, text: str, record: ReflectionRecord | None = 
         user_message=text,
         stage=stage,
         stage_turn=turn,
+        turn_number=turn,
         record=record or ReflectionRecord(),
     )
 
@@ -66,6 +67,16 @@ def test_the_seekers_markdown_is_not_echoed_as_markup(app):
     reply = _reply(app, _prompt("emotions", 1, "[click me](https://evil.example) **loud**"))
     assert "](" not in reply.split("\n\n")[0]
     assert "click me" in reply
+
+
+def test_openings_keep_varying_in_a_long_conversation(api):
+    token = api.guest()
+    session_id = api.new_session(token)
+    openings = []
+    for turn in range(12):
+        reply = api.send(token, session_id, f"Point {turn}.").json["reply"]["content"]
+        openings.append(reply.split(f"Point {turn}.")[0])
+    assert len(set(openings[-5:])) > 1, openings
 
 
 def test_acknowledgements_need_the_words_placeholder(app):

@@ -14,7 +14,7 @@ def test_health_reports_db_and_provider(client):
 
 
 def _spec_path(rule: str) -> str:
-    return re.sub(r"<(?:int:)?(\w+)>", r"{\1}", rule)
+    return re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", rule)
 
 
 def test_openapi_describes_every_api_route(app, client):

@@ -82,7 +82,7 @@ def _prompt_size(app, session_id: int) -> int:
         message_id = max(
             m.id for m in db.scalars(Message.in_session(session_id)) if m.role == "user"
         )
-    prompt, _ = build_turn_prompt(app, message_id)
+    prompt = build_turn_prompt(app, message_id)
     return sum(len(m["content"]) for m in prompt.chat_messages())
 
 

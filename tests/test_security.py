@@ -106,3 +106,26 @@ def test_another_users_chat_page_is_a_404(app):
     _browser_session(second)
     session_id = first.get("/api/v1/sessions").json["items"][0]["id"]
     assert second.get(f"/chat/{session_id}").status_code == 404
+
+
+def test_a_non_ascii_csrf_token_is_a_403_not_a_crash(client):
+    _browser_session(client)
+    session_id = client.get("/api/v1/sessions").json["items"][0]["id"]
+    response = client.post(
+        f"/api/v1/sessions/{session_id}/messages",
+        json={"content": "hi"},
+        headers={"X-CSRF-Token": "tök\u00e9n"},
+    )
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(("hops", "separate"), [(0, False), (1, True)])
+def test_rate_limits_see_clients_behind_a_trusted_proxy(app_factory, hops, separate):
+    app = app_factory(RATELIMIT_ENABLED=True, COACH_PROXY_HOPS=hops)
+    client = app.test_client()
+    statuses = [
+        client.post("/api/v1/auth/guest", headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code
+        for n in range(21)
+    ]
+    # 20 guests an hour per client: behind one untrusted proxy they all count as one.
+    assert (statuses[-1] == 201) is separate

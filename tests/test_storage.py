@@ -1,59 +1,18 @@
-"""Storage on SQLite and on the real PostgreSQL of the machine.
-
-PostgreSQL runs when COACH_TEST_POSTGRES_URL names a server (`.ci/run` sets it);
-each test gets a database of its own, dropped afterwards.
-"""
+"""Storage on SQLite and on the real PostgreSQL of the machine (`storage_app`)."""
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
-from collections.abc import Iterator
 
-import psycopg
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select
-from sqlalchemy.engine import make_url
 
 from coach.db import alembic_config, database
 from coach.models import ApiToken, Base, CoachingSession, Message, User
 from coach.reflection import ReflectionRecord
 from tests.conftest import ApiActions
-
-POSTGRES_URL = os.environ.get("COACH_TEST_POSTGRES_URL")
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    if not POSTGRES_URL:
-        if os.environ.get("CI") == "true":
-            pytest.fail("COACH_TEST_POSTGRES_URL must be set in CI")
-        pytest.skip("COACH_TEST_POSTGRES_URL is not set; PostgreSQL storage tests skipped")
-    server = make_url(POSTGRES_URL)
-    name = f"coach_test_{uuid.uuid4().hex[:12]}"
-    admin = server.set(drivername="postgresql", database="postgres")
-    admin_dsn = admin.render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def storage_app(request, app_factory):
-    if request.param == "sqlite":
-        return app_factory()
-    return app_factory(COACH_DATABASE_URL=request.getfixturevalue("postgres_url"))
-
-
-@pytest.fixture
-def storage_api(storage_app) -> ApiActions:
-    return ApiActions(storage_app.test_client())
 
 
 def test_the_migrations_match_the_models(storage_app):
@@ -122,3 +81,14 @@ def test_concurrent_seekers_do_not_lock_each_other_out(storage_app):
     assert failures == []
     with database(storage_app).make_session() as db:
         assert db.scalar(select(func.count()).select_from(Message)) == 4 * 8 * 2
+
+
+def test_a_reading_request_does_not_hold_the_write_lock(storage_app):
+    """On SQLite, reads begin DEFERRED: an open read must not lock writers out."""
+    db = database(storage_app)
+    with db.make_read_session() as reader, reader.begin():
+        reader.execute(select(func.count()).select_from(User))
+        with db.make_session() as writer, writer.begin():
+            writer.add(User(role="seeker", is_guest=True))
+    with db.make_session() as check:
+        assert check.scalar(select(func.count()).select_from(User)) == 1

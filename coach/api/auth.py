@@ -20,7 +20,7 @@ bp = Blueprint("api_auth", __name__, url_prefix="/api/v1/auth")
 @limiter.limit("20 per hour")
 def create_guest_user() -> tuple[dict[str, Any], int]:
     """Create a guest seeker and return a bearer token for it."""
-    user, token = create_guest(get_db())
+    user, token = create_guest(get_db(), with_token=True)
     return {"token": token, "user": user_json(user)}, 201
 
 

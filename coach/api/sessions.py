@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import re
+from itertools import chain
 from typing import Any
 
 from flask import Blueprint, current_app, request
@@ -12,7 +13,7 @@ from coach.auth import require_user
 from coach.db import get_db, release_request_session
 from coach.errors import InvalidInput
 from coach.limits import limiter, message_limit
-from coach.representations import message_json, session_json
+from coach.representations import session_json
 from coach.sessions import (
     create_session,
     delete_session,
@@ -26,17 +27,20 @@ from coach.turns import (
     TurnEvent,
     accept_message,
     answer_turn,
-    message_to_retry,
-    prepare_turn,
+    start_retry,
+    start_turn,
     validate_content,
 )
 
 bp = Blueprint("api_sessions", __name__, url_prefix="/api/v1/sessions")
 
+# Ids beyond this are not ids of ours; the converter makes them a plain 404.
+SESSION_ID = "<int(max=2147483647):session_id>"
+
 
 def _page_argument(name: str, default: int) -> int:
     raw = request.args.get(name, str(default))
-    if not raw.isdigit():
+    if not re.fullmatch(r"[0-9]{1,6}", raw):
         raise InvalidInput(f"{name} must be a positive whole number.")
     return int(raw)
 
@@ -55,6 +59,7 @@ def index() -> dict[str, Any]:
 
 
 @bp.post("")
+@limiter.limit("60 per hour")
 def create() -> tuple[dict[str, Any], int]:
     """Start a new coaching session."""
     body = request.get_json(silent=True) or {}
@@ -62,7 +67,7 @@ def create() -> tuple[dict[str, Any], int]:
     return session_json(create_session(get_db(), require_user(), title)), 201
 
 
-@bp.get("/<int:session_id>")
+@bp.get(f"/{SESSION_ID}")
 def show(session_id: int) -> dict[str, Any]:
     """One session with its messages."""
     db = get_db()
@@ -70,7 +75,7 @@ def show(session_id: int) -> dict[str, Any]:
     return session_json(coaching_session, session_messages(db, coaching_session))
 
 
-@bp.patch("/<int:session_id>")
+@bp.patch(f"/{SESSION_ID}")
 def update(session_id: int) -> dict[str, Any]:
     """Change a session's title, stage or sharing."""
     db = get_db()
@@ -78,7 +83,7 @@ def update(session_id: int) -> dict[str, Any]:
     return session_json(update_session(db, coaching_session, json_body()))
 
 
-@bp.delete("/<int:session_id>")
+@bp.delete(f"/{SESSION_ID}")
 def delete(session_id: int) -> tuple[str, int]:
     """Delete a session and everything in it."""
     db = get_db()
@@ -86,7 +91,7 @@ def delete(session_id: int) -> tuple[str, int]:
     return "", 204
 
 
-@bp.post("/<int:session_id>/messages")
+@bp.post(f"/{SESSION_ID}/messages")
 @limiter.limit(message_limit)
 def post_message(session_id: int) -> Any:
     """Store the seeker's message, then answer it (JSON, or SSE when asked for)."""
@@ -95,32 +100,25 @@ def post_message(session_id: int) -> Any:
     limit = current_app.config["COACH_MAX_MESSAGE_CHARS"]
     content = validate_content(json_body().get("content"), limit)
     message = accept_message(db, coaching_session, content)
-    return _answer(message.id, status=201)
+    return _reply(message.id, start_turn(current_app, message.id))
 
 
-@bp.post("/<int:session_id>/retry")
+@bp.post(f"/{SESSION_ID}/retry")
 @limiter.limit(message_limit)
 def retry(session_id: int) -> Any:
     """Answer the last message again after its reply failed or broke off."""
-    db = get_db()
-    coaching_session = get_owned_session(db, require_user(), session_id)
-    message = message_to_retry(db, coaching_session)
-    return _answer(message.id, status=201, prepared=message_json(message))
+    coaching_session = get_owned_session(get_db(), require_user(), session_id)
+    release_request_session()  # start_retry locks the session in a transaction of its own
+    message_id, user_message = start_retry(current_app, coaching_session.id)
+    return _reply(message_id, user_message)
 
 
-def _answer(message_id: int, status: int, prepared: dict[str, Any] | None = None) -> Any:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    user_message = prepared or prepare_turn(app, message_id)
+def _reply(message_id: int, user_message: dict[str, Any]) -> Any:
     # The model may talk for seconds: give the connection back to the pool first.
     release_request_session()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     events = answer_turn(app, message_id)
     if wants_event_stream(request.headers.get("Accept", "")):
         opening = TurnEvent("message", {"message": user_message})
-        return event_stream(_prepend(opening, events), status)
-    reply = collect_reply(events)
-    return {"user_message": user_message, "reply": reply}, status
-
-
-def _prepend(first: TurnEvent, rest: Iterable[TurnEvent]) -> Iterator[TurnEvent]:
-    yield first
-    yield from rest
+        return event_stream(chain([opening], events), status=201)
+    return {"user_message": user_message, "reply": collect_reply(events)}, 201

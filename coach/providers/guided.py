@@ -47,8 +47,7 @@ def compose_reply(
 ) -> str:
     framework = frameworks.stage(prompt.stage)
     # Vary the opening with the turn, deterministically.
-    turn_number = len(prompt.history) // 2 + 1
-    acknowledgement = acknowledgements[turn_number % len(acknowledgements)]
+    acknowledgement = acknowledgements[prompt.turn_number % len(acknowledgements)]
     paragraphs = [echo(prompt.user_message, acknowledgement)]
     offer = _offer(prompt.stage, prompt.record, prompt.stage_turn, frameworks)
     if offer:

@@ -1,0 +1,117 @@
+"""What keeps a conversation whole: one reply at a time, a reply kept when the
+client goes away, and inputs that must never cost the seeker their message."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from coach.db import database
+from coach.models import CoachingSession, Message
+from coach.turns import REPLY_MARK_LIFETIME, accept_message, answer_turn, start_turn
+
+
+def _mark(app, session_id: int, age: timedelta) -> None:
+    with database(app).make_session() as db, db.begin():
+        coaching_session = db.get(CoachingSession, session_id)
+        coaching_session.replying_to_id = 1
+        coaching_session.replying_since = datetime.now(UTC) - age
+
+
+def _messages(app, session_id: int) -> list[Message]:
+    with database(app).make_session() as db:
+        return list(db.scalars(Message.in_session(session_id)))
+
+
+def test_a_message_while_a_reply_is_being_written_is_refused_and_not_stored(app, api):
+    token = api.guest()
+    session_id = api.new_session(token)
+    _mark(app, session_id, timedelta(seconds=1))
+    response = api.send(token, session_id, "Are you there?")
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "reply_in_progress"
+    assert _messages(app, session_id) == []
+
+
+def test_retry_while_a_reply_is_being_written_is_refused(app, client, api):
+    token = api.guest()
+    session_id = api.new_session(token)
+    api.send(token, session_id, "I feel low")
+    with database(app).make_session() as db, db.begin():
+        db.scalars(Message.in_session(session_id)).all()[-1].status = "failed"
+    _mark(app, session_id, timedelta(seconds=1))
+    response = client.post(f"/api/v1/sessions/{session_id}/retry", headers=api.headers(token))
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "reply_in_progress"
+
+
+def test_a_mark_left_by_a_dead_worker_expires(app, api):
+    token = api.guest()
+    session_id = api.new_session(token)
+    _mark(app, session_id, REPLY_MARK_LIFETIME + timedelta(seconds=1))
+    assert api.send(token, session_id, "Hello again").status_code == 201
+
+
+def test_the_mark_is_cleared_after_every_reply(app, api):
+    token = api.guest()
+    session_id = api.new_session(token)
+    for text in ("one", "two", "three"):
+        assert api.send(token, session_id, text).status_code == 201
+    with database(app).make_session() as db:
+        assert db.get(CoachingSession, session_id).replying_to_id is None
+
+
+def test_a_client_that_goes_away_mid_reply_leaves_a_partial_reply(app, api):
+    token = api.guest()
+    session_id = api.new_session(token)
+    with app.test_request_context():
+        with database(app).make_session() as db:
+            coaching_session = db.get(CoachingSession, session_id)
+            message = accept_message(db, coaching_session, "I feel crushed and a bit lost.")
+        start_turn(app, message.id)
+        events = answer_turn(app, message.id)
+        first = next(events)
+        events.close()  # what the server does when the connection drops
+    assert first.name == "delta"
+    stored = _messages(app, session_id)
+    assert [(m.role, m.status) for m in stored] == [("user", "complete"), ("assistant", "partial")]
+    assert stored[1].content == first.data["text"]
+    assert api.send(token, session_id, "Still here").status_code == 201
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["x" * 4000, "seven short words then a long url https://example.org/" + "a" * 300],
+)
+def test_a_first_message_of_any_shape_names_the_session_safely(storage_api, content):
+    token = storage_api.guest()
+    session_id = storage_api.new_session(token)
+    assert storage_api.send(token, session_id, content).status_code == 201
+    shown = storage_api.session(token, session_id)
+    assert len(shown["title"]) <= 200
+    assert shown["messages"][0]["content"] == content
+
+
+def test_a_nul_character_is_refused_clearly_on_every_database(storage_api):
+    token = storage_api.guest()
+    session_id = storage_api.new_session(token)
+    response = storage_api.send(token, session_id, "before\x00after")
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "invalid_characters"
+    assert storage_api.send(token, session_id, "after a refusal").status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/v1/sessions?page=%C2%B2", 400),
+        ("/api/v1/sessions?page=99999999999999999999999", 400),
+        ("/api/v1/sessions/99999999999999999999999", 404),
+    ],
+)
+def test_odd_numbers_are_client_errors(client, api, path, status):
+    token = api.guest()
+    response = client.get(path, headers=api.headers(token))
+    assert response.status_code == status
+    assert response.is_json
