@@ -117,13 +117,18 @@ class FakeModel:
         chunks: list[str],
         usage: tuple[int, int] = (10, 5),
         model: str = "fake-model",
+        delay: float = 0.0,
     ) -> None:
-        """A streamed reply: one SSE chunk per text, a stop chunk, a usage chunk, [DONE]."""
+        """A streamed reply: one SSE chunk per text, a stop chunk, a usage chunk, [DONE].
+
+        `delay` seconds pass before each chunk, as when a real model is writing.
+        """
         completion_id = self._next_id()
 
         def behave(handler: _Handler) -> None:
             handler.start_stream()
             for event in _chunk_events(completion_id, model, chunks):
+                time.sleep(delay)
                 handler.send_event(event)
             handler.send_event(_usage_event(completion_id, model, usage))
             handler.send_event("[DONE]")

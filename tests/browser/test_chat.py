@@ -1,52 +1,29 @@
-"""Browser tests: a real Chromium drives the chat UI against the app on a real port.
-
-The app runs in guided mode, so replies are deterministic and no model is needed.
-Debian's Chromium is used because playwright's own browser download does not
-work here; without it the tests skip, except on CI where that is a failure.
-"""
+"""The chat in a real Chromium, against the app in guided mode (deterministic replies)."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from coach import create_app
+from tests.browser.actions import (
+    ASSISTANT_DONE,
+    REPLY_TIMEOUT_MS,
+    send_and_wait,
+    serve_app,
+    start_chat,
+)
+
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-REPLY_TIMEOUT_MS = 15_000
-ASSISTANT_DONE = "#transcript article.message-assistant[data-status='complete']"
-
-
-def _unavailable(reason: str) -> None:
-    """Skip when the browser is missing, but never silently on CI."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true, so this is a failure, not a skip)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app in guided mode, served by werkzeug on a free local port."""
-    from werkzeug.serving import make_server
-
-    from coach import create_app
-
+    """The app in guided mode."""
     db_dir = tmp_path_factory.mktemp("browser")
     app = create_app(
         {
@@ -56,86 +33,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "SECRET_KEY": "test-secret",
         }
     )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One headless Debian Chromium for the module."""
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright Python package is not installed")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def page(browser: Any, base_url: str) -> Iterator[Any]:
-    """A fresh context (so a fresh guest) whose dialogs are recorded, not shown."""
-    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(REPLY_TIMEOUT_MS)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-
-    def record_console(msg: Any) -> None:
-        # A CSP violation (an inline script or style slipped in) is only a console error.
-        if msg.type == "error" and ("Content Security Policy" in msg.text or "Refused" in msg.text):
-            errors.append(msg.text)
-
-    tab.on("console", record_console)
-    try:
-        yield tab
-    finally:
-        context.close()
-    assert errors == [], f"JavaScript or CSP errors on the page: {errors}"
-
-
-@pytest.fixture
-def dialogs(page: Any) -> list[str]:
-    """Messages of every alert/confirm/prompt the page opens (each is dismissed)."""
-    seen: list[str] = []
-
-    def record(dialog: Any) -> None:
-        seen.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", record)
-    return seen
-
-
-def start_chat(page: Any) -> None:
-    page.goto("/")
-    page.get_by_role("button", name="Start as a guest").click()
-    page.wait_for_url(re.compile(r"/chat/\d+$"))
-    page.wait_for_selector("#composer")
-
-
-def send_and_wait(page: Any, text: str) -> None:
-    """Type a message, press Enter, and wait for the finished reply."""
-    before = page.locator(ASSISTANT_DONE).count()
-    page.locator("#message-input").fill(text)
-    page.locator("#message-input").press("Enter")
-    page.wait_for_function(
-        "n => document.querySelectorAll(" + repr(ASSISTANT_DONE) + ").length > n",
-        arg=before,
-        timeout=REPLY_TIMEOUT_MS,
-    )
+    yield from serve_app(app)
 
 
 def test_guest_chat_reply_survives_reload(page: Any) -> None:

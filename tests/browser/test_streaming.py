@@ -1,0 +1,92 @@
+"""The chat in a real Chromium against the `openai` provider, with the scripted local
+model server: the reply appears while the model is still writing it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from coach import create_app
+from coach.reflection import ReflectionRecord
+from tests.browser.actions import ASSISTANT_DONE, serve_app, start_chat
+from tests.fake_model import FakeModel
+
+pytestmark = pytest.mark.browser
+
+EMPTY_RECORD = json.dumps(ReflectionRecord().model_dump(mode="json"))
+STREAMING_BUBBLE = "#transcript article.message-assistant[data-status='streaming']"
+
+
+@pytest.fixture(scope="module")
+def fake_model() -> Iterator[FakeModel]:
+    with FakeModel() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def base_url(fake_model: FakeModel, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app with the openai provider pointed at the fake model."""
+    db_dir = tmp_path_factory.mktemp("browser-openai")
+    app = create_app(
+        {
+            "TESTING": True,
+            "COACH_DATABASE_URL": f"sqlite:///{db_dir}/coach.db",
+            "SECRET_KEY": "test-secret",
+            "COACH_PROVIDER": "openai",
+            "OPENAI_API_KEY": "test-key",
+            "OPENAI_BASE_URL": fake_model.url,
+            "COACH_MODEL": "fake-model",
+            "COACH_MODEL_TIMEOUT": 5.0,
+        }
+    )
+    yield from serve_app(app)
+
+
+def _send(page: Any, text: str) -> None:
+    page.locator("#message-input").fill(text)
+    page.locator("#message-input").press("Enter")
+
+
+def test_the_reply_streams_in_as_the_model_writes_it(page: Any, fake_model: FakeModel) -> None:
+    chunks = [
+        "It makes sense ",
+        "to feel flat ",
+        "after a second interview. ",
+        "**What** hurts most?",
+    ]
+    fake_model.enqueue_stream(chunks, delay=0.4)
+    fake_model.enqueue_json(EMPTY_RECORD)
+    start_chat(page)
+    assert page.get_by_text("Guided mode: no AI model is configured").count() == 0
+
+    _send(page, "I feel flat.")
+    bubble = page.locator(STREAMING_BUBBLE)
+    bubble.wait_for()
+    page.wait_for_function(
+        "([s, t]) => document.querySelector(s)?.textContent.includes(t)",
+        arg=[STREAMING_BUBBLE, "to feel flat"],
+    )
+    # Part of the reply is on screen while the rest is still being written.
+    assert "What" not in bubble.inner_text()
+
+    page.wait_for_selector(ASSISTANT_DONE)
+    done = page.locator(ASSISTANT_DONE).last
+    assert "It makes sense to feel flat after a second interview." in done.inner_text()
+    assert done.locator("strong", has_text="What").count() == 1  # Markdown, rendered safely
+
+
+def test_a_model_that_refuses_the_key_shows_a_clear_error(page: Any, fake_model: FakeModel) -> None:
+    fake_model.enqueue_error(401, "Incorrect API key provided")
+    start_chat(page)
+    _send(page, "Hello?")
+    error = page.locator("#error-text")
+    error.wait_for()
+    page.wait_for_function("() => document.querySelector('#error-text').textContent.length > 0")
+    assert "OPENAI_API_KEY" in error.inner_text()
+    # Not retryable: trying again cannot help until the key is fixed.
+    assert page.locator("#retry-button").is_hidden()
+    page.reload()
+    assert page.locator("#transcript article.message-user", has_text="Hello?").count() == 1
