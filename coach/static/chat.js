@@ -172,12 +172,17 @@
 
   /* ---------- HTTP ---------- */
 
-  function headers(accept) {
-    return {
-      'Content-Type': 'application/json',
-      Accept: accept,
-      'X-CSRF-Token': csrfToken,
-    };
+  const STREAM = 'text/event-stream';
+  const JSON_TYPE = 'application/json';
+
+  // Every unsafe request carries the page's CSRF token; the cookie authenticates it.
+  function send(method, url, body, accept) {
+    return fetch(url, {
+      method: method,
+      credentials: 'same-origin',
+      headers: { 'Content-Type': JSON_TYPE, Accept: accept, 'X-CSRF-Token': csrfToken },
+      body: body === null ? undefined : JSON.stringify(body),
+    });
   }
 
   async function errorFromResponse(response) {
@@ -369,12 +374,7 @@
 
     let response;
     try {
-      response = await fetch(sessionUrl + '/messages', {
-        method: 'POST',
-        credentials: 'same-origin',
-        headers: headers('text/event-stream'),
-        body: JSON.stringify({ content: content }),
-      });
+      response = await send('POST', sessionUrl + '/messages', { content: content }, STREAM);
     } catch (ignored) {
       await handleUnsent(content, userArticle, couldRetry,
         'Could not reach the coach. Check your connection and try again.');
@@ -427,12 +427,7 @@
     announce('Trying again. The coach is replying.');
     let response;
     try {
-      response = await fetch(sessionUrl + '/retry', {
-        method: 'POST',
-        credentials: 'same-origin',
-        headers: headers('text/event-stream'),
-        body: '{}',
-      });
+      response = await send('POST', sessionUrl + '/retry', {}, STREAM);
     } catch (ignored) {
       showError('Could not reach the coach. Check your connection and try again.');
       setRetryVisible(true);
@@ -451,12 +446,7 @@
     stageGo.disabled = true;
     clearError();
     try {
-      const response = await fetch(sessionUrl, {
-        method: 'PATCH',
-        credentials: 'same-origin',
-        headers: headers('application/json'),
-        body: JSON.stringify({ stage: key }),
-      });
+      const response = await send('PATCH', sessionUrl, { stage: key }, JSON_TYPE);
       if (!response.ok) {
         showError(await errorFromResponse(response));
         return;
@@ -527,11 +517,7 @@
     setBusy(true);
     clearError();
     try {
-      const response = await fetch(sessionUrl, {
-        method: 'DELETE',
-        credentials: 'same-origin',
-        headers: headers('application/json'),
-      });
+      const response = await send('DELETE', sessionUrl, null, JSON_TYPE);
       if (response.status === 204) {
         window.location.assign(deleteButton.dataset.afterDelete);
         return;
