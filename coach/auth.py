@@ -61,11 +61,12 @@ def create_user(db: Session, email: str, password: str, role: str) -> User:
 
 def log_in(db: Session, email: str, password: str) -> tuple[User, str]:
     user = db.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.password_hash:
-        # Check against a stand-in hash, so that timing does not tell which emails exist.
-        check_password_hash(current_app.extensions[DUMMY_HASH_KEY], password)
-        raise NotAuthenticated("The email or password is wrong.", code="bad_credentials")
-    if not check_password_hash(user.password_hash, password):
+    # A stand-in hash for unknown emails, so that timing does not tell which exist.
+    stored_hash = (user.password_hash if user else None) or current_app.extensions[DUMMY_HASH_KEY]
+    # End the transaction before the deliberately slow hash check: on SQLite it
+    # would otherwise hold the database's write lock all the while.
+    db.commit()
+    if user is None or not user.password_hash or not check_password_hash(stored_hash, password):
         raise NotAuthenticated("The email or password is wrong.", code="bad_credentials")
     token = issue_token(db, user)
     db.commit()

@@ -21,9 +21,12 @@ from coach.reflection import ReflectionRecord
 MAX_TURNS_PER_STAGE = 6
 SUMMARY_LINE_CHARS = 200
 SUMMARY_HEADER = "(older turns left out)"
-# A jump phrase within a few words after one of these is not a request.
-NEGATION = re.compile(
-    r"(?<![a-z])(?:don't|do not|not|no|never|won't|rather not)(?![a-z])[^.,;!?]*$"
+# A refusal right before a jump phrase ("I don't want to talk about my feelings")
+# makes it no request; plain negations elsewhere ("I don't know what went wrong")
+# do not.
+REFUSAL = re.compile(
+    r"(?<![a-z])(?:don't|do not|won't|can't|cannot|never|rather not|not)"
+    r"(?: (?:want|wish|need|like|care|ready))?(?: to)?(?: go)? $"
 )
 TYPOGRAPHIC_APOSTROPHE = "\u2019"
 
@@ -78,14 +81,14 @@ def requested_stage(text: str, frameworks: Frameworks) -> str | None:
     """The stage the seeker asks for in so many words ("let's make a plan").
 
     The last request in the message wins ("not my feelings, I want to know what
-    went wrong"), and a phrase right after a negation is not a request.
+    went wrong"), and a phrase right after a refusal is not a request.
     """
     lowered = " ".join(text.lower().replace(TYPOGRAPHIC_APOSTROPHE, "'").split())
     found: list[tuple[int, str]] = []
     for framework in frameworks.ordered:
         for phrase in framework.jump_phrases:
             for match in re.finditer(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", lowered):
-                if not NEGATION.search(lowered[max(0, match.start() - 30) : match.start()]):
+                if not REFUSAL.search(lowered[max(0, match.start() - 30) : match.start()]):
                     found.append((match.start(), framework.stage))
     return max(found)[1] if found else None
 

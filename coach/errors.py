@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -101,6 +102,7 @@ def _wants_page() -> bool:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CoachError, _handle_coach_error)
+    app.register_error_handler(OperationalError, _handle_database_unavailable)
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(Exception, _handle_unexpected)
 
@@ -116,6 +118,15 @@ def _handle_http_exception(exc: HTTPException) -> Any:
     if exc.code == 429:
         return error_response("rate_limited", "Too many requests; wait a moment.", 429)
     return error_response(code, exc.description or exc.name, exc.code or 500)
+
+
+def _handle_database_unavailable(exc: OperationalError) -> tuple[Response | str, int]:
+    """A busy (locked) or unreachable database is a passing condition, not a bug."""
+    rollback_request_session()
+    log.warning("database unavailable: %s", type(exc.orig).__name__)
+    return error_response(
+        "database_busy", "The service is busy right now; try again in a moment.", 503
+    )
 
 
 def _handle_unexpected(exc: Exception) -> tuple[Response | str, int]:

@@ -27,6 +27,7 @@ MESSAGE_ROLES = ("user", "assistant")
 MESSAGE_STATUSES = ("complete", "partial", "failed")
 DEFAULT_TITLE = "After the second interview"
 MAX_TITLE_CHARS = 200
+MODEL_NAME_CHARS = 200
 
 
 def utcnow() -> datetime:
@@ -91,6 +92,7 @@ class CoachingSession(Base):
     # client cannot start another reply to the same conversation meanwhile.
     replying_to_id: Mapped[int | None] = mapped_column(Integer)
     replying_since: Mapped[datetime | None] = mapped_column()
+    replying_token: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -125,7 +127,7 @@ class Message(Base):
     status: Mapped[str] = mapped_column(String(20), default="complete")
     # For an assistant message: the user message it answers.
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
-    model: Mapped[str | None] = mapped_column(String(200))
+    model: Mapped[str | None] = mapped_column(String(MODEL_NAME_CHARS))
     prompt_tokens: Mapped[int | None] = mapped_column(Integer)
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
     latency_ms: Mapped[int | None] = mapped_column(Integer)

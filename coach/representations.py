@@ -7,6 +7,7 @@ from typing import Any
 
 from coach.models import CoachingSession, Message, User
 from coach.rendering import render_markdown
+from coach.reply_mark import is_replying
 
 
 def timestamp(moment: datetime) -> str:
@@ -43,6 +44,7 @@ def session_json(
         "stage": coaching_session.stage,
         "shared": coaching_session.shared,
         "flags": list(coaching_session.flags),
+        "replying": is_replying(coaching_session),
         "created_at": timestamp(coaching_session.created_at),
         "updated_at": timestamp(coaching_session.updated_at),
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import Any
 
 from flask import Response, stream_with_context
@@ -16,10 +16,15 @@ def wants_event_stream(accept: str) -> bool:
     return "text/event-stream" in accept
 
 
-def event_stream(events: Iterable[TurnEvent], status: int) -> Response:
+def event_stream(events: Generator[TurnEvent, None, None], status: int) -> Response:
     def encode() -> Iterator[str]:
-        for event in events:
-            yield f"event: {event.name}\ndata: {json.dumps(event.data)}\n\n"
+        try:
+            for event in events:
+                yield f"event: {event.name}\ndata: {json.dumps(event.data)}\n\n"
+        finally:
+            # When the client goes away, let the turn store what it has at once,
+            # rather than whenever the garbage collector gets to it.
+            events.close()
 
     return Response(
         stream_with_context(encode()),

@@ -1,15 +1,16 @@
 """How a turn is answered, from the seeker's message to the stored reply.
 
-1. `accept_message` validates the text and commits it before anything else can
-   fail, so a seeker's words are never lost.
-2. `start_turn` reads it into the reflection record, decides the stage, and
-   marks the session as being answered (`start_retry` does the marking for a
-   message answered again), so that no second reply can start meanwhile.
-3. `answer_turn` streams the provider's reply as events. No database connection
+1. `begin_turn` validates nothing (see `validate_content`) but stores: with the
+   session row locked it refuses a message while another reply is being written
+   (409, nothing stored), else commits the message together with the session's
+   reply mark (`coach.reply_mark`). Then it reads the message into the reflection
+   record and decides the stage. `begin_retry` marks a message answered again.
+2. `answer_turn` streams the provider's reply as events. No database connection
    is held while the model talks: the prompt is built in one short transaction,
-   the reply stored in another, complete, partial (it broke off, or the client
-   went away) or failed, and the mark cleared with it.
-4. After a complete reply, `coach.refinement` refines the reflection record in
+   the reply stored in another (complete, partial when it broke off or the client
+   went away, or failed), and the mark cleared with it, or on its own when even
+   storing fails.
+3. After a complete reply, `coach.refinement` refines the reflection record in
    the background.
 """
 
@@ -17,9 +18,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -31,18 +31,39 @@ from coach.conversation import TurnPrompt, decide_stage, fold_old_turns, recent_
 from coach.db import short_transaction
 from coach.errors import Conflict, InvalidInput, ModelUnavailable, PayloadTooLarge
 from coach.frameworks import frameworks
-from coach.models import DEFAULT_TITLE, MAX_TITLE_CHARS, CoachingSession, Message
+from coach.models import (
+    DEFAULT_TITLE,
+    MAX_TITLE_CHARS,
+    MODEL_NAME_CHARS,
+    CoachingSession,
+    Message,
+)
 from coach.prompting import prompt_book
 from coach.providers import Completion, provider
 from coach.refinement import refine_reflection
 from coach.reflection import ReflectionRecord, keyword_rules
+from coach.reply_mark import (
+    RENEW_EVERY_SECONDS,
+    ReplyMark,
+    claim,
+    clear,
+    refuse_while_replying,
+    release,
+    renew,
+)
 from coach.representations import message_json
 
 log = logging.getLogger(__name__)
 
 TITLE_WORDS = 8
-# A mark older than this belongs to a reply whose worker died; it no longer blocks.
-REPLY_MARK_LIFETIME = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A seeker message about to be answered, and the mark that reserves the reply."""
+
+    mark: ReplyMark
+    user_message: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -69,9 +90,23 @@ def validate_content(raw: object, max_chars: int) -> str:
     return raw
 
 
-def accept_message(db: Session, coaching_session: CoachingSession, content: str) -> Message:
-    """Store the seeker's message and commit it at once."""
-    _refuse_while_replying(coaching_session)
+def begin_turn(app: Flask, db: Session, coaching_session: CoachingSession, content: str) -> Turn:
+    """Store the seeker's message with the reply mark, then settle its stage."""
+    message, mark = _accept_message(db, coaching_session, content)
+    try:
+        user_message = _prepare_turn(app, message.id)
+    except Exception:
+        release(app, mark)  # the message stays stored; a retry can answer it
+        raise
+    return Turn(mark, user_message)
+
+
+def _accept_message(
+    db: Session, coaching_session: CoachingSession, content: str
+) -> tuple[Message, ReplyMark]:
+    # Lock the row, so that the check, the message and the mark are one decision.
+    db.refresh(coaching_session, with_for_update=True)
+    refuse_while_replying(coaching_session)  # 409 before anything is stored
     if coaching_session.title == DEFAULT_TITLE and not coaching_session.messages:
         coaching_session.title = _title_from(content)
     message = Message(
@@ -82,8 +117,10 @@ def accept_message(db: Session, coaching_session: CoachingSession, content: str)
         status="complete",
     )
     db.add(message)
+    db.flush()
+    mark = claim(coaching_session, message.id)
     db.commit()
-    return message
+    return message, mark
 
 
 def _title_from(content: str) -> str:
@@ -92,14 +129,13 @@ def _title_from(content: str) -> str:
     return title if len(title) <= MAX_TITLE_CHARS else title[: MAX_TITLE_CHARS - 1] + "…"
 
 
-def start_turn(app: Flask, message_id: int) -> dict[str, Any]:
-    """Read the message into the record, settle its stage, and mark the session busy."""
+def _prepare_turn(app: Flask, message_id: int) -> dict[str, Any]:
+    """Read the message into the reflection record and settle the stage of its turn."""
     with short_transaction(app) as db:
         message = db.get_one(Message, message_id)
         coaching_session = db.get_one(
             CoachingSession, message.coaching_session_id, with_for_update=True
         )
-        _mark_replying(coaching_session, message_id)
         record = ReflectionRecord.model_validate(coaching_session.reflection)
         record = record.merge(keyword_rules(app).read(message.content))
         decision = decide_stage(coaching_session, record, message.content, frameworks(app))
@@ -108,7 +144,7 @@ def start_turn(app: Flask, message_id: int) -> dict[str, Any]:
         return message_json(message)
 
 
-def start_retry(app: Flask, coaching_session_id: int) -> tuple[int, dict[str, Any]]:
+def begin_retry(app: Flask, coaching_session_id: int) -> Turn:
     """The last seeker message, if its reply failed, broke off or never came, marked
     as being answered again."""
     with short_transaction(app) as db:
@@ -121,69 +157,55 @@ def start_retry(app: Flask, coaching_session_id: int) -> tuple[int, dict[str, An
             raise Conflict(
                 "The last message has a complete reply already.", code="nothing_to_retry"
             )
-        _mark_replying(coaching_session, last_user.id)
-        return last_user.id, message_json(last_user)
+        return Turn(claim(coaching_session, last_user.id), message_json(last_user))
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+def answer_turn(
+    app: Flask, turn: Turn, *, opening: bool = False
+) -> Generator[TurnEvent, None, None]:
+    """Stream the reply to a marked seeker message, store it, and clear the mark.
 
-
-def _is_replying(coaching_session: CoachingSession) -> bool:
-    since = coaching_session.replying_since
-    if coaching_session.replying_to_id is None or since is None:
-        return False
-    if since.tzinfo is None:  # SQLite hands datetimes back without their zone
-        since = since.replace(tzinfo=UTC)
-    return since > _now() - REPLY_MARK_LIFETIME
-
-
-def _refuse_while_replying(coaching_session: CoachingSession) -> None:
-    if _is_replying(coaching_session):
-        raise Conflict(
-            "The coach is still answering your last message; wait for it to finish.",
-            code="reply_in_progress",
-        )
-
-
-def _mark_replying(coaching_session: CoachingSession, message_id: int) -> None:
-    _refuse_while_replying(coaching_session)
-    coaching_session.replying_to_id = message_id
-    coaching_session.replying_since = _now()
-
-
-def answer_turn(app: Flask, message_id: int) -> Iterator[TurnEvent]:
-    """Stream the reply to one marked seeker message, store it, and clear the mark."""
+    With `opening`, the stored seeker message comes first, as a `message` event:
+    inside this generator, so that a client gone before the reply starts still
+    leaves the mark cleared.
+    """
+    mark = turn.mark
     completion = Completion()
     settled = False  # the reply (or its failure) is stored and the mark cleared
     try:
-        prompt = build_turn_prompt(app, message_id)
+        if opening:
+            yield TurnEvent("message", {"message": turn.user_message})
+        prompt = build_turn_prompt(app, mark.message_id)
+        renewed = time.monotonic()
         for text in provider(app).stream_reply(prompt, completion):
             completion.parts.append(text)
             yield TurnEvent("delta", {"text": text})
+            if time.monotonic() - renewed > RENEW_EVERY_SECONDS:
+                renew(app, mark)
+                renewed = time.monotonic()
         completion.finished = time.monotonic()
-        reply = _store_reply(app, message_id, completion, "complete", None)
+        reply = _store_reply(app, mark, completion, "complete", None)
         assert reply is not None  # a complete reply is always stored
         settled = True
     except Exception as exc:
         failure = exc if isinstance(exc, ModelUnavailable) else _unexpected(exc)
         status = "partial" if completion.text else "failed"
-        stored = _store_reply_or_unmark(app, message_id, completion, status, failure.code)
+        stored = _store_reply_or_release(app, mark, completion, status, failure.code)
         settled = True
-        log.warning("reply %s for message %s: %s", status, message_id, failure.code)
+        log.warning("reply %s for message %s: %s", status, mark.message_id, failure.code)
         yield TurnEvent("error", failure_event(failure, stored))
         return
     finally:
         if not settled:
             # The client went away mid-stream: keep what was said, as partial.
             kept = "partial" if completion.text else None
-            _store_reply_or_unmark(app, message_id, completion, kept, "client_gone")
+            _store_reply_or_release(app, mark, completion, kept, "client_gone")
     if provider(app).name != "guided":
         # Before the last event: a consumer may stop reading at "done"
         # (collect_reply does), and the generator would never get past it.
-        session_id = reply["session_id"]
         background(app).submit(
-            lambda: refine_reflection(app, session_id), f"reflection for session {session_id}"
+            lambda: refine_reflection(app, mark.session_id),
+            f"reflection for session {mark.session_id}",
         )
     yield TurnEvent("done", {"reply": reply})
 
@@ -237,17 +259,13 @@ def build_turn_prompt(app: Flask, message_id: int) -> TurnPrompt:
 
 
 def _store_reply(
-    app: Flask, message_id: int, completion: Completion, status: str | None, error: str | None
+    app: Flask, mark: ReplyMark, completion: Completion, status: str | None, error: str | None
 ) -> dict[str, Any] | None:
     """Store the reply (unless `status` is None: nothing to keep) and clear the mark."""
     with short_transaction(app) as db:
-        user_message = db.get_one(Message, message_id)
-        coaching_session = db.get_one(
-            CoachingSession, user_message.coaching_session_id, with_for_update=True
-        )
-        if coaching_session.replying_to_id == message_id:
-            coaching_session.replying_to_id = None
-            coaching_session.replying_since = None
+        coaching_session = db.get_one(CoachingSession, mark.session_id, with_for_update=True)
+        user_message = db.get_one(Message, mark.message_id)
+        clear(coaching_session, mark)
         if status is None:
             return None
         reply = Message(
@@ -256,8 +274,8 @@ def _store_reply(
             content=completion.text,
             stage=user_message.stage,
             status=status,
-            reply_to_id=message_id,
-            model=completion.model,
+            reply_to_id=mark.message_id,
+            model=(completion.model or "")[:MODEL_NAME_CHARS] or None,
             prompt_tokens=completion.prompt_tokens,
             completion_tokens=completion.completion_tokens,
             latency_ms=completion.latency_ms,
@@ -281,13 +299,17 @@ def _store_reply(
         return message_json(reply)
 
 
-def _store_reply_or_unmark(
-    app: Flask, message_id: int, completion: Completion, status: str | None, error: str
+def _store_reply_or_release(
+    app: Flask, mark: ReplyMark, completion: Completion, status: str | None, error: str
 ) -> dict[str, Any] | None:
-    """Like `_store_reply`, for failure paths: a database error here is logged, not raised,
-    and the mark then simply expires."""
+    """Like `_store_reply`, for failure paths: a database error here is logged, not
+    raised, and the mark is cleared on its own so the seeker can try again."""
     try:
-        return _store_reply(app, message_id, completion, status, error)
+        return _store_reply(app, mark, completion, status, error)
     except Exception:
-        log.exception("could not store the %s reply to message %s", status, message_id)
-        return None
+        log.exception("could not store the %s reply to message %s", status, mark.message_id)
+    try:
+        release(app, mark)
+    except Exception:
+        log.exception("could not clear the reply mark of session %s", mark.session_id)
+    return None

@@ -52,6 +52,12 @@ def test_exit_criteria(stage, record, complete):
         ("I'd rather not talk about my feelings.", None),
         ("Not my feelings, I want to figure out why it happened", "causes"),
         ("What went wrong? And how can I improve?", "improvement"),
+        ("I don't want to talk about my feelings.", None),
+        ("I can't talk about my feelings anymore.", None),
+        ("I don't know what went wrong", "causes"),
+        ("I have no idea why they rejected me", "causes"),
+        ("No one will tell me what went wrong", "causes"),
+        ("Not sure how to improve", "improvement"),
     ],
 )
 def test_the_seeker_can_ask_for_a_stage(app, text, stage):

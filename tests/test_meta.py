@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy.exc import OperationalError
+
+from coach.api import sessions as sessions_api
 
 
 def test_health_reports_db_and_provider(client):
@@ -69,3 +72,14 @@ def test_a_browser_gets_an_error_page_not_json(app):
     assert "Not Found" in response.get_data(as_text=True)
     api_response = browser.get("/api/v1/nothing", headers={"Accept": "text/html"})
     assert api_response.is_json
+
+
+def test_a_busy_database_is_a_503_not_a_crash(client, api, monkeypatch):
+    def locked(*_args, **_kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+
+    token = api.guest()
+    monkeypatch.setattr(sessions_api, "list_sessions", locked)
+    response = client.get("/api/v1/sessions", headers=api.headers(token))
+    assert response.status_code == 503
+    assert response.json["error"]["code"] == "database_busy"

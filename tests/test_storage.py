@@ -29,6 +29,18 @@ def test_migrations_go_down_and_up_again(storage_app):
     assert "messages" in inspect(database(storage_app).engine).get_table_names()
 
 
+def test_a_migration_that_rebuilds_a_table_keeps_its_rows(storage_app, storage_api):
+    token = storage_api.guest()
+    session_id = storage_api.new_session(token)
+    storage_api.send(token, session_id, "Keep me through the migrations")
+    config = alembic_config(database(storage_app))
+    command.downgrade(config, "0001")
+    command.upgrade(config, "head")
+    contents = [m["content"] for m in storage_api.session(token, session_id)["messages"]]
+    assert contents[0] == "Keep me through the migrations"
+    assert len(contents) == 2
+
+
 def test_a_conversation_is_stored_and_read_back(storage_app, storage_api):
     token = storage_api.guest()
     session_id = storage_api.new_session(token)

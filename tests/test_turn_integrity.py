@@ -6,17 +6,27 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from werkzeug.test import EnvironBuilder
 
+from coach import turns
 from coach.db import database
 from coach.models import CoachingSession, Message
-from coach.turns import REPLY_MARK_LIFETIME, accept_message, answer_turn, start_turn
+from coach.reply_mark import MARK_LIFETIME
+from coach.turns import answer_turn, begin_turn
 
 
 def _mark(app, session_id: int, age: timedelta) -> None:
+    """Mark the session as another turn would, `age` ago."""
     with database(app).make_session() as db, db.begin():
         coaching_session = db.get(CoachingSession, session_id)
         coaching_session.replying_to_id = 1
         coaching_session.replying_since = datetime.now(UTC) - age
+        coaching_session.replying_token = "another-turn"
+
+
+def _replying(app, session_id: int) -> bool:
+    with database(app).make_session() as db:
+        return db.get(CoachingSession, session_id).replying_token is not None
 
 
 def _messages(app, session_id: int) -> list[Message]:
@@ -49,7 +59,7 @@ def test_retry_while_a_reply_is_being_written_is_refused(app, client, api):
 def test_a_mark_left_by_a_dead_worker_expires(app, api):
     token = api.guest()
     session_id = api.new_session(token)
-    _mark(app, session_id, REPLY_MARK_LIFETIME + timedelta(seconds=1))
+    _mark(app, session_id, MARK_LIFETIME + timedelta(seconds=1))
     assert api.send(token, session_id, "Hello again").status_code == 201
 
 
@@ -58,22 +68,22 @@ def test_the_mark_is_cleared_after_every_reply(app, api):
     session_id = api.new_session(token)
     for text in ("one", "two", "three"):
         assert api.send(token, session_id, text).status_code == 201
-    with database(app).make_session() as db:
-        assert db.get(CoachingSession, session_id).replying_to_id is None
+        assert api.session(token, session_id)["replying"] is False
+    assert api.send_streaming(token, session_id, "four")[-1][0] == "done"
+    assert not _replying(app, session_id)
 
 
 def test_a_client_that_goes_away_mid_reply_leaves_a_partial_reply(app, api):
     token = api.guest()
     session_id = api.new_session(token)
-    with app.test_request_context():
-        with database(app).make_session() as db:
-            coaching_session = db.get(CoachingSession, session_id)
-            message = accept_message(db, coaching_session, "I feel crushed and a bit lost.")
-        start_turn(app, message.id)
-        events = answer_turn(app, message.id)
-        first = next(events)
-        events.close()  # what the server does when the connection drops
+    with database(app).make_session() as db:
+        coaching_session = db.get(CoachingSession, session_id)
+        turn = begin_turn(app, db, coaching_session, "I feel crushed and a bit lost.")
+    events = answer_turn(app, turn)
+    first = next(events)
+    events.close()  # what the server does when the connection drops
     assert first.name == "delta"
+    assert not _replying(app, session_id)
     stored = _messages(app, session_id)
     assert [(m.role, m.status) for m in stored] == [("user", "complete"), ("assistant", "partial")]
     assert stored[1].content == first.data["text"]
@@ -115,3 +125,47 @@ def test_odd_numbers_are_client_errors(client, api, path, status):
     response = client.get(path, headers=api.headers(token))
     assert response.status_code == status
     assert response.is_json
+
+
+def test_a_stream_the_client_never_reads_still_clears_the_mark(app, api):
+    token = api.guest()
+    session_id = api.new_session(token)
+    environ = EnvironBuilder(
+        path=f"/api/v1/sessions/{session_id}/messages",
+        method="POST",
+        headers=api.headers(token, Accept="text/event-stream"),
+        json={"content": "Hello"},
+    ).get_environ()
+    statuses = []
+    body = app(environ, lambda status, _headers, _exc=None: statuses.append(status))
+    body.close()  # the server closes the response without sending a single event
+    assert statuses == ["201 CREATED"]
+    assert not _replying(app, session_id)
+    assert api.send(token, session_id, "Hello again").status_code == 201
+
+
+def test_a_reply_that_cannot_be_stored_still_clears_the_mark(app, api, monkeypatch):
+    token = api.guest()
+    session_id = api.new_session(token)
+
+    def broken_store(*_args, **_kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(turns, "_store_reply", broken_store)
+    events = api.send_streaming(token, session_id, "I feel let down")
+    assert events[-1][0] == "error"
+    assert events[-1][1]["retryable"] is True
+    monkeypatch.undo()
+    assert not _replying(app, session_id)
+    assert api.send(token, session_id, "Are you there?").status_code == 201
+
+
+def test_a_long_reply_renews_its_mark(app, api, monkeypatch):
+    renewed = []
+    monkeypatch.setattr(turns, "RENEW_EVERY_SECONDS", 0.0)
+    monkeypatch.setattr(turns, "renew", lambda _app, mark: renewed.append(mark.message_id))
+    token = api.guest()
+    session_id = api.new_session(token)
+    body = api.send(token, session_id, "I feel let down").json
+    assert renewed
+    assert set(renewed) == {body["user_message"]["id"]}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from itertools import chain
 from typing import Any
 
 from flask import Blueprint, current_app, request
@@ -13,6 +12,7 @@ from coach.auth import require_user
 from coach.db import get_db, release_request_session
 from coach.errors import InvalidInput
 from coach.limits import limiter, message_limit
+from coach.reply_mark import release
 from coach.representations import session_json
 from coach.sessions import (
     create_session,
@@ -23,14 +23,7 @@ from coach.sessions import (
     update_session,
 )
 from coach.streaming import collect_reply, event_stream, wants_event_stream
-from coach.turns import (
-    TurnEvent,
-    accept_message,
-    answer_turn,
-    start_retry,
-    start_turn,
-    validate_content,
-)
+from coach.turns import Turn, answer_turn, begin_retry, begin_turn, validate_content
 
 bp = Blueprint("api_sessions", __name__, url_prefix="/api/v1/sessions")
 
@@ -99,8 +92,7 @@ def post_message(session_id: int) -> Any:
     coaching_session = get_owned_session(db, require_user(), session_id)
     limit = current_app.config["COACH_MAX_MESSAGE_CHARS"]
     content = validate_content(json_body().get("content"), limit)
-    message = accept_message(db, coaching_session, content)
-    return _reply(message.id, start_turn(current_app, message.id))
+    return _reply(begin_turn(current_app, db, coaching_session, content))
 
 
 @bp.post(f"/{SESSION_ID}/retry")
@@ -108,17 +100,21 @@ def post_message(session_id: int) -> Any:
 def retry(session_id: int) -> Any:
     """Answer the last message again after its reply failed or broke off."""
     coaching_session = get_owned_session(get_db(), require_user(), session_id)
-    release_request_session()  # start_retry locks the session in a transaction of its own
-    message_id, user_message = start_retry(current_app, coaching_session.id)
-    return _reply(message_id, user_message)
+    release_request_session()  # begin_retry locks the session in a transaction of its own
+    return _reply(begin_retry(current_app, coaching_session.id))
 
 
-def _reply(message_id: int, user_message: dict[str, Any]) -> Any:
+def _reply(turn: Turn) -> Any:
     # The model may talk for seconds: give the connection back to the pool first.
     release_request_session()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    events = answer_turn(app, message_id)
     if wants_event_stream(request.headers.get("Accept", "")):
-        opening = TurnEvent("message", {"message": user_message})
-        return event_stream(chain([opening], events), status=201)
-    return {"user_message": user_message, "reply": collect_reply(events)}, 201
+        response = event_stream(answer_turn(app, turn, opening=True), status=201)
+        # A client gone before the stream starts never runs the turn: clear its mark.
+        response.call_on_close(lambda: release(app, turn.mark))
+        return response
+    events = answer_turn(app, turn)
+    try:
+        return {"user_message": turn.user_message, "reply": collect_reply(events)}, 201
+    finally:
+        events.close()
