@@ -388,6 +388,9 @@
         restoreInput(content);
         setRetryVisible(couldRetry);
         showError(message);
+        if (response.status === 409) {
+          catchUp();
+        }
       } else {
         await handleUnsent(content, userArticle, couldRetry, message);
       }
@@ -436,6 +439,9 @@
     if (!response.ok) {
       showError(await errorFromResponse(response));
       setRetryVisible(response.status >= 500 || response.status === 429);
+      if (response.status === 409) {
+        catchUp();
+      }
       return;
     }
     scrollToBottom();
@@ -527,6 +533,72 @@
       showError('Could not reach the coach. Check your connection and try again.');
     }
     setBusy(false);
+  }
+
+  /* ---------- another window answering ---------- */
+
+  const POLL_MS = 2000;
+  const POLL_LIMIT = 150; // about five minutes, as long as the server keeps a reply mark
+  let catchingUp = false;
+
+  function renderStoredMessage(message) {
+    const article = createMessage(message.role);
+    article.dataset.messageId = message.id;
+    article.dataset.status = message.status;
+    const body = article.querySelector('.message-body');
+    if (message.role === 'assistant') {
+      body.innerHTML = message.content_html; // sanitised by the server
+    } else {
+      body.classList.add('message-text');
+      body.textContent = message.content;
+    }
+    setNote(article, message.status);
+  }
+
+  // The coach is answering in another tab or window (a 409 told us so): wait for
+  // that reply to be stored, then show what this page has not seen yet.
+  async function catchUp() {
+    if (catchingUp) {
+      return;
+    }
+    catchingUp = true;
+    setRetryVisible(false);
+    for (let attempt = 0; attempt < POLL_LIMIT; attempt += 1) {
+      let data = null;
+      try {
+        const response = await fetch(sessionUrl, {
+          credentials: 'same-origin',
+          headers: { Accept: JSON_TYPE },
+        });
+        data = response.ok ? await response.json() : null;
+      } catch (ignored) {
+        data = null; // offline for a moment: keep waiting
+      }
+      if (data && !data.replying) {
+        const shown = new Set(Array.from(transcript.querySelectorAll('[data-message-id]'))
+          .map(function (article) { return article.dataset.messageId; }));
+        data.messages.forEach(function (message) {
+          if (!shown.has(String(message.id))) {
+            renderStoredMessage(message);
+          }
+        });
+        updateStage(data.stage);
+        const last = data.messages[data.messages.length - 1];
+        setRetryVisible(Boolean(last) && (last.role === 'user' || last.status !== 'complete'));
+        clearError();
+        announce('The conversation is up to date.');
+        scrollToBottom();
+        catchingUp = false;
+        return;
+      }
+      await new Promise(function (resolve) { window.setTimeout(resolve, POLL_MS); });
+    }
+    catchingUp = false;
+  }
+
+  if (root.dataset.replying === 'true') {
+    showError('The coach is still answering in another tab or window. This page will catch up.');
+    catchUp();
   }
 
   if (transcript.querySelector('.message')) {

@@ -90,3 +90,24 @@ def test_a_model_that_refuses_the_key_shows_a_clear_error(page: Any, fake_model:
     assert page.locator("#retry-button").is_hidden()
     page.reload()
     assert page.locator("#transcript article.message-user", has_text="Hello?").count() == 1
+
+
+def test_a_second_tab_waits_for_the_reply_and_then_shows_it(
+    page: Any, fake_model: FakeModel
+) -> None:
+    fake_model.enqueue_stream(["Take ", "your ", "time. ", "What happened next?"], delay=0.5)
+    fake_model.enqueue_json(EMPTY_RECORD)
+    start_chat(page)
+    _send(page, "They called me on Friday.")
+    page.locator(STREAMING_BUBBLE).wait_for()
+
+    other = page.context.new_page()
+    other.goto(page.url)
+    assert "still answering" in other.locator("#error-text").inner_text()
+    assert other.locator("#retry-button").is_hidden()
+
+    other.wait_for_selector(ASSISTANT_DONE)
+    assert "What happened next?" in other.locator(ASSISTANT_DONE).last.inner_text()
+    assert other.locator("#error-text").inner_text() == ""
+    assert other.locator("#retry-button").is_hidden()
+    other.close()
