@@ -3,6 +3,7 @@ client goes away, and inputs that must never cost the seeker their message."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from coach.db import database
 from coach.models import CoachingSession, Message
 from coach.reply_mark import MARK_LIFETIME
 from coach.turns import answer_turn, begin_turn
+from tests.conftest import ApiActions
 
 
 def _mark(app, session_id: int, age: timedelta) -> None:
@@ -169,3 +171,30 @@ def test_a_long_reply_renews_its_mark(app, api, monkeypatch):
     body = api.send(token, session_id, "I feel let down").json
     assert renewed
     assert set(renewed) == {body["user_message"]["id"]}
+
+
+def test_racing_messages_never_leave_a_refused_message_or_a_double_reply(storage_app, storage_api):
+    token = storage_api.guest()
+    session_id = storage_api.new_session(token)
+    barrier = threading.Barrier(4)
+    outcomes: list[tuple[str, int]] = []
+
+    def seeker(n: int) -> None:
+        client = ApiActions(storage_app.test_client())
+        barrier.wait()
+        text = f"racing message {n}"
+        outcomes.append((text, client.send(token, session_id, text).status_code))
+
+    threads = [threading.Thread(target=seeker, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert {status for _, status in outcomes} <= {201, 409}
+    stored = _messages(storage_app, session_id)
+    stored_texts = {m.content for m in stored if m.role == "user"}
+    assert stored_texts == {text for text, status in outcomes if status == 201}
+    for message in (m for m in stored if m.role == "user"):
+        replies = [m for m in stored if m.reply_to_id == message.id]
+        assert [r.status for r in replies] == ["complete"]
+    assert not _replying(storage_app, session_id)
