@@ -301,3 +301,30 @@ def test_delete_asks_first_then_removes_the_conversation(page: Any) -> None:
     assert page.get_by_text("A conversation I will delete").count() == 0
     response = page.goto(chat_url)
     assert response is not None and response.status == 404
+
+
+GUIDED_WALK = [
+    "I feel crushed. I was sure I had it after the second interview.",
+    "Mostly disappointment, and some self-doubt.",
+    "They said they went with an internal candidate.",
+    "Good question.",
+    "I want to show my distinctive strengths more clearly in applications.",
+    "Every morning I will walk for half an hour and then apply for two roles.",
+    "My friend Sam will check in with me every Friday.",
+]
+
+
+def test_a_guided_conversation_reaches_the_plan_through_every_step(page: Any) -> None:
+    start_chat(page)
+    seen = []
+    for text in GUIDED_WALK:
+        send_and_wait(page, text)
+        current = page.locator("#stage-progress li[aria-current='step']").get_attribute(
+            "data-stage"
+        )
+        if not seen or seen[-1] != current:
+            seen.append(current)
+    assert seen == ["emotions", "causes", "improvement", "resilience", "plan"]
+    recap = page.locator(ASSISTANT_DONE).last.inner_text()
+    assert "Sam" in recap  # the plan step gives back what the seeker said
+    assert page.locator("#stage-progress li.done").count() == 4
