@@ -73,21 +73,19 @@ def clear(coaching_session: CoachingSession, mark: ReplyMark) -> None:
 
 def release(app: Flask, mark: ReplyMark) -> None:
     """Clear the mark in a transaction of its own (for failure and clean-up paths)."""
-    with short_transaction(app) as db:
-        db.execute(
-            update(CoachingSession)
-            .where(CoachingSession.id == mark.session_id)
-            .where(CoachingSession.replying_token == mark.token)
-            .values(replying_to_id=None, replying_since=None, replying_token=None)
-        )
+    _update_own_mark(app, mark, replying_to_id=None, replying_since=None, replying_token=None)
 
 
 def renew(app: Flask, mark: ReplyMark) -> None:
     """Keep a long reply's mark from expiring while it is still streaming."""
+    _update_own_mark(app, mark, replying_since=_now())
+
+
+def _update_own_mark(app: Flask, mark: ReplyMark, **values: object) -> None:
     with short_transaction(app) as db:
         db.execute(
             update(CoachingSession)
             .where(CoachingSession.id == mark.session_id)
             .where(CoachingSession.replying_token == mark.token)
-            .values(replying_since=_now())
+            .values(**values)
         )

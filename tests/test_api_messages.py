@@ -80,30 +80,25 @@ def test_a_message_at_the_limit_is_accepted(api):
     assert api.send(token, session_id, "x" * 4000).status_code == 201
 
 
-def test_a_body_over_the_request_limit_is_a_413(client, api):
+@pytest.mark.parametrize(
+    ("data", "content_type", "status", "code"),
+    [
+        ('{"content": "' + "x" * 70_000 + '"}', "application/json", 413, "too_large"),
+        ("content=hello", "application/x-www-form-urlencoded", 400, "invalid_json"),
+        ("{not json", "application/json", 400, "invalid_json"),
+    ],
+)
+def test_bodies_that_are_not_a_message_are_refused(client, api, data, content_type, status, code):
     token = api.guest()
     session_id = api.new_session(token)
     response = client.post(
         f"/api/v1/sessions/{session_id}/messages",
         headers=api.headers(token),
-        data='{"content": "' + "x" * 70_000 + '"}',
-        content_type="application/json",
+        data=data,
+        content_type=content_type,
     )
-    assert response.status_code == 413
-    assert response.is_json
-
-
-def test_a_non_json_body_is_a_400(client, api):
-    token = api.guest()
-    session_id = api.new_session(token)
-    response = client.post(
-        f"/api/v1/sessions/{session_id}/messages",
-        headers=api.headers(token),
-        data="content=hello",
-        content_type="application/x-www-form-urlencoded",
-    )
-    assert response.status_code == 400
-    assert response.json["error"]["code"] == "invalid_json"
+    assert response.status_code == status
+    assert response.json["error"]["code"] == code
 
 
 def test_retry_refuses_when_the_last_reply_is_complete(client, api):

@@ -13,6 +13,7 @@ from coach.conversation import (
 from coach.frameworks import STAGES, frameworks
 from coach.models import CoachingSession
 from coach.reflection import LikelyCause, ReflectionRecord
+from tests.conversations import GUIDED_WALK
 
 
 @pytest.mark.parametrize(
@@ -113,17 +114,6 @@ def test_going_back_to_a_finished_stage_stays_there_for_a_turn(app):
     decide_stage(session, record, "I need to vent about my feelings", frameworks(app))
     assert session.stage == "emotions"
     assert decide_stage(session, record, "ok", frameworks(app)).stage == "causes"
-
-
-GUIDED_WALK = [
-    "I feel crushed. I was sure I had it after the second interview.",
-    "Mostly disappointment, and some self-doubt.",
-    "They said they went with an internal candidate.",
-    "Good question.",
-    "I want to show my distinctive strengths more clearly in applications.",
-    "Every morning I will walk for half an hour and then apply for two roles.",
-    "My friend Sam will check in with me every Friday.",
-]
 
 
 def test_a_guided_conversation_walks_all_stages(api):

@@ -17,6 +17,8 @@ from tests.browser.actions import (
     serve_app,
     start_chat,
 )
+from tests.conftest import base_config
+from tests.conversations import GUIDED_WALK
 
 pytestmark = pytest.mark.browser
 
@@ -25,15 +27,7 @@ pytestmark = pytest.mark.browser
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app in guided mode."""
     db_dir = tmp_path_factory.mktemp("browser")
-    app = create_app(
-        {
-            "TESTING": True,
-            "COACH_DATABASE_URL": f"sqlite:///{db_dir}/coach.db",
-            "COACH_PROVIDER": "guided",
-            "SECRET_KEY": "test-secret",
-        }
-    )
-    yield from serve_app(app)
+    yield from serve_app(create_app(base_config(f"sqlite:///{db_dir}/coach.db")))
 
 
 def test_guest_chat_reply_survives_reload(page: Any) -> None:
@@ -301,17 +295,6 @@ def test_delete_asks_first_then_removes_the_conversation(page: Any) -> None:
     assert page.get_by_text("A conversation I will delete").count() == 0
     response = page.goto(chat_url)
     assert response is not None and response.status == 404
-
-
-GUIDED_WALK = [
-    "I feel crushed. I was sure I had it after the second interview.",
-    "Mostly disappointment, and some self-doubt.",
-    "They said they went with an internal candidate.",
-    "Good question.",
-    "I want to show my distinctive strengths more clearly in applications.",
-    "Every morning I will walk for half an hour and then apply for two roles.",
-    "My friend Sam will check in with me every Friday.",
-]
 
 
 def test_a_guided_conversation_reaches_the_plan_through_every_step(page: Any) -> None:
