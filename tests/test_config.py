@@ -85,3 +85,12 @@ def test_test_overrides_win_over_the_environment(instance, monkeypatch):
     assert create_app().config["COACH_MAX_MESSAGE_CHARS"] == 100
     app = create_app({"COACH_MAX_MESSAGE_CHARS": 50})
     assert app.config["COACH_MAX_MESSAGE_CHARS"] == 50
+
+
+def test_the_instance_file_is_read_and_the_environment_wins_over_it(instance, monkeypatch):
+    instance.mkdir(parents=True)
+    (instance / "config.py").write_text("COACH_MODEL = 'from-file'\nCOACH_RECENT_MESSAGES = 4\n")
+    monkeypatch.setenv("COACH_MODEL", "from-environment")
+    app = create_app()
+    assert app.config["COACH_RECENT_MESSAGES"] == 4
+    assert app.config["COACH_MODEL"] == "from-environment"

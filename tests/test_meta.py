@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from openapi_spec_validator import validate
 from sqlalchemy.exc import OperationalError
 
 from coach.api import sessions as sessions_api
@@ -32,11 +33,8 @@ def test_openapi_describes_every_api_route(app, client):
             assert method.lower() in spec["paths"][path], (method, path)
 
 
-def test_openapi_references_resolve(client):
-    spec = client.get("/api/v1/openapi.json").json
-    refs = re.findall(r'"\$ref": "#/components/schemas/(\w+)"', str(spec).replace("'", '"'))
-    assert refs
-    assert set(refs) <= set(spec["components"]["schemas"])
+def test_openapi_is_a_valid_document(client):
+    validate(client.get("/api/v1/openapi.json").json)
 
 
 def test_landing_page_says_what_the_coach_is_and_offers_a_start(client):
