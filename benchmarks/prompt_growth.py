@@ -1,8 +1,9 @@
-"""How the cost of one turn's prompt grows with the length of the conversation.
+"""How the cost of one turn grows with the length of the conversation.
 
 Builds a guided conversation of up to 200 turns on a temporary SQLite file and,
-at a few points, measures the prompt the model would be sent: its size, the
-time to build it (median of repeated builds) and the peak memory while building.
+at a few points, measures the prompt the model would be sent (its size, the time
+to build it, median of repeated builds, and the peak memory while building) and
+the time of a whole turn over the API (median of the turns around that point).
 Everything is printed as a ratio to turn 10, measured in the same run, next to
 what an unbounded prompt (the whole history verbatim) would have cost.
 
@@ -24,6 +25,7 @@ from coach.turns import build_turn_prompt
 
 CHECKPOINTS = (10, 50, 100, 200)
 REPEATS = 30
+TURN_WINDOW = 9  # whole turns timed around each checkpoint
 
 
 def main() -> None:
@@ -42,14 +44,18 @@ def main() -> None:
         headers = {"Authorization": f"Bearer {token}"}
         session_id = client.post("/api/v1/sessions", headers=headers).json["id"]
         results = {}
+        turn_seconds = []
         for turn in range(1, max(CHECKPOINTS) + 1):
             text = f"Turn {turn}: I keep going over what I said about the project I led."
+            started = time.perf_counter()
             response = client.post(
                 f"/api/v1/sessions/{session_id}/messages", headers=headers, json={"content": text}
             )
+            turn_seconds.append(time.perf_counter() - started)
             assert response.status_code == 201, response.json
             if turn in CHECKPOINTS:
                 results[turn] = measure(app, session_id)
+                results[turn]["turn"] = statistics.median(turn_seconds[-TURN_WINDOW:])
         database(app).engine.dispose()
     report(results)
 
@@ -80,15 +86,17 @@ def measure(app, session_id: int) -> dict[str, float]:
 
 def report(results: dict[int, dict[str, float]]) -> None:
     base = results[CHECKPOINTS[0]]
-    print(f"prompt cost against turn {CHECKPOINTS[0]} (same run; lower is better)")
+    print(f"turn cost against turn {CHECKPOINTS[0]} (same run; lower is better)")
     print(
-        f"{'turn':>5} {'chars':>7} {'size x':>7} {'unbounded x':>12} {'build x':>8} {'memory x':>9}"
+        f"{'turn':>5} {'chars':>7} {'size x':>7} {'unbounded x':>12} {'build x':>8} "
+        f"{'memory x':>9} {'turn x':>7}"
     )
     for turn, row in results.items():
         print(
             f"{turn:>5} {row['size']:>7.0f} {row['size'] / base['size']:>7.2f} "
             f"{row['unbounded'] / base['unbounded']:>12.2f} "
-            f"{row['seconds'] / base['seconds']:>8.2f} {row['peak'] / base['peak']:>9.2f}"
+            f"{row['seconds'] / base['seconds']:>8.2f} {row['peak'] / base['peak']:>9.2f} "
+            f"{row['turn'] / base['turn']:>7.2f}"
         )
 
 

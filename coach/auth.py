@@ -30,7 +30,9 @@ def _hash_token(token: str) -> str:
 
 def issue_token(db: Session, user: User) -> str:
     token = secrets.token_urlsafe(32)
-    db.add(ApiToken(user=user, token_hash=_hash_token(token)))
+    if user.id is None:
+        db.flush()  # a new user needs its id; by id, the user's other tokens stay unloaded
+    db.add(ApiToken(user_id=user.id, token_hash=_hash_token(token)))
     return token
 
 

@@ -39,7 +39,8 @@ def list_sessions(
 
 
 def create_session(db: Session, user: User, title: str | None = None) -> CoachingSession:
-    coaching_session = CoachingSession(owner=user, flags=[], reflection={})
+    # By id, not by relationship: appending to `coaching_sessions` would load them all.
+    coaching_session = CoachingSession(owner_id=user.id, flags=[], reflection={})
     if title is not None:
         coaching_session.title = _valid_title(title)
     db.add(coaching_session)

@@ -1,6 +1,6 @@
 """How a turn is answered, from the seeker's message to the stored reply.
 
-1. `begin_turn` validates nothing (see `validate_content`) but stores: with the
+1. `begin_turn` stores a message that `validate_content` has passed: with the
    session row locked it refuses a message while another reply is being written
    (409, nothing stored), else commits the message together with the session's
    reply mark (`coach.reply_mark`). Then it reads the message into the reflection
@@ -107,10 +107,11 @@ def _accept_message(
     # Lock the row, so that the check, the message and the mark are one decision.
     db.refresh(coaching_session, with_for_update=True)
     refuse_while_replying(coaching_session)  # 409 before anything is stored
-    if coaching_session.title == DEFAULT_TITLE and not coaching_session.messages:
+    if coaching_session.title == DEFAULT_TITLE and _is_first_message(db, coaching_session):
         coaching_session.title = _title_from(content)
     message = Message(
-        coaching_session=coaching_session,
+        # By id, not by relationship: appending to `messages` would load them all.
+        coaching_session_id=coaching_session.id,
         role="user",
         content=content,
         stage=coaching_session.stage,
@@ -121,6 +122,10 @@ def _accept_message(
     mark = claim(coaching_session, message.id)
     db.commit()
     return message, mark
+
+
+def _is_first_message(db: Session, coaching_session: CoachingSession) -> bool:
+    return db.scalar(Message.in_session(coaching_session.id).limit(1)) is None
 
 
 def _title_from(content: str) -> str:
