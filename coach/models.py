@@ -90,7 +90,6 @@ class CoachingSession(Base):
     reflection: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Set while the coach is answering, so that a second tab or an impatient
     # client cannot start another reply to the same conversation meanwhile.
-    replying_to_id: Mapped[int | None] = mapped_column(Integer)
     replying_since: Mapped[datetime | None] = mapped_column()
     replying_token: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

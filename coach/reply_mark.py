@@ -1,11 +1,11 @@
 """One reply at a time per conversation.
 
-While the coach is answering, the coaching session carries a mark: the message
-being answered, when the mark was set, and a token that only the turn which set
-it holds. A second message or a retry meanwhile is refused (409), so two tabs or
-an impatient client cannot start a second reply. The turn clears its own mark
-when the reply is stored, whatever its status; a mark whose worker died expires.
-Long replies renew their mark as they stream.
+While the coach is answering, the coaching session carries a mark: when it was
+set, and a token that only the turn which set it holds. A second message or a
+retry meanwhile is refused (409), so two tabs or an impatient client cannot
+start a second reply. The turn clears its own mark when the reply is stored,
+whatever its status; a mark whose worker died expires. Long replies renew their
+mark as they stream.
 """
 
 from __future__ import annotations
@@ -57,7 +57,6 @@ def claim(coaching_session: CoachingSession, message_id: int) -> ReplyMark:
     """Mark the session (locked by the caller) as being answered for `message_id`."""
     refuse_while_replying(coaching_session)
     mark = ReplyMark(coaching_session.id, message_id, secrets.token_hex(16))
-    coaching_session.replying_to_id = message_id
     coaching_session.replying_since = _now()
     coaching_session.replying_token = mark.token
     return mark
@@ -66,14 +65,13 @@ def claim(coaching_session: CoachingSession, message_id: int) -> ReplyMark:
 def clear(coaching_session: CoachingSession, mark: ReplyMark) -> None:
     """Clear the mark in the caller's transaction, if it is still this turn's."""
     if coaching_session.replying_token == mark.token:
-        coaching_session.replying_to_id = None
         coaching_session.replying_since = None
         coaching_session.replying_token = None
 
 
 def release(app: Flask, mark: ReplyMark) -> None:
     """Clear the mark in a transaction of its own (for failure and clean-up paths)."""
-    _update_own_mark(app, mark, replying_to_id=None, replying_since=None, replying_token=None)
+    _update_own_mark(app, mark, replying_since=None, replying_token=None)
 
 
 def renew(app: Flask, mark: ReplyMark) -> None:

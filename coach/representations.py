@@ -24,7 +24,6 @@ def user_json(user: User) -> dict[str, Any]:
 def message_json(message: Message) -> dict[str, Any]:
     return {
         "id": message.id,
-        "session_id": message.coaching_session_id,
         "role": message.role,
         "content": message.content,
         # Model text is untrusted: the HTML is rendered with raw HTML off and sanitised.

@@ -21,7 +21,6 @@ def _mark(app, session_id: int, age: timedelta) -> None:
     """Mark the session as another turn would, `age` ago."""
     with database(app).make_session() as db, db.begin():
         coaching_session = db.get(CoachingSession, session_id)
-        coaching_session.replying_to_id = 1
         coaching_session.replying_since = datetime.now(UTC) - age
         coaching_session.replying_token = "another-turn"
 

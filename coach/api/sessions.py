@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import re
+from collections.abc import Generator
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Flask, current_app, request
 
 from coach.api import json_body
 from coach.auth import require_user
@@ -104,14 +106,21 @@ def retry(session_id: int) -> Any:
     return _reply(begin_retry(current_app, coaching_session.id))
 
 
+def _release_if_never_started(app: Flask, turn: Turn, events: Generator[Any, None, None]) -> None:
+    if inspect.getgeneratorstate(events) == inspect.GEN_CREATED:
+        release(app, turn.mark)
+
+
 def _reply(turn: Turn) -> Any:
     # The model may talk for seconds: give the connection back to the pool first.
     release_request_session()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if wants_event_stream(request.headers.get("Accept", "")):
-        response = event_stream(answer_turn(app, turn, opening=True), status=201)
-        # A client gone before the stream starts never runs the turn: clear its mark.
-        response.call_on_close(lambda: release(app, turn.mark))
+        events = answer_turn(app, turn, opening=True)
+        response = event_stream(events, status=201)
+        # A started turn clears its own mark; one whose client left before the
+        # stream began never runs, so its mark is cleared here.
+        response.call_on_close(lambda: _release_if_never_started(app, turn, events))
         return response
     events = answer_turn(app, turn)
     try:

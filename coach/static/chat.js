@@ -203,25 +203,27 @@
   // After a server error or a dropped connection we cannot tell from the
   // response whether the message was stored, so ask for the transcript.
   async function findStoredMessage(content) {
+    const data = await loadSession();
+    const messages = (data && data.messages) || [];
+    for (let i = messages.length - 1; i >= 0; i -= 1) {
+      if (messages[i].role === 'user') {
+        return messages[i].content.trim() === content ? messages[i] : null;
+      }
+    }
+    return null; // unknown: treat as not stored, so the text is not lost
+  }
+
+  // The session as the server has it, or null when it cannot be read right now.
+  async function loadSession() {
     try {
       const response = await fetch(sessionUrl, {
         credentials: 'same-origin',
         headers: { Accept: 'application/json' },
       });
-      if (!response.ok) {
-        return null;
-      }
-      const data = await response.json();
-      const messages = (data && data.messages) || [];
-      for (let i = messages.length - 1; i >= 0; i -= 1) {
-        if (messages[i].role === 'user') {
-          return messages[i].content.trim() === content ? messages[i] : null;
-        }
-      }
+      return response.ok ? await response.json() : null;
     } catch (ignored) {
-      // Unknown: treat as not stored, so the text is not lost.
+      return null;
     }
-    return null;
   }
 
   /* ---------- server-sent events ---------- */
@@ -564,16 +566,7 @@
     catchingUp = true;
     setRetryVisible(false);
     for (let attempt = 0; attempt < POLL_LIMIT; attempt += 1) {
-      let data = null;
-      try {
-        const response = await fetch(sessionUrl, {
-          credentials: 'same-origin',
-          headers: { Accept: JSON_TYPE },
-        });
-        data = response.ok ? await response.json() : null;
-      } catch (ignored) {
-        data = null; // offline for a moment: keep waiting
-      }
+      const data = await loadSession(); // null while offline: keep waiting
       if (data && !data.replying) {
         const shown = new Set(Array.from(transcript.querySelectorAll('[data-message-id]'))
           .map(function (article) { return article.dataset.messageId; }));

@@ -17,7 +17,6 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("coaching_sessions") as batch_op:
-        batch_op.add_column(sa.Column("replying_to_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("replying_since", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("replying_token", sa.String(32), nullable=True))
 
@@ -26,4 +25,3 @@ def downgrade() -> None:
     with op.batch_alter_table("coaching_sessions") as batch_op:
         batch_op.drop_column("replying_token")
         batch_op.drop_column("replying_since")
-        batch_op.drop_column("replying_to_id")
