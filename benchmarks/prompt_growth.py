@@ -19,9 +19,9 @@ import tracemalloc
 from pathlib import Path
 
 from coach import create_app
-from coach.db import database
-from coach.models import Message
-from coach.turns import build_turn_prompt
+from coach.coaching.prompts import build_chat_prompt
+from coach.storage.database import database
+from coach.storage.models import Message
 
 CHECKPOINTS = (10, 50, 100, 200)
 REPEATS = 30
@@ -68,10 +68,10 @@ def measure(app, session_id: int) -> dict[str, float]:
     timings = []
     for _ in range(REPEATS):
         started = time.perf_counter()
-        prompt = build_turn_prompt(app, last_user)
+        prompt = build_chat_prompt(app, last_user)
         timings.append(time.perf_counter() - started)
     tracemalloc.start()
-    build_turn_prompt(app, last_user)
+    build_chat_prompt(app, last_user)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     size = sum(len(m["content"]) for m in prompt.chat_messages())

@@ -1,6 +1,18 @@
 """The coach: a Flask app that helps a person through a job rejection that came
 after a second interview. `create_app` builds one app; each part registers itself
-through its own `init_app`."""
+through its own `init_app`.
+
+The areas, each a subpackage whose docstring says what it owns; imports run one
+way, from the top of this list down:
+
+- `web`: the JSON API, the browser pages, auth, limits, streaming, health;
+- `coaching`: how a turn is answered and the life of a reply, stages, prompts,
+  the reflection record's rules, the seeker's sessions;
+- `providers`: the provider interface, `guided` and `openai`;
+- `guide` and `storage`: the guide's frameworks as data and the record's shape;
+  the database, its models and migrations;
+- `config` and `errors`, which every area may use.
+"""
 
 from __future__ import annotations
 
@@ -10,23 +22,11 @@ from typing import Any
 from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from coach import (
-    auth,
-    background,
-    cli,
-    config,
-    db,
-    errors,
-    frameworks,
-    health,
-    limits,
-    prompting,
-    providers,
-    reflection,
-    web,
-)
-from coach.api import auth as api_auth
-from coach.api import sessions as api_sessions
+from coach import cli, config, providers
+from coach.coaching import background, keyword_rules, prompts
+from coach.guide import frameworks
+from coach.storage import database
+from coach.web import api, auth, errors, health, limits, pages
 
 __all__ = ["create_app"]
 
@@ -50,22 +50,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if hops:
         # Rate limits and secure cookies need the client's address and scheme.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
-    db.init_app(app)
+    database.init_app(app)
     if app.config["COACH_AUTO_MIGRATE"]:
-        db.upgrade_schema(app)
+        database.upgrade_schema(app)
     errors.init_app(app)
     frameworks.init_app(app)
-    prompting.init_app(app)
-    reflection.init_app(app)
+    prompts.init_app(app)
+    keyword_rules.init_app(app)
     providers.init_app(app)
     background.init_app(app)
     limits.init_app(app)
     auth.init_app(app)
 
-    app.register_blueprint(api_auth.bp)
-    app.register_blueprint(api_sessions.bp)
+    app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
-    app.register_blueprint(web.bp)
+    app.register_blueprint(pages.bp)
     cli.init_app(app)
     app.after_request(_security_headers)
     return app

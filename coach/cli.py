@@ -15,10 +15,10 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from gunicorn.app.base import BaseApplication
 
-from coach.auth import create_user
-from coach.db import get_db, upgrade_schema
 from coach.errors import CoachError
-from coach.models import ROLES
+from coach.storage.database import get_db, upgrade_schema
+from coach.storage.models import ROLES
+from coach.web.auth import create_user
 
 SERVE_WORKERS = 1  # more workers need COACH_REDIS_URL for shared rate limits
 SERVE_THREADS = 16

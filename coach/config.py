@@ -95,7 +95,9 @@ def is_development(app: Flask) -> bool:
 
 def _settle_derived_settings(app: Flask) -> None:
     if not app.config.get("COACH_DATABASE_URL"):
-        app.config["COACH_DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'coach.db'}"
+        app.config["COACH_DATABASE_URL"] = (
+            f"sqlite:///{Path(app.instance_path) / 'coach.storage.database'}"
+        )
     provider = app.config.get("COACH_PROVIDER") or (
         "openai" if app.config.get("OPENAI_API_KEY") else "guided"
     )

@@ -1,23 +1,8 @@
-"""The errors the coach shows to its users, and their one JSON form.
-
-Services raise these; one handler turns each into
-`{"error": {"code": ..., "message": ...}}` with its status. Anything else is a
-500 with a generic message, after the database session is rolled back.
+"""The errors the coach shows to its users: a small hierarchy that every area may
+raise. `coach.web.errors` turns each into its one JSON form and status.
 """
 
 from __future__ import annotations
-
-import logging
-from typing import Any
-
-from flask import Flask, Response, jsonify, render_template, request
-from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
-from werkzeug.http import HTTP_STATUS_CODES
-
-from coach.db import rollback_request_session
-
-log = logging.getLogger(__name__)
 
 
 class CoachError(Exception):
@@ -76,60 +61,3 @@ class ModelUnavailable(CoachError):
     def __init__(self, message: str, *, retryable: bool = True, code: str | None = None) -> None:
         super().__init__(message, code=code)
         self.retryable = retryable
-
-
-def error_body(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
-
-
-def error_response(code: str, message: str, status: int) -> tuple[Response | str, int]:
-    """JSON for the API and other clients; a page for a browser asking for one."""
-    if _wants_page():
-        title = HTTP_STATUS_CODES.get(status, "Error")
-        try:
-            return render_template("error.html", title=title, message=message), status
-        except Exception:  # the page needs the database; the JSON form never fails
-            log.exception("could not render the error page")
-    return jsonify(error_body(code, message)), status
-
-
-def _wants_page() -> bool:
-    if request.path.startswith("/api/") or request.path == "/healthz":
-        return False
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "text/html"
-
-
-def init_app(app: Flask) -> None:
-    app.register_error_handler(CoachError, _handle_coach_error)
-    app.register_error_handler(OperationalError, _handle_database_unavailable)
-    app.register_error_handler(HTTPException, _handle_http_exception)
-    app.register_error_handler(Exception, _handle_unexpected)
-
-
-def _handle_coach_error(exc: CoachError) -> tuple[Response | str, int]:
-    return error_response(exc.code, exc.message, exc.status)
-
-
-def _handle_http_exception(exc: HTTPException) -> Any:
-    code = (exc.name or "error").lower().replace(" ", "_")
-    if exc.code == 413:
-        return error_response("too_large", "The request body is too large.", 413)
-    if exc.code == 429:
-        return error_response("rate_limited", "Too many requests; wait a moment.", 429)
-    return error_response(code, exc.description or exc.name, exc.code or 500)
-
-
-def _handle_database_unavailable(exc: OperationalError) -> tuple[Response | str, int]:
-    """A busy (locked) or unreachable database is a passing condition, not a bug."""
-    rollback_request_session()
-    log.warning("database unavailable: %s", type(exc.orig).__name__)
-    return error_response(
-        "database_busy", "The service is busy right now; try again in a moment.", 503
-    )
-
-
-def _handle_unexpected(exc: Exception) -> tuple[Response | str, int]:
-    rollback_request_session()
-    log.exception("unhandled error")
-    return error_response("internal_error", "Something went wrong on our side.", 500)

@@ -21,10 +21,12 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
 from coach import create_app
-from coach.background import background
-from coach.db import database
+from coach.coaching.background import background
+from coach.storage.database import database
+from tests.fake_model import FakeModel
 
 AppFactory = Callable[..., Flask]
+API_KEY = "test-key"
 
 
 def base_config(database_url: str) -> dict[str, Any]:
@@ -43,7 +45,7 @@ def app_factory(tmp_path: Path) -> Iterator[AppFactory]:
     made: list[Flask] = []
 
     def make(**overrides: Any) -> Flask:
-        config = base_config(f"sqlite:///{tmp_path / 'coach.db'}") | overrides
+        config = base_config(f"sqlite:///{tmp_path / 'coach.storage.database'}") | overrides
         app = create_app(config)
         made.append(app)
         return app
@@ -152,3 +154,24 @@ def storage_app(request: pytest.FixtureRequest, app_factory: AppFactory) -> Flas
 @pytest.fixture
 def storage_api(storage_app: Flask) -> ApiActions:
     return ApiActions(storage_app.test_client())
+
+
+@pytest.fixture
+def fake_model() -> Iterator[FakeModel]:
+    """A running fake model server; a request it had no script for fails the test."""
+    with FakeModel() as server:
+        yield server
+    assert server.unscripted == 0, "the fake model got requests that no test had scripted"
+
+
+def make_openai_app(app_factory: AppFactory, fake_model: FakeModel, **overrides: Any) -> Flask:
+    """An app whose `openai` provider talks to the fake model over real HTTP."""
+    settings: dict[str, Any] = {
+        "COACH_PROVIDER": "openai",
+        "OPENAI_API_KEY": API_KEY,
+        "OPENAI_BASE_URL": fake_model.url,
+        "COACH_MODEL": "fake-model",
+        "COACH_MODEL_TIMEOUT": 5.0,
+        "COACH_MODEL_ATTEMPTS": 3,
+    }
+    return app_factory(**(settings | overrides))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from coach.auth import create_user
-from coach.db import database
+from coach.storage.database import database
+from coach.web.auth import create_user
 
 
 def test_guest_gets_a_token_that_works(client, api):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from coach.db import database
-from coach.models import Message
+from coach.storage.database import database
+from coach.storage.models import Message
 
 
 def test_create_and_read_a_session(client, api):

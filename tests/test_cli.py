@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from sqlalchemy import inspect, select
 
 from coach.__main__ import main
-from coach.db import database
-from coach.models import User
+from coach.storage.database import database
+from coach.storage.models import User
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_coach_serve_starts_the_app_on_its_defaults(tmp_path):
                     pytest.fail("coach serve did not answer in time")
                 time.sleep(0.2)
         assert '"provider":"guided"' in body.replace(" ", "")
-        assert (tmp_path / "instance" / "coach.db").exists()
+        assert (tmp_path / "instance" / "coach.storage.database").exists()
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -107,4 +107,4 @@ def test_the_console_entry_point_runs_commands_in_an_app(tmp_path, monkeypatch):
     monkeypatch.delenv("COACH_DATABASE_URL", raising=False)
     result = CliRunner().invoke(main, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "instance" / "coach.db").exists()
+    assert (tmp_path / "instance" / "coach.storage.database").exists()

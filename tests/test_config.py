@@ -30,8 +30,8 @@ def test_development_makes_a_secret_key_once_and_keeps_it(instance):
 
 def test_the_default_database_is_sqlite_in_the_instance_folder(instance):
     app = create_app()
-    assert app.config["COACH_DATABASE_URL"] == f"sqlite:///{instance / 'coach.db'}"
-    assert (instance / "coach.db").exists()
+    assert app.config["COACH_DATABASE_URL"] == f"sqlite:///{instance / 'coach.storage.database'}"
+    assert (instance / "coach.storage.database").exists()
 
 
 def test_production_requires_a_secret_key(instance, monkeypatch):

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from coach.conversation import (
+from coach.coaching.stages import (
     MAX_TURNS_PER_STAGE,
     decide_stage,
     requested_stage,
     stage_is_complete,
 )
-from coach.frameworks import STAGES, frameworks
-from coach.models import CoachingSession
-from coach.reflection import LikelyCause, ReflectionRecord
+from coach.guide.frameworks import STAGES, frameworks
+from coach.guide.record import LikelyCause, ReflectionRecord
+from coach.storage.models import CoachingSession
 from tests.conversations import GUIDED_WALK
 
 

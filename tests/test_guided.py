@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from coach.conversation import ChatTurn, TurnPrompt
-from coach.frameworks import STAGES, frameworks
-from coach.providers import Completion, provider
+from coach.guide.frameworks import STAGES, frameworks
+from coach.guide.record import LikelyCause, ReflectionRecord
+from coach.providers import Completion, GuidedPrompt, provider
 from coach.providers.guided import GuidedProvider
-from coach.reflection import LikelyCause, ReflectionRecord
 
 
-def _prompt(stage: str, turn: int, text: str, record: ReflectionRecord | None = None) -> TurnPrompt:
-    return TurnPrompt(
-        system="unused in guided mode",
-        history=tuple(ChatTurn("user", "earlier") for _ in range(turn - 1)),
+def _prompt(
+    stage: str, turn: int, text: str, record: ReflectionRecord | None = None
+) -> GuidedPrompt:
+    return GuidedPrompt(
         user_message=text,
         stage=stage,
         stage_turn=turn,
@@ -23,7 +22,7 @@ def _prompt(stage: str, turn: int, text: str, record: ReflectionRecord | None = 
     )
 
 
-def _reply(app, prompt: TurnPrompt) -> str:
+def _reply(app, prompt: GuidedPrompt) -> str:
     completion = Completion()
     text = "".join(provider(app).stream_reply(prompt, completion))
     assert completion.model == "guided"

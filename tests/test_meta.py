@@ -8,7 +8,7 @@ import pytest
 from openapi_spec_validator import validate
 from sqlalchemy.exc import OperationalError
 
-from coach.api import sessions as sessions_api
+from coach.web.api import sessions as sessions_api
 
 
 def test_health_reports_db_and_provider(client):

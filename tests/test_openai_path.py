@@ -11,43 +11,22 @@ from __future__ import annotations
 import json
 import logging
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from coach.background import background
-from coach.db import database
-from coach.models import CoachingSession, Message
-from coach.reflection import ReflectionRecord, keyword_rules
-from tests.conftest import ApiActions, AppFactory, parse_events
+from coach.coaching.background import background
+from coach.coaching.keyword_rules import keyword_rules
+from coach.guide.record import ReflectionRecord
+from coach.storage.database import database
+from coach.storage.models import CoachingSession, Message
+from tests.conftest import API_KEY, ApiActions, AppFactory, make_openai_app, parse_events
 from tests.fake_model import FakeModel
 
-API_KEY = "test-key"
 EMPTY_RECORD = json.dumps(ReflectionRecord().model_dump(mode="json"))
 PROVIDER_LOGGER = "coach.providers.openai_chat"
-
-
-@pytest.fixture
-def fake_model() -> Iterator[FakeModel]:
-    """A running fake model server; a request it had no script for fails the test."""
-    with FakeModel() as server:
-        yield server
-    assert server.unscripted == 0, "the fake model got requests that no test had scripted"
-
-
-def make_openai_app(app_factory: AppFactory, fake_model: FakeModel, **overrides: Any) -> Flask:
-    settings: dict[str, Any] = {
-        "COACH_PROVIDER": "openai",
-        "OPENAI_API_KEY": API_KEY,
-        "OPENAI_BASE_URL": fake_model.url,
-        "COACH_MODEL": "fake-model",
-        "COACH_MODEL_TIMEOUT": 5.0,
-        "COACH_MODEL_ATTEMPTS": 3,
-    }
-    return app_factory(**(settings | overrides))
 
 
 @pytest.fixture

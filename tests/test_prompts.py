@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 from jinja2 import UndefinedError
 
-from coach.db import database
-from coach.frameworks import CAUSES, STAGES, Frameworks, frameworks
-from coach.models import Message
-from coach.prompting import prompt_book
-from coach.reflection import LikelyCause, ReflectionRecord
-from coach.turns import build_turn_prompt
+from coach.coaching.prompts import build_chat_prompt, prompt_book
+from coach.guide.frameworks import CAUSES, STAGES, Frameworks, frameworks
+from coach.guide.record import LikelyCause, ReflectionRecord
+from coach.storage.database import database
+from coach.storage.models import Message
 
 PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
 
@@ -82,7 +81,7 @@ def _prompt_size(app, session_id: int) -> int:
         message_id = max(
             m.id for m in db.scalars(Message.in_session(session_id)) if m.role == "user"
         )
-    prompt = build_turn_prompt(app, message_id)
+    prompt = build_chat_prompt(app, message_id)
     return sum(len(m["content"]) for m in prompt.chat_messages())
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from coach.reflection import MAX_ITEMS, LikelyCause, ReflectionRecord, keyword_rules
+from coach.coaching.keyword_rules import keyword_rules
+from coach.guide.record import MAX_ITEMS, LikelyCause, ReflectionRecord
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from coach.rendering import render_markdown
+from coach.web.markdown import render_markdown
 
 
 def _browser_session(client) -> str:

@@ -9,9 +9,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 
-from coach.db import alembic_config, database
-from coach.models import ApiToken, Base, CoachingSession, Message, User
-from coach.reflection import ReflectionRecord
+from coach.guide.record import ReflectionRecord
+from coach.storage.database import alembic_config, database
+from coach.storage.models import ApiToken, Base, CoachingSession, Message, User
 from tests.conftest import ApiActions
 
 

@@ -3,18 +3,16 @@ client goes away, and inputs that must never cost the seeker their message."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from werkzeug.test import EnvironBuilder
 
-from coach import turns
-from coach.db import database
-from coach.models import CoachingSession, Message
-from coach.reply_mark import MARK_LIFETIME
-from coach.turns import answer_turn, begin_turn
-from tests.conftest import ApiActions
+from coach.coaching import reply
+from coach.coaching.reply_mark import MARK_LIFETIME
+from coach.coaching.turns import begin_turn
+from coach.storage.database import database
+from coach.storage.models import CoachingSession, Message
 
 
 def _mark(app, session_id: int, age: timedelta) -> None:
@@ -28,6 +26,11 @@ def _mark(app, session_id: int, age: timedelta) -> None:
 def _replying(app, session_id: int) -> bool:
     with database(app).make_session() as db:
         return db.get(CoachingSession, session_id).replying_token is not None
+
+
+def _owner(app, session_id: int) -> int:
+    with database(app).make_session() as db:
+        return db.get_one(CoachingSession, session_id).owner_id
 
 
 def _messages(app, session_id: int) -> list[Message]:
@@ -77,17 +80,17 @@ def test_the_mark_is_cleared_after_every_reply(app, api):
 def test_a_client_that_goes_away_mid_reply_leaves_a_partial_reply(app, api):
     token = api.guest()
     session_id = api.new_session(token)
-    with database(app).make_session() as db:
-        coaching_session = db.get(CoachingSession, session_id)
-        turn = begin_turn(app, db, coaching_session, "I feel crushed and a bit lost.")
-    events = answer_turn(app, turn)
+    user_id = _owner(app, session_id)
+    answer = begin_turn(app, user_id, session_id, "I feel crushed and a bit lost.")
+    events = iter(answer)
+    assert next(events).name == "message"
     first = next(events)
-    events.close()  # what the server does when the connection drops
+    answer.close()  # what the server does when the connection drops
     assert first.name == "delta"
     assert not _replying(app, session_id)
     stored = _messages(app, session_id)
     assert [(m.role, m.status) for m in stored] == [("user", "complete"), ("assistant", "partial")]
-    assert stored[1].content == first.data["text"]
+    assert stored[1].content == first.text
     assert api.send(token, session_id, "Still here").status_code == 201
 
 
@@ -152,48 +155,10 @@ def test_a_reply_that_cannot_be_stored_still_clears_the_mark(app, api, monkeypat
     def broken_store(*_args, **_kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(turns, "_store_reply", broken_store)
+    monkeypatch.setattr(reply, "store_reply", broken_store)
     events = api.send_streaming(token, session_id, "I feel let down")
     assert events[-1][0] == "error"
     assert events[-1][1]["retryable"] is True
     monkeypatch.undo()
     assert not _replying(app, session_id)
     assert api.send(token, session_id, "Are you there?").status_code == 201
-
-
-def test_a_long_reply_renews_its_mark(app, api, monkeypatch):
-    renewed = []
-    monkeypatch.setattr(turns, "RENEW_EVERY_SECONDS", 0.0)
-    monkeypatch.setattr(turns, "renew", lambda _app, mark: renewed.append(mark.message_id))
-    token = api.guest()
-    session_id = api.new_session(token)
-    body = api.send(token, session_id, "I feel let down").json
-    assert renewed
-    assert set(renewed) == {body["user_message"]["id"]}
-
-
-def test_racing_messages_never_leave_a_refused_message_or_a_double_reply(storage_app, storage_api):
-    token = storage_api.guest()
-    session_id = storage_api.new_session(token)
-    barrier = threading.Barrier(4)
-    outcomes: list[tuple[str, int]] = []
-
-    def seeker(n: int) -> None:
-        client = ApiActions(storage_app.test_client())
-        barrier.wait()
-        text = f"racing message {n}"
-        outcomes.append((text, client.send(token, session_id, text).status_code))
-
-    threads = [threading.Thread(target=seeker, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert {status for _, status in outcomes} <= {201, 409}
-    stored = _messages(storage_app, session_id)
-    stored_texts = {m.content for m in stored if m.role == "user"}
-    assert stored_texts == {text for text, status in outcomes if status == 201}
-    for message in (m for m in stored if m.role == "user"):
-        replies = [m for m in stored if m.reply_to_id == message.id]
-        assert [r.status for r in replies] == ["complete"]
-    assert not _replying(storage_app, session_id)

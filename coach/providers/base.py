@@ -1,4 +1,9 @@
-"""The small interface every provider implements, and the record of one reply."""
+"""The small interface every provider implements: what it is given (a prompt of the
+kind it asks for), what it declares it can do, and the record of one reply.
+
+Coaching code asks a provider's capability attributes, never its name, so that a
+new provider is a new module here and one line in `coach.providers.PROVIDERS`.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,54 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar
 
-from coach.conversation import ChatTurn, TurnPrompt
+from flask import Flask
+
 from coach.errors import ModelUnavailable
-from coach.reflection import ReflectionRecord
+from coach.guide.record import ReflectionRecord
 
 
 class ReplyInterrupted(ModelUnavailable):
     """The reply broke off after some text had already been sent on."""
 
     code = "reply_interrupted"
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    role: str  # "user" or "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class ChatPrompt:
+    """What a chat model is shown: instructions, the recent turns, the new message."""
+
+    system: str
+    history: tuple[ChatTurn, ...]
+    user_message: str
+
+    def chat_messages(self) -> list[dict[str, str]]:
+        return [
+            {"role": "system", "content": self.system},
+            *({"role": t.role, "content": t.content} for t in self.history),
+            {"role": "user", "content": self.user_message},
+        ]
+
+
+@dataclass(frozen=True)
+class GuidedPrompt:
+    """What guided mode needs: where the conversation stands, and no system prompt."""
+
+    user_message: str
+    stage: str
+    stage_turn: int  # 1 for the first seeker turn in this stage
+    turn_number: int  # 1 for the first seeker turn of the conversation
+    record: ReflectionRecord
+
+
+PromptT = TypeVar("PromptT", ChatPrompt, GuidedPrompt)
 
 
 @dataclass
@@ -39,12 +82,25 @@ class Completion:
         return round((end - self.started) * 1000)
 
 
-class Provider(ABC):
-    name: str
+class Provider(ABC, Generic[PromptT]):
+    """Answers one turn. Subclasses set the class attributes that say what they can do."""
+
+    name: ClassVar[str]
+    # The kind of prompt `stream_reply` takes; coaching builds exactly that one.
+    prompt_type: ClassVar[type[ChatPrompt] | type[GuidedPrompt]]
+    # Whether an AI model writes the replies (the UI labels guided mode otherwise).
+    uses_model: ClassVar[bool]
+    # Whether `extract_reflection` can read the record from the conversation.
+    refines_record: ClassVar[bool] = False
     model_name: str
 
+    @classmethod
     @abstractmethod
-    def stream_reply(self, prompt: TurnPrompt, completion: Completion) -> Iterator[str]:
+    def from_app(cls, app: Flask) -> Provider[Any]:
+        """The provider as the app's settings configure it."""
+
+    @abstractmethod
+    def stream_reply(self, prompt: PromptT, completion: Completion) -> Iterator[str]:
         """Yield the reply's text as it comes, recording usage on `completion`.
 
         Raises `ModelUnavailable` when no text could be produced, and
@@ -52,7 +108,7 @@ class Provider(ABC):
         """
 
     def extract_reflection(
-        self, record: ReflectionRecord, turns: list[ChatTurn]
+        self, instructions: str, record: ReflectionRecord, turns: list[ChatTurn]
     ) -> ReflectionRecord | None:
         """What a model reads from the turns, or None where the keyword rules must do."""
         return None

@@ -10,17 +10,20 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
-from coach.conversation import TurnPrompt
-from coach.frameworks import Framework, Frameworks, Item
-from coach.providers.base import Completion, Provider
-from coach.reflection import ReflectionRecord, split_sentences
+from flask import Flask
+
+from coach.guide.frameworks import Framework, Frameworks, Item, frameworks
+from coach.guide.record import ReflectionRecord, split_sentences
+from coach.providers.base import Completion, GuidedPrompt, Provider
 
 ECHO_MAX_WORDS = 24
 CHUNK_WORDS = 4
 
 
-class GuidedProvider(Provider):
+class GuidedProvider(Provider[GuidedPrompt]):
     name = "guided"
+    prompt_type = GuidedPrompt
+    uses_model = False
     model_name = "guided"
 
     def __init__(self, frameworks: Frameworks, acknowledgements: tuple[str, ...]) -> None:
@@ -30,11 +33,15 @@ class GuidedProvider(Provider):
         self.acknowledgements = acknowledgements
 
     @classmethod
+    def from_app(cls, app: Flask) -> GuidedProvider:
+        return cls.load(frameworks(app), Path(app.config["COACH_PROMPTS_DIR"]))
+
+    @classmethod
     def load(cls, frameworks: Frameworks, prompts_dir: Path) -> GuidedProvider:
         data = tomllib.loads((prompts_dir / "guided.toml").read_text("utf-8"))
         return cls(frameworks, tuple(data["acknowledgements"]))
 
-    def stream_reply(self, prompt: TurnPrompt, completion: Completion) -> Iterator[str]:
+    def stream_reply(self, prompt: GuidedPrompt, completion: Completion) -> Iterator[str]:
         completion.model = self.model_name
         words = compose_reply(prompt, self.frameworks, self.acknowledgements).split(" ")
         for start in range(0, len(words), CHUNK_WORDS):
@@ -43,7 +50,7 @@ class GuidedProvider(Provider):
 
 
 def compose_reply(
-    prompt: TurnPrompt, frameworks: Frameworks, acknowledgements: tuple[str, ...]
+    prompt: GuidedPrompt, frameworks: Frameworks, acknowledgements: tuple[str, ...]
 ) -> str:
     framework = frameworks.stage(prompt.stage)
     # Vary the opening with the turn, deterministically.

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import openai
+from flask import Flask
 from pydantic import ValidationError
 from tenacity import (
     RetryError,
@@ -26,10 +27,9 @@ from tenacity import (
     wait_exponential,
 )
 
-from coach.conversation import ChatTurn, TurnPrompt
-from coach.errors import ModelUnavailable
-from coach.providers.base import Completion, Provider, ReplyInterrupted
-from coach.reflection import ReflectionRecord
+from coach.errors import ConfigurationError, ModelUnavailable
+from coach.guide.record import ReflectionRecord
+from coach.providers.base import ChatPrompt, ChatTurn, Completion, Provider, ReplyInterrupted
 
 log = logging.getLogger(__name__)
 
@@ -67,28 +67,36 @@ def describe_failure(exc: BaseException) -> ModelUnavailable:
     return ModelUnavailable("The AI model failed to answer.", retryable=False)
 
 
-class OpenAIProvider(Provider):
+class OpenAIProvider(Provider[ChatPrompt]):
     name = "openai"
+    prompt_type = ChatPrompt
+    uses_model = True
+    refines_record = True
 
     def __init__(
-        self,
-        *,
-        api_key: str,
-        base_url: str | None,
-        model: str,
-        timeout: float,
-        attempts: int,
-        reflection_instructions: str = "",
+        self, *, api_key: str, base_url: str | None, model: str, timeout: float, attempts: int
     ) -> None:
         self.model_name = model
         self.client = openai.OpenAI(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0
         )
         self.attempts = attempts
-        self.reflection_instructions = reflection_instructions
-        self.schema_unsupported = False
+        # Switched off for good once the server refuses a JSON schema request.
+        self.honours_json_schema = True
         self._logged_reasons: set[str] = set()
         self._log_lock = threading.Lock()
+
+    @classmethod
+    def from_app(cls, app: Flask) -> OpenAIProvider:
+        if not app.config.get("OPENAI_API_KEY"):
+            raise ConfigurationError("COACH_PROVIDER=openai needs OPENAI_API_KEY")
+        return cls(
+            api_key=app.config["OPENAI_API_KEY"],
+            base_url=app.config["OPENAI_BASE_URL"],
+            model=app.config["COACH_MODEL"],
+            timeout=app.config["COACH_MODEL_TIMEOUT"],
+            attempts=app.config["COACH_MODEL_ATTEMPTS"],
+        )
 
     def _retrying(self) -> Retrying:
         return Retrying(
@@ -104,7 +112,7 @@ class OpenAIProvider(Provider):
         except (openai.OpenAIError, RetryError) as exc:
             raise describe_failure(exc) from exc
 
-    def stream_reply(self, prompt: TurnPrompt, completion: Completion) -> Iterator[str]:
+    def stream_reply(self, prompt: ChatPrompt, completion: Completion) -> Iterator[str]:
         completion.model = self.model_name
         stream = self._call(
             model=self.model_name,
@@ -139,13 +147,13 @@ class OpenAIProvider(Provider):
             raise ModelUnavailable("The AI model sent an empty reply.", code="empty_reply")
 
     def extract_reflection(
-        self, record: ReflectionRecord, turns: list[ChatTurn]
+        self, instructions: str, record: ReflectionRecord, turns: list[ChatTurn]
     ) -> ReflectionRecord | None:
-        if self.schema_unsupported:
+        if not self.honours_json_schema:
             return None
         transcript = "\n".join(f"{t.role}: {t.content}" for t in turns)
         messages: list[dict[str, str]] = [
-            {"role": "system", "content": self.reflection_instructions},
+            {"role": "system", "content": instructions},
             {"role": "user", "content": transcript},
         ]
         for attempt in range(2):  # the answer, then one repair attempt
@@ -165,7 +173,7 @@ class OpenAIProvider(Provider):
             except ModelUnavailable as exc:
                 if _rejects_json_schema(exc.__cause__):
                     # The server refuses `response_format`; asking again is pointless.
-                    self.schema_unsupported = True
+                    self.honours_json_schema = False
                     self._fall_back_once("the server rejected the JSON schema request")
                     return None
                 raise

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.browser
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app in guided mode."""
     db_dir = tmp_path_factory.mktemp("browser")
-    yield from serve_app(create_app(base_config(f"sqlite:///{db_dir}/coach.db")))
+    yield from serve_app(create_app(base_config(f"sqlite:///{db_dir}/coach.storage.database")))
 
 
 def test_guest_chat_reply_survives_reload(page: Any) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from coach import create_app
-from coach.reflection import ReflectionRecord
+from coach.guide.record import ReflectionRecord
 from tests.browser.actions import ASSISTANT_DONE, serve_app, start_chat
 from tests.conftest import base_config
 from tests.fake_model import FakeModel
@@ -31,7 +31,7 @@ def fake_model() -> Iterator[FakeModel]:
 def base_url(fake_model: FakeModel, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app with the openai provider pointed at the fake model."""
     db_dir = tmp_path_factory.mktemp("browser-openai")
-    config = base_config(f"sqlite:///{db_dir}/coach.db") | {
+    config = base_config(f"sqlite:///{db_dir}/coach.storage.database") | {
         "COACH_PROVIDER": "openai",
         "OPENAI_API_KEY": "test-key",
         "OPENAI_BASE_URL": fake_model.url,

@@ -38,7 +38,7 @@ GOAL_CATEGORIES = (
 )
 RESOURCE_KINDS = ("course", "workshop", "certification", "community", "mentor", "reading", "other")
 
-EXTENSION_KEY = "coach.frameworks"
+EXTENSION_KEY = "coach.guide.frameworks"
 
 
 Keyed = TypeVar("Keyed", "Item", "Section")

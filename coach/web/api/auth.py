@@ -6,14 +6,14 @@ from typing import Any
 
 from flask import Blueprint
 
-from coach.api import json_body
-from coach.auth import create_guest, log_in
-from coach.db import get_db
 from coach.errors import InvalidInput
-from coach.limits import limiter
-from coach.representations import user_json
+from coach.storage.database import get_db
+from coach.web.api.requests import json_body
+from coach.web.auth import create_guest, log_in
+from coach.web.limits import limiter
+from coach.web.representations import user_json
 
-bp = Blueprint("api_auth", __name__, url_prefix="/api/v1/auth")
+bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 @bp.post("/guest")

@@ -1,4 +1,4 @@
-"""Liveness for load balancers and the OpenAPI description for integrators."""
+"""Health for load balancers: whether the database answers, and the provider."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from typing import Any
 from flask import Blueprint
 from sqlalchemy import text
 
-from coach.db import get_db
-from coach.openapi import build_openapi
 from coach.providers import provider
+from coach.storage.database import get_db
 
 bp = Blueprint("health", __name__)
 
@@ -28,9 +27,3 @@ def healthz() -> tuple[dict[str, Any], int]:
         "provider": provider().name,
     }
     return body, 200 if db_status == "ok" else 503
-
-
-@bp.get("/api/v1/openapi.json")
-def openapi() -> dict[str, Any]:
-    """The OpenAPI 3 description of the JSON API."""
-    return build_openapi()

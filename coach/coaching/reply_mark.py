@@ -15,14 +15,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from coach.db import short_transaction
 from coach.errors import Conflict
-from coach.models import CoachingSession
+from coach.storage.database import short_transaction
+from coach.storage.models import CoachingSession
 
 MARK_LIFETIME = timedelta(minutes=5)
 RENEW_EVERY_SECONDS = 60.0
+# How often a streaming reply looks for a cancel request: one indexed read.
+CANCEL_CHECK_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ def claim(coaching_session: CoachingSession, message_id: int) -> ReplyMark:
     mark = ReplyMark(coaching_session.id, message_id, secrets.token_hex(16))
     coaching_session.replying_since = _now()
     coaching_session.replying_token = mark.token
+    coaching_session.reply_cancel_requested = False
     return mark
 
 
@@ -67,16 +70,37 @@ def clear(coaching_session: CoachingSession, mark: ReplyMark) -> None:
     if coaching_session.replying_token == mark.token:
         coaching_session.replying_since = None
         coaching_session.replying_token = None
+        coaching_session.reply_cancel_requested = False
 
 
 def release(app: Flask, mark: ReplyMark) -> None:
     """Clear the mark in a transaction of its own (for failure and clean-up paths)."""
-    _update_own_mark(app, mark, replying_since=None, replying_token=None)
+    _update_own_mark(
+        app, mark, replying_since=None, replying_token=None, reply_cancel_requested=False
+    )
 
 
 def renew(app: Flask, mark: ReplyMark) -> None:
     """Keep a long reply's mark from expiring while it is still streaming."""
     _update_own_mark(app, mark, replying_since=_now())
+
+
+def request_cancel(coaching_session: CoachingSession) -> None:
+    """Ask the reply being written (the caller holds the row locked) to stop."""
+    if not is_replying(coaching_session):
+        raise Conflict("No reply is being written.", code="nothing_to_cancel")
+    coaching_session.reply_cancel_requested = True
+
+
+def cancel_requested(app: Flask, mark: ReplyMark) -> bool:
+    with short_transaction(app, read_only=True) as db:
+        return bool(
+            db.scalar(
+                select(CoachingSession.reply_cancel_requested)
+                .where(CoachingSession.id == mark.session_id)
+                .where(CoachingSession.replying_token == mark.token)
+            )
+        )
 
 
 def _update_own_mark(app: Flask, mark: ReplyMark, **values: object) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from coach.models import CoachingSession, Message, User
-from coach.rendering import render_markdown
-from coach.reply_mark import is_replying
+from coach.coaching.reply_mark import is_replying
+from coach.storage.models import CoachingSession, Message, User
+from coach.web.markdown import render_markdown
 
 
 def timestamp(moment: datetime) -> str:

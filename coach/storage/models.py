@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
     select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -92,6 +93,14 @@ class CoachingSession(Base):
     # client cannot start another reply to the same conversation meanwhile.
     replying_since: Mapped[datetime | None] = mapped_column()
     replying_token: Mapped[str | None] = mapped_column(String(32))
+    # Set by a cancel request (from any instance); the reply that holds the mark
+    # sees it, stops, and keeps what it wrote as partial.
+    reply_cancel_requested: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    # The model's reading of the record covers every message up to this id, so that
+    # a turn decides its stage on a record that does not depend on timing.
+    refined_through_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from coach.frameworks import STAGES
-from coach.models import MESSAGE_ROLES, MESSAGE_STATUSES, ROLES
+from coach.guide.frameworks import STAGES
+from coach.storage.models import MESSAGE_ROLES, MESSAGE_STATUSES, ROLES
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -249,6 +249,18 @@ def _paths() -> dict[str, Any]:
             "post": {
                 "summary": "Answer the last message again after a failed or partial reply",
                 "responses": TURN_RESPONSES,
+            },
+        },
+        "/api/v1/sessions/{session_id}/cancel": {
+            "parameters": [SESSION_ID],
+            "post": {
+                "summary": "Stop the reply being written; what it wrote is kept as partial",
+                "responses": {
+                    "202": {"description": "The reply will stop"},
+                    "401": ERROR,
+                    "404": ERROR,
+                    "409": ERROR,
+                },
             },
         },
         "/api/v1/openapi.json": {

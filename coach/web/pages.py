@@ -7,15 +7,20 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from coach.auth import create_guest, csrf_token, current_user, sign_in_browser
-from coach.db import get_db
-from coach.frameworks import frameworks
-from coach.limits import limiter
+from coach.coaching.sessions import (
+    create_session,
+    get_owned_session,
+    list_sessions,
+    session_messages,
+)
+from coach.guide.frameworks import frameworks
 from coach.providers import provider
-from coach.representations import session_json, user_json
-from coach.sessions import create_session, get_owned_session, list_sessions, session_messages
+from coach.storage.database import get_db
+from coach.web.auth import create_guest, csrf_token, current_user, sign_in_browser
+from coach.web.limits import limiter
+from coach.web.representations import session_json, user_json
 
-bp = Blueprint("web", __name__)
+bp = Blueprint("pages", __name__)
 
 SESSIONS_SHOWN = 50
 
@@ -27,8 +32,8 @@ def page_context() -> dict[str, Any]:
     return {
         "current_user": user_json(user) if user else None,
         "csrf_token": csrf_token(),
-        "provider": chosen.name,
-        "model_name": chosen.model_name if chosen.name != "guided" else None,
+        # None in guided mode, which the pages label as such.
+        "model_name": chosen.model_name if chosen.uses_model else None,
     }
 
 
@@ -56,7 +61,7 @@ def start() -> WerkzeugResponse:
         user, _no_token = create_guest(db, with_token=False)
         sign_in_browser(user)
     coaching_session = create_session(db, user)
-    return redirect(url_for("web.chat", session_id=coaching_session.id), code=303)
+    return redirect(url_for("pages.chat", session_id=coaching_session.id), code=303)
 
 
 @bp.get("/sessions", endpoint="list_sessions")
@@ -64,7 +69,7 @@ def list_sessions_page() -> Any:
     """The signed-in seeker's conversations, to come back to."""
     sessions = _recent_sessions()
     if sessions is None:
-        return redirect(url_for("web.index"))
+        return redirect(url_for("pages.index"))
     return render_template("sessions.html", sessions=sessions)
 
 
@@ -73,7 +78,7 @@ def chat(session_id: int) -> Any:
     """One conversation, with the stage progress and the composer."""
     user = current_user()
     if user is None:
-        return redirect(url_for("web.index"))
+        return redirect(url_for("pages.index"))
     db = get_db()
     coaching_session = get_owned_session(db, user, session_id)
     stages = [

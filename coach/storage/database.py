@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
-EXTENSION_KEY = "coach.db"
+EXTENSION_KEY = "coach.storage.database"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 BEGIN_OPTION = "coach_sqlite_begin"
@@ -120,9 +120,14 @@ def _close_request_session(_exc: BaseException | None) -> None:
 
 
 @contextmanager
-def short_transaction(app: Flask) -> Iterator[Session]:
-    """A session that commits on success and is closed at once, whatever happens."""
-    with database(app).make_session() as session, session.begin():
+def short_transaction(app: Flask, *, read_only: bool = False) -> Iterator[Session]:
+    """A session that commits on success and is closed at once, whatever happens.
+
+    `read_only` begins DEFERRED on SQLite, so that it does not take the write lock.
+    """
+    db = database(app)
+    factory = db.make_read_session if read_only else db.make_session
+    with factory() as session, session.begin():
         yield session
 
 

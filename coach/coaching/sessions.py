@@ -8,23 +8,40 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coach.conversation import set_stage
+from coach.coaching.reply_mark import request_cancel
+from coach.coaching.stages import set_stage
 from coach.errors import InvalidInput, NotFound
-from coach.frameworks import STAGES
-from coach.models import MAX_TITLE_CHARS, CoachingSession, Message, User
+from coach.guide.frameworks import STAGES
+from coach.storage.database import short_transaction
+from coach.storage.models import MAX_TITLE_CHARS, CoachingSession, Message, User
 
 MAX_PER_PAGE = 100
 EDITABLE_FIELDS = {"title", "stage", "shared"}
 
 
 def get_owned_session(db: Session, user: User, session_id: int) -> CoachingSession:
-    coaching_session = db.get(CoachingSession, session_id)
-    if coaching_session is None or coaching_session.owner_id != user.id:
+    return _owned(db.get(CoachingSession, session_id), user.id)
+
+
+def lock_owned_session(db: Session, user_id: int, session_id: int) -> CoachingSession:
+    """The session, its row locked for the rest of the caller's transaction."""
+    return _owned(db.get(CoachingSession, session_id, with_for_update=True), user_id)
+
+
+def _owned(coaching_session: CoachingSession | None, user_id: int) -> CoachingSession:
+    if coaching_session is None or coaching_session.owner_id != user_id:
         raise NotFound("No such session.")
     return coaching_session
+
+
+def cancel_reply(app: Flask, user_id: int, session_id: int) -> None:
+    """Ask the reply being written in the seeker's session to stop."""
+    with short_transaction(app) as db:
+        request_cancel(lock_owned_session(db, user_id, session_id))
 
 
 def list_sessions(

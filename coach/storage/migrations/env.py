@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
-from coach.models import Base
+from coach.storage.models import Base
 
 engine = context.config.attributes["engine"]
 

@@ -15,7 +15,7 @@ from flask import Flask, current_app
 
 log = logging.getLogger(__name__)
 
-EXTENSION_KEY = "coach.background"
+EXTENSION_KEY = "coach.coaching.background"
 
 
 class BackgroundWork:

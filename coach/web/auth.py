@@ -13,12 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from coach.db import get_db
 from coach.errors import Forbidden, InvalidInput, NotAuthenticated
-from coach.models import ROLES, ApiToken, User
+from coach.storage.database import short_transaction
+from coach.storage.models import ROLES, ApiToken, User
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-DUMMY_HASH_KEY = "coach.auth.dummy_hash"
+DUMMY_HASH_KEY = "coach.web.auth.dummy_hash"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FORM_FIELD = "csrf_token"
 MIN_PASSWORD_LENGTH = 10
@@ -64,7 +64,7 @@ def create_user(db: Session, email: str, password: str, role: str) -> User:
 def log_in(db: Session, email: str, password: str) -> tuple[User, str]:
     user = db.scalar(select(User).where(User.email == email.strip().lower()))
     # A stand-in hash for unknown emails, so that timing does not tell which exist.
-    stored_hash = (user.password_hash if user else None) or current_app.extensions[DUMMY_HASH_KEY]
+    stored_hash = (user.password_hash if user else None) or _dummy_hash()
     # End the transaction before the deliberately slow hash check: on SQLite it
     # would otherwise hold the database's write lock all the while.
     db.commit()
@@ -73,6 +73,15 @@ def log_in(db: Session, email: str, password: str) -> tuple[User, str]:
     token = issue_token(db, user)
     db.commit()
     return user, token
+
+
+def _dummy_hash() -> str:
+    """A hash of nothing anyone knows, made on the first login rather than at start-up
+    (hashing is deliberately slow)."""
+    if DUMMY_HASH_KEY not in current_app.extensions:
+        current_app.extensions[DUMMY_HASH_KEY] = generate_password_hash(secrets.token_urlsafe(16))
+    dummy: str = current_app.extensions[DUMMY_HASH_KEY]
+    return dummy
 
 
 def sign_in_browser(user: User) -> None:
@@ -96,17 +105,20 @@ def current_user() -> User | None:
     if "current_user" in g:
         found: User | None = g.current_user
         return found
-    db = get_db()
     token = _bearer_token()
     user: User | None = None
-    if token is not None:
-        user = db.scalar(
-            select(User).join(ApiToken).where(ApiToken.token_hash == _hash_token(token))
-        )
-        if user is None:
-            raise NotAuthenticated("The token is not valid.", code="bad_token")
-    elif isinstance(session.get("user_id"), int):
-        user = db.get(User, session["user_id"])
+    # A read of its own, finished at once: on SQLite the request's session may
+    # begin as a write, and nothing should hold the write lock while a body
+    # arrives or a reply is written.
+    with short_transaction(current_app, read_only=True) as db:
+        if token is not None:
+            user = db.scalar(
+                select(User).join(ApiToken).where(ApiToken.token_hash == _hash_token(token))
+            )
+            if user is None:
+                raise NotAuthenticated("The token is not valid.", code="bad_token")
+        elif isinstance(session.get("user_id"), int):
+            user = db.get(User, session["user_id"])
     g.current_user = user
     return user
 
@@ -133,7 +145,7 @@ def check_csrf() -> None:
     """
     if request.method not in UNSAFE_METHODS or _bearer_token() is not None:
         return
-    if request.blueprint != "web" and "user_id" not in session:
+    if request.blueprint != "pages" and "user_id" not in session:
         return
     expected = session.get(CSRF_FORM_FIELD)
     sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FORM_FIELD)
@@ -142,5 +154,4 @@ def check_csrf() -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[DUMMY_HASH_KEY] = generate_password_hash(secrets.token_urlsafe(16))
     app.before_request(check_csrf)

@@ -1,0 +1,136 @@
+"""Prompts: what the provider is shown for a turn (`build_prompt`), and the system
+prompts rendered with Jinja2 from the templates under `prompts/templates/`.
+
+Each provider gets the kind of prompt it asks for: a chat model the system prompt,
+the bounded recent turns and the message; guided mode where the conversation
+stands, with no system prompt. `StrictUndefined` makes a missing template
+variable an error instead of an empty string, so that a template and the code
+that feeds it cannot drift apart unnoticed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from coach.coaching.transcript import recent_window
+from coach.guide.frameworks import CAUSES, STAGES, Frameworks, frameworks
+from coach.guide.record import ReflectionRecord
+from coach.providers import ChatPrompt, GuidedPrompt, Provider, provider
+from coach.storage.database import short_transaction
+from coach.storage.models import CoachingSession, Message
+
+
+class PromptBook:
+    """The prompt templates of one app, bound to its frameworks."""
+
+    def __init__(self, prompts_dir: Path, frameworks: Frameworks) -> None:
+        self.frameworks = frameworks
+        self.environment = Environment(
+            loader=FileSystemLoader(prompts_dir / "templates"),
+            undefined=StrictUndefined,
+            autoescape=False,  # noqa: S701 - plain-text prompts for a model, never HTML
+            trim_blocks=True,
+            keep_trailing_newline=False,
+        )
+
+    def render(self, template: str, **context: object) -> str:
+        return self.environment.get_template(template).render(**context).strip() + "\n"
+
+    def build_system_prompt(self, stage: str, record: ReflectionRecord, summary: str) -> str:
+        return self.render(
+            "system.j2",
+            framework=self.frameworks.stage(stage),
+            frameworks=self.frameworks,
+            catalogue=self.frameworks.catalogue,
+            stage_count=len(STAGES),
+            record=record,
+            summary=summary,
+        )
+
+    def build_reflection_instructions(self) -> str:
+        return self.render("reflection.j2", causes=CAUSES)
+
+
+EXTENSION_KEY = "coach.prompts"
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION_KEY] = PromptBook(
+        Path(app.config["COACH_PROMPTS_DIR"]), frameworks(app)
+    )
+
+
+def prompt_book(app: Flask | None = None) -> PromptBook:
+    book: PromptBook = (app or current_app).extensions[EXTENSION_KEY]
+    return book
+
+
+def build_prompt(app: Flask, message_id: int) -> ChatPrompt | GuidedPrompt:
+    """What this app's provider is shown for the message: the kind it asks for."""
+    chosen: Provider[Any] = provider(app)
+    if chosen.prompt_type is GuidedPrompt:
+        return build_guided_prompt(app, message_id)
+    return build_chat_prompt(app, message_id)
+
+
+def build_chat_prompt(app: Flask, message_id: int) -> ChatPrompt:
+    """The system prompt, the bounded recent turns and the message, read in one go."""
+    with short_transaction(app, read_only=True) as db:
+        message = db.get_one(Message, message_id)
+        coaching_session = db.get_one(CoachingSession, message.coaching_session_id)
+        record = ReflectionRecord.model_validate(coaching_session.reflection)
+        earlier = db.scalars(
+            select(Message)
+            .where(Message.coaching_session_id == coaching_session.id)
+            .where(Message.id > coaching_session.summary_through_id, Message.id < message.id)
+            .order_by(Message.id)
+        ).all()
+        recent = app.config["COACH_RECENT_MESSAGES"]
+        return ChatPrompt(
+            system=prompt_book(app).build_system_prompt(
+                message.stage, record, coaching_session.summary
+            ),
+            history=tuple(recent_window(earlier, coaching_session.summary_through_id, recent)),
+            user_message=message.content,
+        )
+
+
+def build_guided_prompt(app: Flask, message_id: int) -> GuidedPrompt:
+    """Where the conversation stands for the message; guided mode needs no more."""
+    with short_transaction(app, read_only=True) as db:
+        message = db.get_one(Message, message_id)
+        coaching_session = db.get_one(CoachingSession, message.coaching_session_id)
+        return GuidedPrompt(
+            user_message=message.content,
+            stage=message.stage,
+            stage_turn=_stage_turn(coaching_session, message),
+            turn_number=_turn_number(db, message),
+            record=ReflectionRecord.model_validate(coaching_session.reflection),
+        )
+
+
+def _stage_turn(coaching_session: CoachingSession, message: Message) -> int:
+    """Which seeker turn in its stage the message is (1 for the first).
+
+    The session counts the turns of its current stage; a message answered again
+    after the seeker moved elsewhere starts its stage afresh.
+    """
+    if message.stage == coaching_session.stage and coaching_session.stage_turns >= 1:
+        return coaching_session.stage_turns
+    return 1
+
+
+def _turn_number(db: Session, message: Message) -> int:
+    count = db.scalar(
+        select(func.count())
+        .select_from(Message)
+        .where(Message.coaching_session_id == message.coaching_session_id)
+        .where(Message.role == "user", Message.id <= message.id)
+    )
+    return int(count or 1)

@@ -1,0 +1,242 @@
+"""The life of one reply, from a claimed reply mark to the stored message.
+
+A `Reply` is handed a seeker message whose reply mark is already claimed
+(`coach.coaching.turns`). Iterating it settles the turn (record and stage), builds
+the provider's prompt, streams the provider's text and stores the result; it
+yields `ReplyEvent`s on the way. It stores itself and releases the mark exactly
+once, however it ends:
+
+- complete: the provider finished; stored complete, the record refined afterwards;
+- partial or failed: the provider broke off with or without text;
+- cancelled: a cancel request arrived; what was written is kept as partial;
+- client gone: the consumer closed it (or never started it); what was written is
+  kept as partial;
+- and when storing itself fails, the mark is released on its own.
+
+No database connection is held while the provider talks: each step that touches
+the database opens a short transaction of its own. Views and the SSE writer only
+iterate a `Reply` and close it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+from flask import Flask
+from sqlalchemy import select
+
+from coach.coaching import reply_mark
+from coach.coaching.background import background
+from coach.coaching.prompts import build_prompt
+from coach.coaching.record_refinement import refine_record
+from coach.coaching.reply_mark import ReplyMark
+from coach.coaching.transcript import fold_old_turns
+from coach.errors import ModelUnavailable
+from coach.providers import Completion, provider
+from coach.storage.database import short_transaction
+from coach.storage.models import MODEL_NAME_CHARS, CoachingSession, Message
+
+log = logging.getLogger(__name__)
+
+Settle = Callable[[Flask, ReplyMark], Message]
+
+
+class Ending(StrEnum):
+    COMPLETE = "complete"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    CLIENT_GONE = "client_gone"
+
+
+@dataclass(frozen=True)
+class ReplyEvent:
+    """One step of a reply: the seeker's stored `message`, a `delta` of text, then
+    `done` with the stored reply or `error` with the failure (and what was kept)."""
+
+    name: Literal["message", "delta", "done", "error"]
+    text: str = ""
+    message: Message | None = None
+    failure: ModelUnavailable | None = None
+
+
+class Cancelled(ModelUnavailable):
+    """The seeker stopped the reply; what was written is kept."""
+
+    status = 409
+    code = "cancelled"
+
+
+class Reply:
+    """One reply being written; iterate it for its events, close it when done."""
+
+    def __init__(self, app: Flask, mark: ReplyMark, *, settle: Settle) -> None:
+        self.app = app
+        self.mark = mark
+        self.completion = Completion()
+        self.ending: Ending | None = None
+        self.stored: Message | None = None
+        self._settle_turn = settle
+        self._events = self._run()
+        self._lock = threading.Lock()
+
+    def __iter__(self) -> Iterator[ReplyEvent]:
+        return self._events
+
+    def close(self) -> None:
+        """The consumer is done with the reply: if it has not ended, it ends now,
+        keeping what was written. Safe to call any number of times."""
+        try:
+            self._events.close()
+        except ValueError:  # still running in another thread: that thread finishes it
+            return
+        self._end(Ending.CLIENT_GONE, "client_gone")  # a no-op if it has ended
+
+    def _run(self) -> Generator[ReplyEvent, None, None]:
+        try:
+            user_message = self._settle_turn(self.app, self.mark)
+            yield ReplyEvent("message", message=user_message)
+            prompt = build_prompt(self.app, self.mark.message_id)
+            watch = _Watch(self.app, self.mark)
+            for text in provider(self.app).stream_reply(prompt, self.completion):
+                self.completion.parts.append(text)
+                yield ReplyEvent("delta", text=text)
+                watch.check()
+            self.completion.finished = time.monotonic()
+        except GeneratorExit:
+            # Closed mid-stream (the client went away): keep what was said.
+            self._end(Ending.CLIENT_GONE, "client_gone")
+            raise
+        except Cancelled as cancelled:
+            self._end(Ending.CANCELLED, cancelled.code)
+            yield ReplyEvent("error", message=self.stored, failure=cancelled)
+            return
+        except ModelUnavailable as failure:
+            yield self._failed(failure)
+            return
+        except Exception as exc:
+            log.exception("unexpected failure while answering", exc_info=exc)
+            yield self._failed(
+                ModelUnavailable(
+                    "Something went wrong while answering. Try again.", code="internal_error"
+                )
+            )
+            return
+        self._end(Ending.COMPLETE, None)
+        if self.stored is None:
+            yield ReplyEvent("error", failure=_not_stored())
+            return
+        # Before the last event: a consumer may stop reading at "done".
+        self._refine_later()
+        yield ReplyEvent("done", message=self.stored)
+
+    def _failed(self, failure: ModelUnavailable) -> ReplyEvent:
+        ending = Ending.PARTIAL if self.completion.text else Ending.FAILED
+        self._end(ending, failure.code)
+        log.warning("reply %s for message %s: %s", ending, self.mark.message_id, failure.code)
+        return ReplyEvent("error", message=self.stored, failure=failure)
+
+    def _end(self, ending: Ending, error: str | None) -> None:
+        """Store the reply as `ending` says and release the mark; only the first call counts."""
+        with self._lock:
+            if self.ending is not None:
+                return
+            self.ending = ending
+        try:
+            self.stored = store_reply(self.app, self.mark, self.completion, ending, error)
+        except Exception:
+            log.exception(
+                "could not store the %s reply to message %s", ending, self.mark.message_id
+            )
+            try:
+                reply_mark.release(self.app, self.mark)
+            except Exception:
+                log.exception("could not clear the reply mark of session %s", self.mark.session_id)
+
+    def _refine_later(self) -> None:
+        if not provider(self.app).refines_record or self.stored is None:
+            return
+        app, session_id, through = self.app, self.mark.session_id, self.stored.id
+        background(app).submit(
+            lambda: refine_record(app, session_id, through_message_id=through),
+            f"reflection for session {session_id}",
+        )
+
+
+def _not_stored() -> ModelUnavailable:
+    return ModelUnavailable("The reply could not be saved. Try again.", code="not_stored")
+
+
+def stored_status(ending: Ending, has_text: bool) -> str | None:
+    """The status a reply is stored with; None when there is nothing to keep."""
+    if ending is Ending.COMPLETE:
+        return "complete"
+    if ending is Ending.FAILED:
+        return "failed"
+    return "partial" if has_text else None
+
+
+class _Watch:
+    """Between chunks: keeps a long reply's mark alive and notices a cancel request."""
+
+    def __init__(self, app: Flask, mark: ReplyMark) -> None:
+        self.app, self.mark = app, mark
+        self.renewed = self.checked = time.monotonic()
+
+    def check(self) -> None:
+        now = time.monotonic()
+        if now - self.checked >= reply_mark.CANCEL_CHECK_SECONDS:
+            self.checked = now
+            if reply_mark.cancel_requested(self.app, self.mark):
+                raise Cancelled("The reply was stopped.", retryable=True)
+        if now - self.renewed >= reply_mark.RENEW_EVERY_SECONDS:
+            self.renewed = now
+            reply_mark.renew(self.app, self.mark)
+
+
+def store_reply(
+    app: Flask, mark: ReplyMark, completion: Completion, ending: Ending, error: str | None
+) -> Message | None:
+    """Store the reply as `ending` says and clear the mark, in one transaction."""
+    status = stored_status(ending, bool(completion.text))
+    with short_transaction(app) as db:
+        coaching_session = db.get_one(CoachingSession, mark.session_id, with_for_update=True)
+        reply_mark.clear(coaching_session, mark)
+        if status is None:
+            return None
+        user_message = db.get_one(Message, mark.message_id)
+        reply = Message(
+            coaching_session_id=coaching_session.id,
+            role="assistant",
+            content=completion.text,
+            stage=user_message.stage,
+            status=status,
+            reply_to_id=mark.message_id,
+            model=(completion.model or "")[:MODEL_NAME_CHARS] or None,
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+            latency_ms=completion.latency_ms,
+            error=error,
+        )
+        db.add(reply)
+        db.flush()
+        if status == "complete":
+            unfolded = db.scalars(
+                select(Message)
+                .where(Message.coaching_session_id == coaching_session.id)
+                .where(Message.id > coaching_session.summary_through_id)
+                .order_by(Message.id)
+            ).all()
+            fold_old_turns(
+                coaching_session,
+                unfolded,
+                app.config["COACH_RECENT_MESSAGES"],
+                app.config["COACH_SUMMARY_MAX_CHARS"],
+            )
+        return reply

@@ -1,0 +1,124 @@
+"""How a turn is answered, from the seeker's message to the stored reply.
+
+1. `begin_turn` stores the seeker's message before anything else can fail: in one
+   short transaction it locks the session, refuses a message while another reply
+   is being written (409, nothing stored), and commits the message together with
+   the session's reply mark (`coach.coaching.reply_mark`). `begin_retry` claims
+   the mark for the last message again when its reply failed or broke off. Both
+   hand back a `Reply` (`coach.coaching.reply`), which owns the rest.
+2. `settle_turn` reads the new message into the reflection record and decides its
+   stage, from stored state only.
+3. The `Reply` builds the provider's prompt (`coach.coaching.prompts`), streams
+   the reply, stores it whatever its status, and releases the mark.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from coach.coaching.keyword_rules import keyword_rules
+from coach.coaching.record_refinement import bring_record_up_to_date
+from coach.coaching.reply import Reply
+from coach.coaching.reply_mark import ReplyMark, claim, refuse_while_replying
+from coach.coaching.sessions import lock_owned_session
+from coach.coaching.stages import decide_stage
+from coach.errors import Conflict, InvalidInput, PayloadTooLarge
+from coach.guide.frameworks import frameworks
+from coach.guide.record import ReflectionRecord
+from coach.providers import provider
+from coach.storage.database import short_transaction
+from coach.storage.models import DEFAULT_TITLE, MAX_TITLE_CHARS, CoachingSession, Message
+
+TITLE_WORDS = 8
+
+
+def validate_content(raw: object, max_chars: int) -> str:
+    if not isinstance(raw, str):
+        raise InvalidInput('"content" must be a string.')
+    if not raw.strip():
+        raise InvalidInput("The message is empty.", code="empty_message")
+    if "\x00" in raw:
+        # PostgreSQL cannot store it; refusing it here keeps both databases alike.
+        raise InvalidInput("The message contains a NUL character.", code="invalid_characters")
+    if len(raw) > max_chars:
+        raise PayloadTooLarge(
+            f"The message is {len(raw)} characters; the most is {max_chars}.",
+            code="message_too_long",
+        )
+    return raw
+
+
+def begin_turn(app: Flask, user_id: int, session_id: int, content: str) -> Reply:
+    """Store the seeker's message with the reply mark; the reply answers it."""
+    with short_transaction(app) as db:
+        # The row lock makes the check, the message and the mark one decision.
+        coaching_session = lock_owned_session(db, user_id, session_id)
+        refuse_while_replying(coaching_session)  # 409 before anything is stored
+        if coaching_session.title == DEFAULT_TITLE and _is_first_message(db, session_id):
+            coaching_session.title = _title_from(content)
+        message = Message(
+            # By id, not by relationship: appending to `messages` would load them all.
+            coaching_session_id=session_id,
+            role="user",
+            content=content,
+            stage=coaching_session.stage,
+            status="complete",
+        )
+        db.add(message)
+        db.flush()
+        mark = claim(coaching_session, message.id)
+    return Reply(app, mark, settle=settle_turn)
+
+
+def begin_retry(app: Flask, user_id: int, session_id: int) -> Reply:
+    """Answer the last seeker message again, if its reply failed, broke off or never came."""
+    with short_transaction(app) as db:
+        coaching_session = lock_owned_session(db, user_id, session_id)
+        refuse_while_replying(coaching_session)
+        messages = list(db.scalars(Message.in_session(session_id)))
+        last_user = next((m for m in reversed(messages) if m.role == "user"), None)
+        if last_user is None:
+            raise Conflict("There is no message to answer again.", code="nothing_to_retry")
+        if any(m.reply_to_id == last_user.id and m.status == "complete" for m in messages):
+            raise Conflict(
+                "The last message has a complete reply already.", code="nothing_to_retry"
+            )
+        mark = claim(coaching_session, last_user.id)
+    return Reply(app, mark, settle=read_message)
+
+
+def _is_first_message(db: Session, session_id: int) -> bool:
+    return db.scalar(Message.in_session(session_id).limit(1)) is None
+
+
+def _title_from(content: str) -> str:
+    words = content.split()
+    title = " ".join(words[:TITLE_WORDS]) + ("…" if len(words) > TITLE_WORDS else "")
+    return title if len(title) <= MAX_TITLE_CHARS else title[: MAX_TITLE_CHARS - 1] + "…"
+
+
+def settle_turn(app: Flask, mark: ReplyMark) -> Message:
+    """Read the new message into the reflection record and decide its stage.
+
+    The record a decision reads includes the model's reading of every earlier
+    turn (done now if the background has not finished it), so the same stored
+    conversation always gets the same decision.
+    """
+    if provider(app).refines_record:
+        bring_record_up_to_date(app, mark.session_id, before_message_id=mark.message_id)
+    with short_transaction(app) as db:
+        message = db.get_one(Message, mark.message_id)
+        coaching_session = db.get_one(CoachingSession, mark.session_id, with_for_update=True)
+        record = ReflectionRecord.model_validate(coaching_session.reflection)
+        record = record.merge(keyword_rules(app).read(message.content))
+        decision = decide_stage(coaching_session, record, message.content, frameworks(app))
+        coaching_session.reflection = record.model_dump(mode="json")
+        message.stage = decision.stage
+        return message
+
+
+def read_message(app: Flask, mark: ReplyMark) -> Message:
+    """The marked message as stored: a retry answers it in the stage it was given."""
+    with short_transaction(app, read_only=True) as db:
+        return db.get_one(Message, mark.message_id)

@@ -1,0 +1,89 @@
+"""The reflection record: what a session has learned about the seeker so far.
+
+It is stored as JSON on the coaching session, validated by `ReflectionRecord`,
+and kept small (bounded lists of bounded strings) so that it can go into every
+prompt. The keyword rules (`coach.coaching.keyword_rules`) and a model's
+structured output both fill it; they meet in `merge`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from coach.guide.frameworks import Cause
+
+MAX_ITEMS = 8
+MAX_ITEM_CHARS = 240
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_ITEM_CHARS else text[: MAX_ITEM_CHARS - 1] + "…"
+
+
+class LikelyCause(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cause: Cause
+    evidence: str = Field(min_length=1)
+
+    @field_validator("evidence")
+    @classmethod
+    def _clip_evidence(cls, value: str) -> str:
+        return _clip(value)
+
+
+class ReflectionRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    emotions: list[str] = []
+    likely_causes: list[LikelyCause] = []
+    cause_unknown: bool = False
+    feedback: list[str] = []
+    strengths: list[str] = []
+    goals: list[str] = []
+    routine: list[str] = []
+    support: list[str] = []
+
+    @field_validator("emotions", "feedback", "strengths", "goals", "routine", "support")
+    @classmethod
+    def _bounded(cls, values: list[str]) -> list[str]:
+        return _dedupe([_clip(v) for v in values if v.strip()])[-MAX_ITEMS:]
+
+    @field_validator("likely_causes")
+    @classmethod
+    def _bounded_causes(cls, values: list[LikelyCause]) -> list[LikelyCause]:
+        seen: dict[tuple[str, str], LikelyCause] = {}
+        for value in values:
+            seen.setdefault((value.cause, value.evidence.lower()), value)
+        return list(seen.values())[-MAX_ITEMS:]
+
+    def merge(self, other: ReflectionRecord) -> ReflectionRecord:
+        """Everything either record knows, still within the bounds."""
+        return ReflectionRecord(
+            emotions=self.emotions + other.emotions,
+            likely_causes=self.likely_causes + other.likely_causes,
+            cause_unknown=self.cause_unknown or other.cause_unknown,
+            feedback=self.feedback + other.feedback,
+            strengths=self.strengths + other.strengths,
+            goals=self.goals + other.goals,
+            routine=self.routine + other.routine,
+            support=self.support + other.support,
+        )
+
+    def is_empty(self) -> bool:
+        return self == ReflectionRecord()
+
+
+def _dedupe(values: list[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for value in values:
+        seen.setdefault(value.lower(), value)
+    return list(seen.values())
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of a message: the unit in which the record keeps evidence."""
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]

@@ -1,0 +1,47 @@
+"""The chat turns within a session: a message and its reply, a retry, a cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app
+
+from coach.coaching.sessions import cancel_reply
+from coach.coaching.turns import begin_retry, begin_turn, validate_content
+from coach.web.api.requests import json_body
+from coach.web.api.sessions import SESSION_ID
+from coach.web.auth import require_user
+from coach.web.limits import limiter, message_limit
+from coach.web.streaming import reply_response
+
+bp = Blueprint("replies", __name__, url_prefix=f"/sessions/{SESSION_ID}")
+
+
+@bp.post("/messages")
+@limiter.limit(message_limit)
+def post_message(session_id: int) -> Any:
+    """Store the seeker's message, then answer it (JSON, or SSE when asked for)."""
+    user = require_user()
+    content = validate_content(
+        json_body().get("content"), current_app.config["COACH_MAX_MESSAGE_CHARS"]
+    )
+    return reply_response(begin_turn(_app(), user.id, session_id, content))
+
+
+@bp.post("/retry")
+@limiter.limit(message_limit)
+def retry(session_id: int) -> Any:
+    """Answer the last message again after its reply failed or broke off."""
+    return reply_response(begin_retry(_app(), require_user().id, session_id))
+
+
+@bp.post("/cancel")
+def cancel(session_id: int) -> tuple[dict[str, Any], int]:
+    """Stop the reply being written; what it wrote so far is kept as partial."""
+    cancel_reply(_app(), require_user().id, session_id)
+    return {"cancelling": True}, 202
+
+
+def _app() -> Any:
+    # The reply outlives the request that starts it: it gets the app itself.
+    return current_app._get_current_object()  # type: ignore[attr-defined]
