@@ -4,6 +4,9 @@ Builds a guided conversation of up to 200 turns on a temporary SQLite file and,
 at a few points, measures the prompt the model would be sent (its size, the time
 to build it, median of repeated builds, and the peak memory while building) and
 the time of a whole turn over the API (median of the turns around that point).
+Every turn is in the same stage (the conversation moves to the last stage, which
+never ends, before the first turn), so that the ratios measure the length of the
+conversation and not the size of one stage's template against another's.
 Everything is printed as a ratio to turn 10, measured in the same run, next to
 what an unbounded prompt (the whole history verbatim) would have cost.
 
@@ -26,6 +29,7 @@ from coach.storage.models import Message
 CHECKPOINTS = (10, 50, 100, 200)
 REPEATS = 30
 TURN_WINDOW = 9  # whole turns timed around each checkpoint
+STAGE = "plan"  # the last stage: no exit rule moves a turn out of it
 
 
 def main() -> None:
@@ -43,6 +47,7 @@ def main() -> None:
         token = client.post("/api/v1/auth/guest").json["token"]
         headers = {"Authorization": f"Bearer {token}"}
         session_id = client.post("/api/v1/sessions", headers=headers).json["id"]
+        client.patch(f"/api/v1/sessions/{session_id}", headers=headers, json={"stage": STAGE})
         results = {}
         turn_seconds = []
         for turn in range(1, max(CHECKPOINTS) + 1):
@@ -53,6 +58,7 @@ def main() -> None:
             )
             turn_seconds.append(time.perf_counter() - started)
             assert response.status_code == 201, response.json
+            assert response.json["user_message"]["stage"] == STAGE
             if turn in CHECKPOINTS:
                 results[turn] = measure(app, session_id)
                 results[turn]["turn"] = statistics.median(turn_seconds[-TURN_WINDOW:])
