@@ -102,13 +102,6 @@ def get_db() -> Session:
     return session
 
 
-def release_request_session() -> None:
-    """Close the request's session now, giving its connection back to the pool."""
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
-
-
 def rollback_request_session() -> None:
     session = g.get("db_session")
     if session is not None:
@@ -116,7 +109,9 @@ def rollback_request_session() -> None:
 
 
 def _close_request_session(_exc: BaseException | None) -> None:
-    release_request_session()
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
 
 
 @contextmanager
