@@ -63,6 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
 
     app.register_blueprint(api.bp)
+    app.register_blueprint(api.docs.ui)  # /api/docs, outside /api/v1
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
     cli.init_app(app)

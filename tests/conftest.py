@@ -1,13 +1,13 @@
 """Shared fixtures: an app on a fresh SQLite file in guided mode, its client, an
 `api` helper that performs the usual actions of a seeker over HTTP, and
-`storage_app`, the same app on SQLite and on PostgreSQL.
+`storage_app`, the same app on SQLite and on PostgreSQL. Every response a test
+client sees from the API is checked against the generated OpenAPI document.
 
 PostgreSQL runs when COACH_TEST_POSTGRES_URL names a server (`.ci/run` sets it);
 each test gets a database of its own, dropped afterwards."""
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,9 +24,17 @@ from coach import create_app
 from coach.coaching.background import background
 from coach.storage.database import database
 from tests.fake_model import FakeModel
+from tests.openapi_check import CheckedClient, parse_events
 
 AppFactory = Callable[..., Flask]
 API_KEY = "test-key"
+
+
+@pytest.fixture(autouse=True)
+def responses_match_the_openapi_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every app's test client checks each API response against the app's own
+    generated OpenAPI document (`tests/openapi_check.py`)."""
+    monkeypatch.setattr(Flask, "test_client_class", CheckedClient)
 
 
 def base_config(database_url: str) -> dict[str, Any]:
@@ -108,15 +116,6 @@ class ApiActions:
         response = self.client.get(f"/api/v1/sessions/{session_id}", headers=self.headers(token))
         assert response.status_code == 200, response.json
         return response.json
-
-
-def parse_events(body: str) -> list[tuple[str, Any]]:
-    """Server-Sent Events as (event name, decoded data) pairs."""
-    events = []
-    for block in body.strip().split("\n\n"):
-        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
-        events.append((fields["event"], json.loads(fields["data"])))
-    return events
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 
 from coach.storage.database import database
 from coach.storage.models import Message
-from tests.conftest import parse_events
+from tests.openapi_check import parse_events
 
 
 def test_a_turn_stores_the_message_and_the_reply(api):

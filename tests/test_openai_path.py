@@ -22,8 +22,9 @@ from coach.coaching.keyword_rules import keyword_rules
 from coach.guide.record import ReflectionRecord
 from coach.storage.database import database
 from coach.storage.models import CoachingSession, Message
-from tests.conftest import API_KEY, ApiActions, AppFactory, make_openai_app, parse_events
+from tests.conftest import API_KEY, ApiActions, AppFactory, make_openai_app
 from tests.fake_model import FakeModel
+from tests.openapi_check import parse_events
 
 EMPTY_RECORD = json.dumps(ReflectionRecord().model_dump(mode="json"))
 PROVIDER_LOGGER = "coach.providers.openai_chat"

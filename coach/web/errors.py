@@ -15,12 +15,13 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from coach.errors import CoachError
 from coach.storage.database import rollback_request_session
+from coach.web.schemas import Error, ErrorDetail
 
 log = logging.getLogger(__name__)
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
+    return Error(error=ErrorDetail(code=code, message=message)).model_dump(mode="json")
 
 
 def error_response(code: str, message: str, status: int) -> tuple[Response | str, int]:

@@ -9,21 +9,24 @@ from sqlalchemy import text
 
 from coach.providers import provider
 from coach.storage.database import get_db
+from coach.web.openapi import documented
+from coach.web.schemas import Health
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@documented({200: Health, 503: Health}, public=True)
 def healthz() -> tuple[dict[str, Any], int]:
     """Whether the database answers, and which provider is in use."""
     try:
         get_db().execute(text("SELECT 1"))
-        db_status = "ok"
+        healthy = True
     except Exception:  # any failure means "not ok"; the detail goes to the log
-        db_status = "unavailable"
-    body = {
-        "status": "ok" if db_status == "ok" else "degraded",
-        "db": db_status,
-        "provider": provider().name,
-    }
-    return body, 200 if db_status == "ok" else 503
+        healthy = False
+    health = Health(
+        status="ok" if healthy else "degraded",
+        db="ok" if healthy else "unavailable",
+        provider=provider().name,
+    )
+    return health.model_dump(mode="json"), 200 if healthy else 503

@@ -1,283 +1,288 @@
-"""The OpenAPI 3 description of the JSON API, for integrators.
+"""The OpenAPI 3.1 document, generated from the app's routes and the shapes in
+`coach.web.schemas`, so that the two cannot drift apart.
 
-Kept beside the routes it describes; a test checks that every /api/v1 route
-of the app appears here, so the two cannot drift apart.
+Each API view says what it takes and answers with `@documented(...)`, right under
+its route decorator; its docstring is the operation's summary, its blueprint the
+tag, its endpoint the operationId. `build_openapi` walks the app's url_map; the
+errors that follow from a route's nature (it needs a caller, takes a body, has
+an id in its path, is an unsafe method) are added here, the others each view
+names.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import inspect
+import re
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from coach.guide.frameworks import STAGES
-from coach.storage.models import MESSAGE_ROLES, MESSAGE_STATUSES, ROLES
+from flask import Flask
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
+from werkzeug.routing import IntegerConverter, Rule
 
+from coach.web.schemas import Error, QueryShape, RequestShape
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
+View = TypeVar("View", bound=Callable[..., Any])
 
+OPERATION_ATTRIBUTE = "openapi_operation"
+EXTENSION_KEY = "coach.openapi"
+REF_TEMPLATE = "#/components/schemas/{model}"
+EVENT_STREAM = "text/event-stream"
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+METHOD_ORDER = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-ERROR = _json(_ref("Error"), "An error")
-SESSION_ID = {"name": "session_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-TURN_RESPONSES = {
-    "201": {
-        "description": "The stored user message and the reply. With `Accept: text/event-stream`,"
-        ' an SSE stream instead: `event: message` with `{"message": Message}` (the stored'
-        ' user message), `event: delta` with `{"text"}` repeatedly, then `event: done` with'
-        ' `{"reply": Message}` or `event: error` with `{"error": {code, message},'
-        ' "retryable": bool, "reply": Message or null}` (a partial or failed reply,'
-        " which `/retry` answers again). 409 `reply_in_progress` while a reply is being"
-        " written.",
-        "content": {
-            "application/json": {"schema": _ref("Turn")},
-            "text/event-stream": {"schema": {"type": "string"}},
-        },
-    },
-    "400": ERROR,
-    "401": ERROR,
-    "404": ERROR,
-    "409": ERROR,
-    "413": ERROR,
-    "429": ERROR,
-    "502": ERROR,
-}
-
-SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
-            }
-        },
-    },
-    "User": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "role": {"enum": list(ROLES)},
-            "is_guest": {"type": "boolean"},
-            "email": {"type": ["string", "null"]},
-        },
-    },
-    "Auth": {
-        "type": "object",
-        "required": ["token", "user"],
-        "properties": {"token": {"type": "string"}, "user": _ref("User")},
-    },
-    "Message": {
-        "type": "object",
-        "required": ["id", "role", "content", "stage", "status", "created_at"],
-        "properties": {
-            "id": {"type": "integer"},
-            "role": {"enum": list(MESSAGE_ROLES)},
-            "content": {"type": "string"},
-            "content_html": {"type": "string", "description": "Sanitised HTML of content"},
-            "stage": {"enum": list(STAGES)},
-            "status": {"enum": list(MESSAGE_STATUSES)},
-            "created_at": {"type": "string", "format": "date-time"},
-        },
-    },
-    "Session": {
-        "type": "object",
-        "required": ["id", "title", "stage", "shared", "flags", "created_at"],
-        "properties": {
-            "id": {"type": "integer"},
-            "title": {"type": "string"},
-            "stage": {"enum": list(STAGES)},
-            "shared": {"type": "boolean"},
-            "flags": {"type": "array", "items": {"type": "string"}},
-            "created_at": {"type": "string", "format": "date-time"},
-            "updated_at": {"type": "string", "format": "date-time"},
-            "messages": {"type": "array", "items": _ref("Message")},
-        },
-    },
-    "SessionPage": {
-        "type": "object",
-        "properties": {
-            "items": {"type": "array", "items": _ref("Session")},
-            "page": {"type": "integer"},
-            "per_page": {"type": "integer"},
-            "total": {"type": "integer"},
-        },
-    },
-    "Turn": {
-        "type": "object",
-        "required": ["user_message", "reply"],
-        "properties": {"user_message": _ref("Message"), "reply": _ref("Message")},
-    },
-    "Health": {
-        "type": "object",
-        "properties": {
-            "status": {"type": "string"},
-            "db": {"type": "string"},
-            "provider": {"enum": ["guided", "openai"]},
-        },
-    },
+ERROR_DESCRIPTIONS = {
+    400: "The body or a parameter is not valid: `invalid_json`, `invalid_input`, and for a"
+    " message `empty_message` or `invalid_characters`.",
+    401: "No caller, or a token that is not valid: `not_authenticated`, `bad_token`,"
+    " `bad_credentials`.",
+    403: "A browser's cookie-authenticated request without its CSRF token: `csrf_failed`.",
+    404: "No such session, or not the caller's: `not_found`.",
+    409: "Not now: a reply is being written (`reply_in_progress`), there is nothing to"
+    " retry or cancel (`nothing_to_retry`, `nothing_to_cancel`), or the reply was"
+    " cancelled (`cancelled`).",
+    413: "The body or the message is too long: `too_large`, `message_too_long`.",
+    429: "Too many requests from this caller: `rate_limited`.",
+    502: "The model could not answer; the message is stored and `/retry` answers it again.",
+    503: "The database is busy or unreachable: `database_busy`; try again in a moment.",
 }
 
 
-def build_openapi() -> dict[str, Any]:
+@dataclass(frozen=True)
+class Operation:
+    """What a view takes and answers, beyond what its route already says."""
+
+    answers: Mapping[int, type[BaseModel] | None]
+    body: type[RequestShape] | None = None
+    query: type[QueryShape] | None = None
+    errors: tuple[int, ...] = ()
+    public: bool = False
+    # Asked for with `Accept: text/event-stream`, the first answer comes as these events.
+    events: Mapping[str, type[BaseModel]] = field(default_factory=dict)
+
+
+def documented(
+    answers: Mapping[int, type[BaseModel] | None],
+    *,
+    body: type[RequestShape] | None = None,
+    query: type[QueryShape] | None = None,
+    errors: tuple[int, ...] = (),
+    public: bool = False,
+    events: Mapping[str, type[BaseModel]] | None = None,
+) -> Callable[[View], View]:
+    """Describe a view for the OpenAPI document; place it right under the route."""
+    operation = Operation(answers, body, query, errors, public, events or {})
+
+    def describe(view: View) -> View:
+        setattr(view, OPERATION_ATTRIBUTE, operation)
+        return view
+
+    return describe
+
+
+def openapi_document(app: Flask) -> dict[str, Any]:
+    """The app's document, built once: its routes and shapes are fixed at start-up."""
+    if EXTENSION_KEY not in app.extensions:
+        app.extensions[EXTENSION_KEY] = build_openapi(app)
+    document: dict[str, Any] = app.extensions[EXTENSION_KEY]
+    return document
+
+
+class _WithoutFieldTitles(GenerateJsonSchema):
+    # "title": "Per Page" beside every property only repeats its name.
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class _Route:
+    rule: Rule
+    method: str
+    endpoint: str
+    view: Callable[..., Any]
+    operation: Operation
+
+
+def build_openapi(app: Flask) -> dict[str, Any]:
+    routes = list(_documented_routes(app))
+    refs, schemas = _component_schemas(routes)
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        path = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", route.rule.rule)
+        paths.setdefault(path, {})[route.method.lower()] = _operation(route, refs)
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "The coach",
             "version": "1",
-            "description": "Coaching through a job rejection after a second interview. "
-            "Authenticate with `Authorization: Bearer <token>` from /auth/guest or /auth/login.",
+            "description": "Coaching through a job rejection after a second interview."
+            " API clients authenticate with `Authorization: Bearer <token>`, a token from"
+            " `/api/v1/auth/guest` or `/api/v1/auth/login`. Every error is"
+            ' `{"error": {"code", "message"}}`.',
         },
         "servers": [{"url": "/"}],
+        "tags": _tags(app, routes),
+        "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearer": []}],
-        "paths": _paths(),
     }
 
 
-def _paths() -> dict[str, Any]:
-    open_access: list[dict[str, Any]] = []
+def _documented_routes(app: Flask) -> Iterator[_Route]:
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        view = app.view_functions[rule.endpoint]
+        operation = getattr(view, OPERATION_ATTRIBUTE, None)
+        if operation is None:
+            continue
+        for method in sorted(_methods(rule), key=METHOD_ORDER.index):
+            yield _Route(rule, method, rule.endpoint, view, operation)
+
+
+def _component_schemas(
+    routes: list[_Route],
+) -> tuple[dict[type[BaseModel], dict[str, Any]], dict[str, Any]]:
+    """Every shape the routes use, once, under components/schemas; and a $ref to each."""
+    used: dict[type[BaseModel], JsonSchemaMode] = {Error: "serialization"}
+    for route in routes:
+        if route.operation.body is not None:
+            used[route.operation.body] = "validation"
+        for shape in [*route.operation.answers.values(), *route.operation.events.values()]:
+            if shape is not None:
+                used[shape] = "serialization"
+    refs, definitions = models_json_schema(
+        list(used.items()), ref_template=REF_TEMPLATE, schema_generator=_WithoutFieldTitles
+    )
+    by_shape = {shape: dict(refs[(shape, mode)]) for shape, mode in used.items()}
+    return by_shape, dict(definitions.get("$defs", {}))
+
+
+def _operation(route: _Route, refs: Mapping[type[BaseModel], dict[str, Any]]) -> dict[str, Any]:
+    operation = route.operation
+    summary, _, description = (inspect.getdoc(route.view) or "").partition("\n")
+    described: dict[str, Any] = {
+        "operationId": route.endpoint.removeprefix("api.").replace(".", "_")
+        + ("" if len(_methods(route.rule)) == 1 else f"_{route.method.lower()}"),
+        "tags": [_tag_name(route.endpoint)],
+        "summary": summary,
+    }
+    if description.strip():
+        described["description"] = description.strip()
+    if operation.public:
+        described["security"] = []
+    parameters = _path_parameters(route.rule) + _query_parameters(operation.query)
+    if parameters:
+        described["parameters"] = parameters
+    if operation.body is not None:
+        described["requestBody"] = {
+            "required": not operation.body.body_optional,
+            "content": {"application/json": {"schema": refs[operation.body]}},
+        }
+    described["responses"] = _answers(operation, refs) | _errors(route, refs)
+    return described
+
+
+def _methods(rule: Rule) -> set[str]:
+    return (rule.methods or set()) - {"HEAD", "OPTIONS"}
+
+
+def _answers(
+    operation: Operation, refs: Mapping[type[BaseModel], dict[str, Any]]
+) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    for position, (status, shape) in enumerate(operation.answers.items()):
+        # The first answer is the usual one; only it may come as a stream instead.
+        if shape is None:
+            answers[str(status)] = {"description": "No content."}
+            continue
+        content: dict[str, Any] = {"application/json": {"schema": refs[shape]}}
+        if position == 0 and operation.events:
+            content[EVENT_STREAM] = _event_stream(operation.events, refs)
+        answers[str(status)] = {"description": _first_line(shape), "content": content}
+    return answers
+
+
+def _event_stream(
+    events: Mapping[str, type[BaseModel]], refs: Mapping[type[BaseModel], dict[str, Any]]
+) -> dict[str, Any]:
+    listed = "; ".join(
+        f"`event: {name}` with {_first_line(shape)}" for name, shape in events.items()
+    )
     return {
-        "/api/v1/auth/guest": {
-            "post": {
-                "summary": "Create a guest seeker",
-                "security": open_access,
-                "responses": {"201": _json(_ref("Auth"), "The guest and its token"), "429": ERROR},
-            }
+        "schema": {
+            "type": "string",
+            "description": "With `Accept: text/event-stream`, Server-Sent Events as the"
+            f" reply is written, each `data` a JSON object: {listed}",
         },
-        "/api/v1/auth/login": {
-            "post": {
-                "summary": "Sign in with email and password",
-                "security": open_access,
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["email", "password"],
-                                "properties": {
-                                    "email": {"type": "string"},
-                                    "password": {"type": "string"},
-                                },
-                            }
-                        }
-                    },
-                },
-                "responses": {"200": _json(_ref("Auth"), "Signed in"), "400": ERROR, "401": ERROR},
-            }
-        },
-        "/api/v1/sessions": {
-            "get": {
-                "summary": "The caller's sessions, newest first",
-                "parameters": [
-                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-                    {
-                        "name": "per_page",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
-                    },
-                ],
-                "responses": {"200": _json(_ref("SessionPage"), "A page"), "401": ERROR},
-            },
-            "post": {
-                "summary": "Start a session",
-                "responses": {"201": _json(_ref("Session"), "The new session"), "401": ERROR},
-            },
-        },
-        "/api/v1/sessions/{session_id}": {
-            "parameters": [SESSION_ID],
-            "get": {
-                "summary": "A session with its messages",
-                "responses": {"200": _json(_ref("Session"), "The session"), "404": ERROR},
-            },
-            "patch": {
-                "summary": "Change title, stage or shared",
-                "requestBody": {
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {
-                                    "title": {"type": "string"},
-                                    "stage": {"enum": list(STAGES)},
-                                    "shared": {"type": "boolean"},
-                                },
-                            }
-                        }
-                    }
-                },
-                "responses": {
-                    "200": _json(_ref("Session"), "The changed session"),
-                    "400": ERROR,
-                    "404": ERROR,
-                },
-            },
-            "delete": {
-                "summary": "Delete a session and all its data",
-                "responses": {"204": {"description": "Deleted"}, "404": ERROR},
-            },
-        },
-        "/api/v1/sessions/{session_id}/messages": {
-            "parameters": [SESSION_ID],
-            "post": {
-                "summary": "Send a message and get the coach's reply",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["content"],
-                                "properties": {"content": {"type": "string", "minLength": 1}},
-                            }
-                        }
-                    },
-                },
-                "responses": TURN_RESPONSES,
-            },
-        },
-        "/api/v1/sessions/{session_id}/retry": {
-            "parameters": [SESSION_ID],
-            "post": {
-                "summary": "Answer the last message again after a failed or partial reply",
-                "responses": TURN_RESPONSES,
-            },
-        },
-        "/api/v1/sessions/{session_id}/cancel": {
-            "parameters": [SESSION_ID],
-            "post": {
-                "summary": "Stop the reply being written; what it wrote is kept as partial",
-                "responses": {
-                    "202": {"description": "The reply will stop"},
-                    "401": ERROR,
-                    "404": ERROR,
-                    "409": ERROR,
-                },
-            },
-        },
-        "/api/v1/openapi.json": {
-            "get": {
-                "summary": "This description",
-                "security": open_access,
-                "responses": {"200": {"description": "OpenAPI 3 document"}},
-            }
-        },
-        "/healthz": {
-            "get": {
-                "summary": "Health",
-                "security": open_access,
-                "responses": {
-                    "200": _json(_ref("Health"), "Healthy"),
-                    "503": _json(_ref("Health"), "The database does not answer"),
-                },
-            }
-        },
+        # Tools that know no event streams ignore it; the tests check each event by it.
+        "x-events": {name: refs[shape] for name, shape in events.items()},
     }
+
+
+def _errors(route: _Route, refs: Mapping[type[BaseModel], dict[str, Any]]) -> dict[str, Any]:
+    statuses = set(route.operation.errors)
+    if route.operation.body is not None or route.operation.query is not None:
+        statuses.add(400)
+    if route.operation.body is not None:
+        statuses.add(413)  # MAX_CONTENT_LENGTH
+    if not route.operation.public:
+        statuses |= {401, 503}  # finding the caller reads the database
+    if route.method in UNSAFE_METHODS:
+        statuses.add(403)  # the CSRF check on cookie-authenticated requests
+    if route.rule.arguments:
+        statuses.add(404)
+    error = {"application/json": {"schema": refs[Error]}}
+    return {
+        str(status): {"description": ERROR_DESCRIPTIONS[status], "content": error}
+        for status in sorted(statuses)
+        if status not in route.operation.answers
+    }
+
+
+def _path_parameters(rule: Rule) -> list[dict[str, Any]]:
+    parameters = []
+    # werkzeug keeps a rule's converters only in this attribute.
+    for name, converter in rule._converters.items():
+        schema: dict[str, Any] = {"type": "string"}
+        if isinstance(converter, IntegerConverter):
+            schema = {"type": "integer"}
+            if not converter.signed:
+                schema["minimum"] = 0
+            if converter.max is not None:
+                schema["maximum"] = converter.max
+        parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return parameters
+
+
+def _query_parameters(query: type[QueryShape] | None) -> list[dict[str, Any]]:
+    if query is None:
+        return []
+    schema = query.model_json_schema(schema_generator=_WithoutFieldTitles)
+    required = set(schema.get("required", []))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": prop}
+        for name, prop in schema["properties"].items()
+    ]
+
+
+def _tag_name(endpoint: str) -> str:
+    return endpoint.rpartition(".")[0].rpartition(".")[2]
+
+
+def _tags(app: Flask, routes: list[_Route]) -> list[dict[str, str]]:
+    """One tag per blueprint, described by its module's docstring."""
+    tags: dict[str, str] = {}
+    for route in routes:
+        blueprint = app.blueprints[route.endpoint.rpartition(".")[0]]
+        module_doc = inspect.getdoc(sys.modules[blueprint.import_name]) or ""
+        tags.setdefault(_tag_name(route.endpoint), " ".join(module_doc.split("\n\n")[0].split()))
+    return [{"name": name, "description": text} for name, text in tags.items()]
+
+
+def _first_line(shape: type[BaseModel]) -> str:
+    return (inspect.getdoc(shape) or shape.__name__).split("\n")[0].rstrip(".")

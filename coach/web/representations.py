@@ -1,52 +1,74 @@
-"""The JSON shapes of the HTTP contract, built in one place for the API and the UI."""
+"""The JSON bodies of the HTTP contract, built in one place for the API and the UI.
+
+Each is built as its shape in `coach.web.schemas` (so it is checked against it)
+and handed on as plain JSON types."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
+
+from pydantic.experimental.missing_sentinel import MISSING
 
 from coach.coaching.reply_mark import is_replying
 from coach.storage.models import CoachingSession, Message, User
+from coach.web import schemas
 from coach.web.markdown import render_markdown
 
 
-def timestamp(moment: datetime) -> str:
-    """ISO 8601 in UTC; SQLite hands datetimes back without their zone."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.isoformat()
-
-
 def user_json(user: User) -> dict[str, Any]:
-    return {"id": user.id, "role": user.role, "is_guest": user.is_guest, "email": user.email}
+    return user_shape(user).model_dump(mode="json")
 
 
 def message_json(message: Message) -> dict[str, Any]:
-    return {
-        "id": message.id,
-        "role": message.role,
-        "content": message.content,
-        # Model text is untrusted: the HTML is rendered with raw HTML off and sanitised.
-        "content_html": render_markdown(message.content),
-        "stage": message.stage,
-        "status": message.status,
-        "created_at": timestamp(message.created_at),
-    }
+    return message_shape(message).model_dump(mode="json")
 
 
 def session_json(
     coaching_session: CoachingSession, messages: list[Message] | None = None
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": coaching_session.id,
-        "title": coaching_session.title,
-        "stage": coaching_session.stage,
-        "shared": coaching_session.shared,
-        "flags": list(coaching_session.flags),
-        "replying": is_replying(coaching_session),
-        "created_at": timestamp(coaching_session.created_at),
-        "updated_at": timestamp(coaching_session.updated_at),
-    }
-    if messages is not None:
-        body["messages"] = [message_json(m) for m in messages]
-    return body
+    return session_shape(coaching_session, messages).model_dump(mode="json")
+
+
+def session_page_json(
+    items: list[CoachingSession], page: int, per_page: int, total: int
+) -> dict[str, Any]:
+    shown = [session_shape(s) for s in items]
+    page_shape = schemas.SessionPage(items=shown, page=page, per_page=per_page, total=total)
+    return page_shape.model_dump(mode="json")
+
+
+def token_grant_json(user: User, token: str) -> dict[str, Any]:
+    return schemas.TokenGrant(token=token, user=user_shape(user)).model_dump(mode="json")
+
+
+def user_shape(user: User) -> schemas.User:
+    return schemas.User(id=user.id, role=user.role, is_guest=user.is_guest, email=user.email)
+
+
+def message_shape(message: Message) -> schemas.Message:
+    return schemas.Message(
+        id=message.id,
+        role=message.role,
+        content=message.content,
+        # Model text is untrusted: the HTML is rendered with raw HTML off and sanitised.
+        content_html=render_markdown(message.content),
+        stage=message.stage,
+        status=message.status,
+        created_at=message.created_at,
+    )
+
+
+def session_shape(
+    coaching_session: CoachingSession, messages: list[Message] | None = None
+) -> schemas.Session:
+    return schemas.Session(
+        id=coaching_session.id,
+        title=coaching_session.title,
+        stage=coaching_session.stage,
+        shared=coaching_session.shared,
+        flags=list(coaching_session.flags),
+        replying=is_replying(coaching_session),
+        created_at=coaching_session.created_at,
+        updated_at=coaching_session.updated_at,
+        messages=MISSING if messages is None else [message_shape(m) for m in messages],
+    )

@@ -11,7 +11,8 @@ from flask import Response, request
 
 from coach.coaching.reply import Reply, ReplyEvent
 from coach.errors import ModelUnavailable
-from coach.web.representations import message_json
+from coach.web import schemas
+from coach.web.representations import message_shape
 
 EVENT_STREAM = "text/event-stream"
 
@@ -23,20 +24,26 @@ def reply_response(reply: Reply) -> Response | tuple[dict[str, Any], int]:
 
 
 def event_data(event: ReplyEvent) -> dict[str, Any]:
-    """The contract's data for each event."""
-    shown = message_json(event.message) if event.message is not None else None
-    if event.name == "message":
-        return {"message": shown}
+    """The contract's data for each event, as its shape in `schemas.REPLY_EVENTS`."""
+    return event_shape(event).model_dump(mode="json")
+
+
+def event_shape(event: ReplyEvent) -> schemas.ResponseShape:
     if event.name == "delta":
-        return {"text": event.text}
-    if event.name == "done":
-        return {"reply": shown}
-    failure = event.failure or ModelUnavailable("The reply ended without an answer.")
-    return {
-        "error": {"code": failure.code, "message": failure.message},
-        "retryable": failure.retryable,
-        "reply": shown,
-    }
+        return schemas.DeltaEvent(text=event.text)
+    shown = message_shape(event.message) if event.message is not None else None
+    if event.name == "error":
+        failure = event.failure or ModelUnavailable("The reply ended without an answer.")
+        return schemas.ErrorEvent(
+            error=schemas.ErrorDetail(code=failure.code, message=failure.message),
+            retryable=failure.retryable,
+            reply=shown,
+        )
+    if shown is None:
+        raise ValueError(f"A {event.name} event carries its stored message.")
+    if event.name == "message":
+        return schemas.MessageEvent(message=shown)
+    return schemas.DoneEvent(reply=shown)
 
 
 def event_stream(reply: Reply) -> Response:
@@ -59,14 +66,15 @@ def event_stream(reply: Reply) -> Response:
 
 def collect_reply(reply: Reply) -> tuple[dict[str, Any], int]:
     """Run the reply to its end: the stored message and reply, or the reply's error."""
-    user_message: dict[str, Any] | None = None
+    user_message: schemas.Message | None = None
     try:
         for event in reply:
-            data = event_data(event)
-            if event.name == "message":
-                user_message = data["message"]
-            elif event.name == "done":
-                return {"user_message": user_message, "reply": data["reply"]}, 201
+            shape = event_shape(event)
+            if isinstance(shape, schemas.MessageEvent):
+                user_message = shape.message
+            elif isinstance(shape, schemas.DoneEvent) and user_message is not None:
+                turn = schemas.Turn(user_message=user_message, reply=shape.reply)
+                return turn.model_dump(mode="json"), 201
             elif event.name == "error":
                 raise event.failure or ModelUnavailable("The reply ended without an answer.")
     finally:

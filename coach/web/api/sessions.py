@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from coach.coaching.sessions import (
     create_session,
@@ -15,38 +15,38 @@ from coach.coaching.sessions import (
     update_session,
 )
 from coach.storage.database import get_db
-from coach.web.api.requests import ID_CONVERTER, json_body, page_argument
+from coach.web.api.requests import ID_CONVERTER, parse_body, parse_query
 from coach.web.auth import require_user
 from coach.web.limits import limiter
-from coach.web.representations import session_json
+from coach.web.openapi import documented
+from coach.web.representations import session_json, session_page_json
+from coach.web.schemas import Session, SessionCreate, SessionListQuery, SessionPage, SessionUpdate
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
 SESSION_ID = f"<{ID_CONVERTER}:session_id>"
 
 
 @bp.get("")
+@documented({200: SessionPage}, query=SessionListQuery)
 def index() -> dict[str, Any]:
     """The caller's sessions, newest first, a page at a time."""
-    page, per_page = page_argument("page", 1), page_argument("per_page", 20)
-    items, total = list_sessions(get_db(), require_user(), page, per_page)
-    return {
-        "items": [session_json(s) for s in items],
-        "page": page,
-        "per_page": per_page,
-        "total": total,
-    }
+    query = parse_query(SessionListQuery)
+    items, total = list_sessions(get_db(), require_user(), query.page, query.per_page)
+    return session_page_json(items, query.page, query.per_page, total)
 
 
 @bp.post("")
+@documented({201: Session}, body=SessionCreate, errors=(429,))
 @limiter.limit("60 per hour")
 def create() -> tuple[dict[str, Any], int]:
     """Start a new coaching session."""
-    body = request.get_json(silent=True) or {}
-    title = body.get("title") if isinstance(body, dict) else None
-    return session_json(create_session(get_db(), require_user(), title)), 201
+    user = require_user()
+    title = parse_body(SessionCreate).title
+    return session_json(create_session(get_db(), user, title)), 201
 
 
 @bp.get(f"/{SESSION_ID}")
+@documented({200: Session})
 def show(session_id: int) -> dict[str, Any]:
     """One session with its messages."""
     db = get_db()
@@ -55,14 +55,17 @@ def show(session_id: int) -> dict[str, Any]:
 
 
 @bp.patch(f"/{SESSION_ID}")
+@documented({200: Session}, body=SessionUpdate)
 def update(session_id: int) -> dict[str, Any]:
     """Change a session's title, stage or sharing."""
     db = get_db()
     coaching_session = get_owned_session(db, require_user(), session_id)
-    return session_json(update_session(db, coaching_session, json_body()))
+    changes = parse_body(SessionUpdate).model_dump()
+    return session_json(update_session(db, coaching_session, changes))
 
 
 @bp.delete(f"/{SESSION_ID}")
+@documented({204: None})
 def delete(session_id: int) -> tuple[str, int]:
     """Delete a session and everything in it."""
     db = get_db()

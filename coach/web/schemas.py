@@ -1,0 +1,260 @@
+"""The shapes of the HTTP contract, once: what the JSON API takes and what it answers.
+
+Requests are checked against these models (`coach.web.api.requests`), responses
+are built and serialised through them (`coach.web.representations`), and the
+OpenAPI document is generated from them (`coach.web.openapi`). A field added here
+appears in all three.
+
+`MISSING` marks a field that may be absent but is never null: a PATCH that leaves
+it out changes nothing, and a session listed without its messages has no
+`messages` key at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    PlainSerializer,
+    WithJsonSchema,
+)
+from pydantic.experimental.missing_sentinel import MISSING
+from pydantic_core import core_schema
+
+from coach.coaching.sessions import MAX_PER_PAGE
+from coach.guide.frameworks import STAGES
+from coach.providers import PROVIDERS
+from coach.storage.models import MAX_TITLE_CHARS, MESSAGE_ROLES, MESSAGE_STATUSES, ROLES
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """A string from a tuple that another area keeps as the one list of its values
+    (the roles, the statuses): validated as, and documented as, an enum."""
+
+    choices: tuple[str, ...]
+
+    def __get_pydantic_core_schema__(
+        self, _source: Any, _handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.literal_schema(list(self.choices))
+
+
+def _in_utc(moment: datetime) -> datetime:
+    # SQLite hands datetimes back without their zone; they are stored in UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+# ISO 8601 with an explicit offset ("+00:00"), as the API has always sent it.
+Timestamp = Annotated[
+    datetime,
+    AfterValidator(_in_utc),
+    PlainSerializer(datetime.isoformat, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+Stage = Annotated[str, OneOf(STAGES)]
+Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS)]
+
+
+class RequestShape(BaseModel):
+    """A JSON body the API accepts. Strict: `"yes"` is not a boolean, 42 not a string."""
+
+    model_config = ConfigDict(strict=True)
+    # Whether a request may come without any body at all.
+    body_optional: ClassVar[bool] = False
+
+
+class QueryShape(BaseModel):
+    """Query-string arguments; they arrive as text, so numbers are parsed from it."""
+
+
+class ResponseShape(BaseModel):
+    """A JSON body the API answers with. A key not declared here is a bug, not data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# Requests
+
+
+class Login(RequestShape):
+    """An email and password to exchange for a bearer token."""
+
+    email: str
+    password: str
+
+
+class SessionCreate(RequestShape):
+    """A new session; without a title it is named after the seeker's first message."""
+
+    body_optional: ClassVar[bool] = True
+    title: Title | None = None
+
+
+class SessionUpdate(RequestShape):
+    """The fields to change; at least one."""
+
+    # The service refuses an empty change; the document says so too.
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+    title: Title | MISSING = MISSING
+    stage: Stage | MISSING = MISSING
+    shared: bool | MISSING = Field(
+        default=MISSING, description="Whether counselors may read this session."
+    )
+
+
+class MessageCreate(RequestShape):
+    """The seeker's message."""
+
+    content: str = Field(
+        description="Not blank, no NUL character, at most COACH_MAX_MESSAGE_CHARS"
+        " (4000 by default) characters."
+    )
+
+
+class SessionListQuery(QueryShape):
+    page: int = Field(default=1, ge=1, le=999_999)
+    per_page: int = Field(default=20, ge=1, le=MAX_PER_PAGE)
+
+
+# Responses
+
+
+class User(ResponseShape):
+    """Who the caller is."""
+
+    id: int
+    role: Annotated[str, OneOf(ROLES)]
+    is_guest: bool
+    email: str | None
+
+
+class TokenGrant(ResponseShape):
+    """A bearer token for `Authorization: Bearer <token>`, and whose it is."""
+
+    token: str
+    user: User
+
+
+class Message(ResponseShape):
+    """One stored message of a conversation."""
+
+    id: int
+    role: Annotated[str, OneOf(MESSAGE_ROLES)]
+    content: str
+    content_html: str = Field(
+        description="`content` as sanitised HTML (Markdown, raw HTML off, no images)."
+    )
+    stage: Stage
+    status: Annotated[str, OneOf(MESSAGE_STATUSES)]
+    created_at: Timestamp
+
+
+class Session(ResponseShape):
+    """A coaching session; `messages` only where one session is shown."""
+
+    id: int
+    title: str
+    stage: Stage
+    shared: bool
+    flags: list[str]
+    replying: bool = Field(description="Whether the coach is writing a reply right now.")
+    created_at: Timestamp
+    updated_at: Timestamp
+    messages: list[Message] | MISSING = MISSING
+
+
+class SessionPage(ResponseShape):
+    """The caller's sessions, newest first, one page of them."""
+
+    items: list[Session]
+    page: int
+    per_page: int
+    total: int
+
+
+class Turn(ResponseShape):
+    """The stored message of the seeker and the coach's stored reply to it."""
+
+    user_message: Message
+    reply: Message
+
+
+class Cancelling(ResponseShape):
+    """The reply will stop soon; what it wrote so far is kept as partial."""
+
+    cancelling: Literal[True]
+
+
+class ErrorDetail(ResponseShape):
+    code: str = Field(description="Stable and machine-readable, e.g. `reply_in_progress`.")
+    message: str = Field(description="For people.")
+
+
+class Error(ResponseShape):
+    """What went wrong."""
+
+    error: ErrorDetail
+
+
+class Health(ResponseShape):
+    """Whether the database answers, and which provider is in use."""
+
+    status: Literal["ok", "degraded"]
+    db: Literal["ok", "unavailable"]
+    provider: Annotated[str, OneOf(tuple(PROVIDERS))]
+
+
+class OpenApiDocument(BaseModel):
+    """This description of the API, as OpenAPI 3.1."""
+
+    model_config = ConfigDict(extra="allow")
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]
+
+
+# The events of a reply streamed as Server-Sent Events, by event name.
+
+
+class MessageEvent(ResponseShape):
+    """`event: message`: the seeker's message, stored before the reply begins."""
+
+    message: Message
+
+
+class DeltaEvent(ResponseShape):
+    """`event: delta`: the next piece of the reply's text."""
+
+    text: str
+
+
+class DoneEvent(ResponseShape):
+    """`event: done`: the reply, stored complete."""
+
+    reply: Message
+
+
+class ErrorEvent(ResponseShape):
+    """`event: error`: the reply failed or broke off; what it wrote is stored."""
+
+    error: ErrorDetail
+    retryable: bool = Field(description="Whether `POST .../retry` may answer the message again.")
+    reply: Message | None = Field(description="The partial or failed reply, if one was stored.")
+
+
+REPLY_EVENTS: dict[str, type[ResponseShape]] = {
+    "message": MessageEvent,
+    "delta": DeltaEvent,
+    "done": DoneEvent,
+    "error": ErrorEvent,
+}
