@@ -23,7 +23,7 @@ from pathlib import Path
 
 from coach import create_app
 from coach.coaching.prompts import build_chat_prompt
-from coach.storage.database import database
+from coach.storage.database import database, upgrade_schema
 from coach.storage.models import Message
 
 CHECKPOINTS = (10, 50, 100, 200)
@@ -43,6 +43,7 @@ def main() -> None:
                 "RATELIMIT_ENABLED": False,
             }
         )
+        upgrade_schema(app)
         client = app.test_client()
         token = client.post("/api/v1/auth/guest").json["token"]
         headers = {"Authorization": f"Bearer {token}"}

@@ -11,18 +11,18 @@ way, from the top of this list down:
 - `providers`: the provider interface, `guided` and `openai`;
 - `guide` and `storage`: the guide's frameworks as data and the record's shape;
   the database, its models and migrations;
-- `config` and `errors`, which every area may use.
+- `config`, `resources` (where the prompts and HTML templates are) and `errors`,
+  which every area may use.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from coach import cli, config, providers
+from coach import cli, config, providers, resources
 from coach.coaching import background, keyword_rules, prompts
 from coach.guide import frameworks
 from coach.storage import database
@@ -41,18 +41,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         # Where the SQLite file, the development secret key and config.py live.
-        instance_path=os.environ.get("COACH_INSTANCE_PATH") or None,
+        instance_path=config.instance_path_from_environment(),
         instance_relative_config=True,
-        template_folder=str(config.PROJECT_ROOT / "templates"),
+        template_folder=str(resources.resource_dir("templates")),
     )
     config.load_config(app, test_config)
     hops = app.config["COACH_PROXY_HOPS"]
     if hops:
         # Rate limits and secure cookies need the client's address and scheme.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    # No migration here: `coach serve` and `coach db upgrade` do it, so that building
+    # an app (a gunicorn worker, a test, a script) never changes the schema.
     database.init_app(app)
-    if app.config["COACH_AUTO_MIGRATE"]:
-        database.upgrade_schema(app)
     errors.init_app(app)
     frameworks.init_app(app)
     prompts.init_app(app)

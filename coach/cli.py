@@ -1,5 +1,8 @@
 """The `coach` command: serve, db upgrade, users create.
 
+Building an app never migrates: `coach db upgrade` does, and so does `coach serve`
+while COACH_AUTO_MIGRATE is on (the default, so that a first start just works).
+
 `coach serve` runs the app under gunicorn with threaded workers, because each
 streamed reply holds a worker thread for as long as the model talks.
 """
@@ -70,12 +73,14 @@ def users_create(email: str, role: str) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @with_appcontext
 def serve(host: str, port: int) -> None:
-    """Run the app (schema brought up to date first)."""
+    """Run the app (the schema brought up to date first, if COACH_AUTO_MIGRATE is on)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    upgrade_schema(app)
+    if app.config["COACH_AUTO_MIGRATE"]:
+        # Before gunicorn forks its workers, so that they never race to migrate.
+        upgrade_schema(app)
     click.echo(f"The coach is at http://{host}:{port}/ (provider: {app.config['COACH_PROVIDER']})")
     _run_gunicorn(app, host, port)
 

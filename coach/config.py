@@ -1,115 +1,201 @@
-"""Configuration: embedded defaults, then the instance folder, then the environment,
-then the test overrides passed to `create_app`.
+"""Configuration: one table of settings, filled from the embedded defaults, then the
+instance folder's `config.py`, then the environment, then the test overrides passed
+to `create_app`, and checked as a whole before anything else starts.
 
 Every setting has one name, the same as its environment variable, so that the
 README, the code and the tests speak of `COACH_MODEL`, never of a second alias.
+The README's "Settings" table lists the same settings (a test holds them together).
+Which providers exist is the providers' own business: `coach.providers` checks
+COACH_PROVIDER.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
+from coach import resources
+from coach.config_parsers import (
+    Parser,
+    boolean,
+    choice,
+    database_url,
+    folder,
+    http_url,
+    integer,
+    positive_number,
+    rate_limit,
+    redis_url,
+    text,
+)
 from coach.errors import ConfigurationError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEVELOPMENT = "development"
 
-DEFAULTS: dict[str, Any] = {
-    # "development" generates and keeps a secret key in the instance folder;
-    # any other value requires COACH_SECRET_KEY and marks cookies secure.
-    "COACH_ENV": "development",
-    "COACH_DATABASE_URL": None,  # None: a SQLite file in the instance folder
-    # Bring the schema up to date when the app starts (a lock keeps concurrent
-    # starts on PostgreSQL from racing); off where deployments migrate separately.
-    "COACH_AUTO_MIGRATE": True,
-    "COACH_PROVIDER": None,  # None: "openai" when OPENAI_API_KEY is set, else "guided"
-    "OPENAI_API_KEY": None,
-    "OPENAI_BASE_URL": None,
-    "COACH_MODEL": "gpt-4o-mini",
-    "COACH_MODEL_TIMEOUT": 30.0,  # seconds, for opening a reply and between chunks
-    "COACH_MODEL_ATTEMPTS": 3,  # tenacity attempts at opening a reply
-    "COACH_MAX_MESSAGE_CHARS": 4000,
-    "COACH_RECENT_MESSAGES": 8,  # turns kept verbatim in the prompt
-    "COACH_SUMMARY_MAX_CHARS": 1500,  # the rolling summary of older turns
-    "COACH_REDIS_URL": None,
-    "COACH_RATE_LIMIT": "30 per minute",  # messages a user may post
-    # Proxies in front of the app (load balancer, nginx) whose X-Forwarded-For and
-    # X-Forwarded-Proto are trusted; 0 trusts none.
-    "COACH_PROXY_HOPS": 0,
-    "COACH_PROMPTS_DIR": str(PROJECT_ROOT / "prompts"),
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # also its environment variable
+    default: Any  # None means unset, which only these settings may be
+    parse: Parser
+    meaning: str
+    secret: bool = False  # never shown in an error message
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "COACH_ENV",
+        DEVELOPMENT,
+        choice(DEVELOPMENT, "production"),
+        "production requires COACH_SECRET_KEY and sets secure cookies",
+    ),
+    Setting(
+        "COACH_SECRET_KEY",
+        None,
+        text,
+        "signs the browser's cookie; unset in development, a key is generated once "
+        "into the instance folder",
+        secret=True,
+    ),
+    Setting(
+        "COACH_DATABASE_URL",
+        None,
+        database_url,
+        "SQLAlchemy URL; unset, a SQLite file coach.db in the instance folder",
+        secret=True,
+    ),
+    Setting(
+        "COACH_AUTO_MIGRATE",
+        True,
+        boolean,
+        "`coach serve` brings the schema up to date before serving",
+    ),
+    Setting(
+        "COACH_INSTANCE_PATH",
+        None,
+        text,
+        "where config.py, the SQLite file and the development key live; read from the "
+        "environment only, since config.py is inside it",
+    ),
+    Setting("OPENAI_API_KEY", None, text, "the model endpoint's key", secret=True),
+    Setting("OPENAI_BASE_URL", None, http_url, "the model endpoint; unset, OpenAI's"),
+    Setting("COACH_MODEL", "gpt-4o-mini", text, "the model name"),
+    Setting(
+        "COACH_PROVIDER",
+        None,
+        text,
+        "force one provider; unset, `openai` when OPENAI_API_KEY is set, else `guided`",
+    ),
+    Setting(
+        "COACH_MODEL_TIMEOUT",
+        30.0,
+        positive_number,
+        "seconds to open a reply and between chunks",
+    ),
+    Setting("COACH_MODEL_ATTEMPTS", 3, integer(minimum=1), "attempts at opening a reply"),
+    Setting(
+        "COACH_MAX_MESSAGE_CHARS", 4000, integer(minimum=1), "longest message a seeker may send"
+    ),
+    Setting(
+        "COACH_RECENT_MESSAGES",
+        8,
+        integer(minimum=1),
+        "turns the model sees verbatim; older ones are summarised",
+    ),
+    Setting("COACH_SUMMARY_MAX_CHARS", 1500, integer(minimum=1), "size of the rolling summary"),
+    Setting("COACH_RATE_LIMIT", "30 per minute", rate_limit, "messages a seeker may send"),
+    Setting(
+        "COACH_REDIS_URL",
+        None,
+        redis_url,
+        "shared rate-limit storage; unset, each process counts alone",
+        secret=True,
+    ),
+    Setting(
+        "COACH_PROXY_HOPS",
+        0,
+        integer(minimum=0),
+        "proxies in front of the app whose X-Forwarded-For and -Proto are trusted",
+    ),
+    Setting(
+        "COACH_PROMPTS_DIR",
+        str(resources.resource_dir("prompts")),
+        folder,
+        "the prompts and frameworks; by default those shipped with the coach",
+    ),
+)
+
+# Flask's own settings, fixed here rather than exposed (config.py and tests may
+# still change them).
+FLASK_SETTINGS: dict[str, Any] = {
     # A request body larger than this is refused before it is read (413).
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_HTTPONLY": True,
 }
 
-# Settings read from the environment and how to parse them.
-ENVIRONMENT_SETTINGS: dict[str, Callable[[str], Any]] = {
-    "COACH_ENV": str,
-    "COACH_DATABASE_URL": str,
-    "COACH_AUTO_MIGRATE": lambda raw: raw.lower() in ("1", "true", "yes"),
-    "COACH_PROVIDER": str,
-    "OPENAI_API_KEY": str,
-    "OPENAI_BASE_URL": str,
-    "COACH_MODEL": str,
-    "COACH_MODEL_TIMEOUT": float,
-    "COACH_MODEL_ATTEMPTS": int,
-    "COACH_MAX_MESSAGE_CHARS": int,
-    "COACH_RECENT_MESSAGES": int,
-    "COACH_SUMMARY_MAX_CHARS": int,
-    "COACH_REDIS_URL": str,
-    "COACH_RATE_LIMIT": str,
-    "COACH_PROXY_HOPS": int,
-    "COACH_PROMPTS_DIR": str,
-}
 
-PROVIDERS = ("openai", "guided")
+def instance_path_from_environment() -> str | None:
+    """COACH_INSTANCE_PATH made absolute (Flask insists), or None for Flask's default."""
+    raw = os.environ.get("COACH_INSTANCE_PATH")
+    return os.path.abspath(raw) if raw else None
 
 
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
-    """Fill `app.config` in order of precedence and check the result."""
-    app.config.from_mapping(DEFAULTS)
+    """Fill `app.config` in order of precedence, then check every setting."""
+    app.config.from_mapping(FLASK_SETTINGS)
+    app.config.from_mapping({setting.name: setting.default for setting in SETTINGS})
     app.config.from_pyfile("config.py", silent=True)
-    for name, parse in ENVIRONMENT_SETTINGS.items():
-        raw = os.environ.get(name)
-        if raw:
-            try:
-                app.config[name] = parse(raw)
-            except ValueError as exc:
-                raise ConfigurationError(f"{name} has an unreadable value: {raw!r}") from exc
-    if os.environ.get("COACH_SECRET_KEY"):
-        app.config["SECRET_KEY"] = os.environ["COACH_SECRET_KEY"]
+    app.config.from_mapping(_from_environment())
     if test_config:
         app.config.from_mapping(test_config)
+    # The folder was chosen before config.py could be read (config.py lives in it).
+    app.config["COACH_INSTANCE_PATH"] = app.instance_path
+    for setting in SETTINGS:
+        app.config[setting.name] = checked(setting, app.config[setting.name])
     _settle_derived_settings(app)
 
 
+def _from_environment() -> dict[str, str]:
+    # An empty variable counts as unset, as it does for most tools.
+    return {
+        setting.name: os.environ[setting.name]
+        for setting in SETTINGS
+        if os.environ.get(setting.name)
+    }
+
+
+def checked(setting: Setting, value: object) -> Any:
+    """The parsed value, or a ConfigurationError that names the setting."""
+    if value is None and setting.default is None:
+        return None
+    try:
+        return setting.parse(value)
+    except ValueError as exc:
+        shown = "its value" if setting.secret else repr(value)
+        raise ConfigurationError(f"{setting.name}: {shown} is refused, {exc}") from None
+
+
 def is_development(app: Flask) -> bool:
-    return bool(app.config["COACH_ENV"] == "development")
+    return bool(app.config["COACH_ENV"] == DEVELOPMENT)
 
 
 def _settle_derived_settings(app: Flask) -> None:
-    if not app.config.get("COACH_DATABASE_URL"):
-        app.config["COACH_DATABASE_URL"] = (
-            f"sqlite:///{Path(app.instance_path) / 'coach.storage.database'}"
-        )
-    provider = app.config.get("COACH_PROVIDER") or (
-        "openai" if app.config.get("OPENAI_API_KEY") else "guided"
-    )
-    if provider not in PROVIDERS:
-        raise ConfigurationError(f"COACH_PROVIDER must be one of {', '.join(PROVIDERS)}")
-    if provider == "openai" and not app.config.get("OPENAI_API_KEY"):
-        raise ConfigurationError("COACH_PROVIDER=openai needs OPENAI_API_KEY")
-    app.config["COACH_PROVIDER"] = provider
-    if not app.config.get("SECRET_KEY"):
+    instance = Path(app.instance_path)
+    if not app.config["COACH_DATABASE_URL"]:
+        app.config["COACH_DATABASE_URL"] = f"sqlite:///{instance / 'coach.db'}"
+    # An instance config.py or a test may also set Flask's SECRET_KEY directly.
+    secret_key = app.config["COACH_SECRET_KEY"] or app.config.get("SECRET_KEY")
+    if not secret_key:
         if not is_development(app):
             raise ConfigurationError("COACH_SECRET_KEY must be set outside development")
-        app.config["SECRET_KEY"] = _development_secret_key(Path(app.instance_path))
+        secret_key = _development_secret_key(instance)
+    app.config["SECRET_KEY"] = secret_key
     app.config["SESSION_COOKIE_SECURE"] = not is_development(app)
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from coach import create_app
 from coach.coaching.background import background
-from coach.storage.database import database
+from coach.storage.database import database, upgrade_schema
 from tests.fake_model import FakeModel
 from tests.openapi_check import CheckedClient, parse_events
 
@@ -49,13 +49,20 @@ def base_config(database_url: str) -> dict[str, Any]:
 
 @pytest.fixture
 def app_factory(tmp_path: Path) -> Iterator[AppFactory]:
-    """Build apps on this test's SQLite file with extra settings; all are closed after."""
+    """Build apps on this test's SQLite file with extra settings; all are closed after.
+
+    Each database gets its schema once, from the first app built on it (apps never
+    migrate by themselves)."""
     made: list[Flask] = []
+    migrated: set[str] = set()
 
     def make(**overrides: Any) -> Flask:
-        config = base_config(f"sqlite:///{tmp_path / 'coach.storage.database'}") | overrides
+        config = base_config(f"sqlite:///{tmp_path / 'coach.db'}") | overrides
         app = create_app(config)
         made.append(app)
+        if app.config["COACH_DATABASE_URL"] not in migrated:
+            upgrade_schema(app)
+            migrated.add(app.config["COACH_DATABASE_URL"])
         return app
 
     yield make

@@ -1,4 +1,5 @@
-"""The `coach` command: schema upgrade, user creation, and `coach serve` for real."""
+"""The `coach` command: schema upgrade, user creation, `--version`, and `coach serve`
+(whether it migrates, and for real)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from importlib import metadata
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import inspect, select
 
-from coach.__main__ import main
+from coach import cli, create_app
+from coach.__main__ import DISTRIBUTION, main
 from coach.storage.database import database
 from coach.storage.models import User
 
@@ -28,6 +31,42 @@ def test_db_upgrade_is_idempotent(app, runner):
     assert result.exit_code == 0, result.output
     assert "up to date" in result.output
     assert "coaching_sessions" in inspect(database(app).engine).get_table_names()
+
+
+@pytest.mark.parametrize(("auto_migrate", "tables_after"), [(False, False), (True, True)])
+def test_coach_serve_migrates_only_when_auto_migrate_is_on(
+    tmp_path, monkeypatch, auto_migrate, tables_after
+):
+    served = []
+    monkeypatch.setattr(cli, "_run_gunicorn", lambda app, host, port: served.append(app))
+    app = create_app(
+        {
+            "SECRET_KEY": "test",
+            "COACH_DATABASE_URL": f"sqlite:///{tmp_path / 'coach.db'}",
+            "COACH_AUTO_MIGRATE": auto_migrate,
+        }
+    )
+    result = app.test_cli_runner().invoke(args=["serve", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert served == [app]
+    tables = inspect(database(app).engine).get_table_names()
+    assert ("coaching_sessions" in tables) is tables_after
+
+
+@pytest.mark.parametrize(
+    ("installed", "shown"),
+    [("1.2.3", "coach 1.2.3"), (None, "coach unknown (not installed)")],
+)
+def test_version_is_the_installed_distributions(monkeypatch, installed, shown):
+    def version(name: str) -> str:
+        if name != DISTRIBUTION or installed is None:
+            raise metadata.PackageNotFoundError(name)
+        return installed
+
+    monkeypatch.setattr(metadata, "version", version)
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"{shown}\n"
 
 
 def test_users_create_reads_the_password_from_stdin(app, runner):
@@ -94,7 +133,7 @@ def test_coach_serve_starts_the_app_on_its_defaults(tmp_path):
                     pytest.fail("coach serve did not answer in time")
                 time.sleep(0.2)
         assert '"provider":"guided"' in body.replace(" ", "")
-        assert (tmp_path / "instance" / "coach.storage.database").exists()
+        assert (tmp_path / "instance" / "coach.db").exists()
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -107,4 +146,4 @@ def test_the_console_entry_point_runs_commands_in_an_app(tmp_path, monkeypatch):
     monkeypatch.delenv("COACH_DATABASE_URL", raising=False)
     result = CliRunner().invoke(main, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "instance" / "coach.storage.database").exists()
+    assert (tmp_path / "instance" / "coach.db").exists()

@@ -1,20 +1,29 @@
-"""Configuration: precedence, the secret key rule, the provider choice."""
+"""Configuration: precedence, the secret key rule, the provider choice, every value
+checked at start-up whatever its source, and the README's table of settings."""
 
 from __future__ import annotations
 
+import re
 import stat
+from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect
 
 from coach import create_app
+from coach.config import SETTINGS
 from coach.errors import ConfigurationError
+from coach.storage.database import database
+
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 @pytest.fixture
 def instance(tmp_path, monkeypatch):
     monkeypatch.setenv("COACH_INSTANCE_PATH", str(tmp_path / "instance"))
-    for name in ("COACH_SECRET_KEY", "OPENAI_API_KEY", "COACH_PROVIDER", "COACH_ENV"):
-        monkeypatch.delenv(name, raising=False)
+    for setting in SETTINGS:
+        if setting.name != "COACH_INSTANCE_PATH":
+            monkeypatch.delenv(setting.name, raising=False)
     return tmp_path / "instance"
 
 
@@ -30,8 +39,20 @@ def test_development_makes_a_secret_key_once_and_keeps_it(instance):
 
 def test_the_default_database_is_sqlite_in_the_instance_folder(instance):
     app = create_app()
-    assert app.config["COACH_DATABASE_URL"] == f"sqlite:///{instance / 'coach.storage.database'}"
-    assert (instance / "coach.storage.database").exists()
+    assert app.config["COACH_DATABASE_URL"] == f"sqlite:///{instance / 'coach.db'}"
+
+
+def test_building_an_app_leaves_an_empty_database_unmigrated(instance):
+    app = create_app({"COACH_AUTO_MIGRATE": True})
+    assert inspect(database(app).engine).get_table_names() == []
+
+
+def test_a_relative_instance_path_is_taken_from_the_working_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COACH_INSTANCE_PATH", "here")
+    app = create_app({"SECRET_KEY": "test"})
+    assert app.instance_path == str(tmp_path / "here")
+    assert app.config["COACH_INSTANCE_PATH"] == str(tmp_path / "here")
 
 
 def test_production_requires_a_secret_key(instance, monkeypatch):
@@ -65,19 +86,88 @@ def test_the_provider_follows_the_key(instance, monkeypatch, environment, provid
     assert app.test_client().get("/healthz").json["provider"] == provider
 
 
+BAD_ENVIRONMENT = [
+    ("COACH_PROVIDER", "openai", "OPENAI_API_KEY"),
+    ("COACH_PROVIDER", "magic", "one of guided, openai"),
+    ("COACH_ENV", "staging", "one of development, production"),
+    ("COACH_AUTO_MIGRATE", "maybe", "true or false"),
+    ("COACH_MODEL_TIMEOUT", "soon", "a number"),
+    ("COACH_MODEL_TIMEOUT", "-1", "above 0"),
+    ("COACH_MODEL_TIMEOUT", "nan", "above 0"),
+    ("COACH_MODEL_ATTEMPTS", "0", "at least 1"),
+    ("COACH_MODEL_ATTEMPTS", "2.5", "whole number"),
+    ("COACH_MAX_MESSAGE_CHARS", "lots", "whole number"),
+    ("COACH_RECENT_MESSAGES", "0", "at least 1"),
+    ("COACH_SUMMARY_MAX_CHARS", "-5", "at least 1"),
+    ("COACH_PROXY_HOPS", "-1", "at least 0"),
+    ("COACH_RATE_LIMIT", "2 per fortnight", "rate limit"),
+    ("COACH_RATE_LIMIT", "0 per minute", "at least 1"),
+    ("COACH_REDIS_URL", "localhost:6379", "Redis URL"),
+    ("OPENAI_BASE_URL", "127.0.0.1:11434/v1", "http"),
+    ("COACH_DATABASE_URL", "not a url", "SQLAlchemy URL"),
+    ("COACH_PROMPTS_DIR", "/nowhere/prompts", "existing folder"),
+]
+
+
+@pytest.mark.parametrize(("name", "raw", "reason"), BAD_ENVIRONMENT)
+def test_a_bad_environment_value_stops_the_app_naming_the_variable(
+    instance, monkeypatch, name, raw, reason
+):
+    monkeypatch.setenv(name, raw)
+    with pytest.raises(ConfigurationError) as refused:
+        create_app()
+    assert refused.value.message.startswith(name)
+    assert reason in refused.value.message
+
+
+BAD_VALUES = [
+    ("COACH_MODEL_ATTEMPTS", 0),
+    ("COACH_MODEL_ATTEMPTS", True),
+    ("COACH_AUTO_MIGRATE", "maybe"),
+    ("COACH_RATE_LIMIT", "2 per fortnight"),
+    ("COACH_MODEL_TIMEOUT", -1.0),
+    ("COACH_MAX_MESSAGE_CHARS", None),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), BAD_VALUES)
+def test_a_bad_test_override_is_refused_too(instance, name, value):
+    with pytest.raises(ConfigurationError, match=f"^{name}: "):
+        create_app({name: value})
+
+
+@pytest.mark.parametrize(("name", "value"), BAD_VALUES)
+def test_a_bad_value_in_the_instance_file_is_refused_too(instance, name, value):
+    instance.mkdir(parents=True)
+    (instance / "config.py").write_text(f"{name} = {value!r}\n")
+    with pytest.raises(ConfigurationError, match=f"^{name}: "):
+        create_app()
+
+
+def test_a_refused_secret_is_not_shown(instance, monkeypatch):
+    monkeypatch.setenv("COACH_REDIS_URL", "http://user:hunter2@cache:6379")
+    with pytest.raises(ConfigurationError) as refused:
+        create_app()
+    assert "COACH_REDIS_URL" in refused.value.message
+    assert "hunter2" not in refused.value.message
+
+
 @pytest.mark.parametrize(
-    ("environment", "message"),
+    ("name", "raw", "value"),
     [
-        ({"COACH_PROVIDER": "openai"}, "OPENAI_API_KEY"),
-        ({"COACH_PROVIDER": "magic"}, "COACH_PROVIDER"),
-        ({"COACH_MAX_MESSAGE_CHARS": "lots"}, "COACH_MAX_MESSAGE_CHARS"),
+        ("COACH_AUTO_MIGRATE", "off", False),
+        ("COACH_AUTO_MIGRATE", "YES", True),
+        ("COACH_MODEL_TIMEOUT", "2.5", 2.5),
+        ("COACH_MODEL_ATTEMPTS", "5", 5),
+        ("COACH_PROXY_HOPS", "0", 0),
+        ("COACH_RATE_LIMIT", "5/second; 100 per day", "5/second; 100 per day"),
+        ("COACH_REDIS_URL", "rediss://cache:6380/0", "rediss://cache:6380/0"),
+        ("COACH_ENV", "development", "development"),
     ],
 )
-def test_bad_settings_are_clear_errors(instance, monkeypatch, environment, message):
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    with pytest.raises(ConfigurationError, match=message):
-        create_app()
+def test_good_environment_values_are_parsed(instance, monkeypatch, name, raw, value):
+    monkeypatch.setenv(name, raw)
+    assert create_app().config[name] == value
 
 
 def test_test_overrides_win_over_the_environment(instance, monkeypatch):
@@ -94,3 +184,32 @@ def test_the_instance_file_is_read_and_the_environment_wins_over_it(instance, mo
     app = create_app()
     assert app.config["COACH_RECENT_MESSAGES"] == 4
     assert app.config["COACH_MODEL"] == "from-environment"
+
+
+def readme_settings() -> dict[str, str]:
+    """The README's "Settings" table: each variable and its default cell."""
+    section = README.read_text("utf-8").split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
+    defaults = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", cells[0]):
+            defaults[name] = cells[1]
+    return defaults
+
+
+def test_the_readme_lists_exactly_the_settings_of_the_code():
+    assert sorted(readme_settings()) == sorted(setting.name for setting in SETTINGS)
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda setting: setting.name)
+def test_the_readme_states_the_codes_default(setting):
+    cell = readme_settings()[setting.name]
+    literal = re.fullmatch(r"`([^`]+)`", cell)
+    if cell == "unset":
+        assert setting.default is None
+    elif literal:
+        assert setting.parse(literal[1]) == setting.default
+    else:
+        # Only an unset default, or a folder that depends on where the coach is
+        # installed, may be described in words instead of stated.
+        assert setting.default is None or Path(setting.default).is_absolute(), cell

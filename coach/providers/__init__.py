@@ -44,9 +44,15 @@ __all__ = [
 
 
 def init_app(app: Flask) -> None:
-    name = app.config["COACH_PROVIDER"]
+    # Unset, the default follows the key: a configured model is meant to be used.
+    name = app.config["COACH_PROVIDER"] or (
+        OpenAIProvider.name if app.config["OPENAI_API_KEY"] else GuidedProvider.name
+    )
     if name not in PROVIDERS:
-        raise ConfigurationError(f"COACH_PROVIDER must be one of {', '.join(sorted(PROVIDERS))}")
+        raise ConfigurationError(
+            f"COACH_PROVIDER: {name!r} is refused, expected one of {', '.join(sorted(PROVIDERS))}"
+        )
+    app.config["COACH_PROVIDER"] = name
     app.extensions[EXTENSION_KEY] = PROVIDERS[name].from_app(app)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from coach import create_app
+from coach.storage.database import upgrade_schema
 from tests.browser.actions import (
     ASSISTANT_DONE,
     REPLY_TIMEOUT_MS,
@@ -27,7 +28,9 @@ pytestmark = pytest.mark.browser
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app in guided mode."""
     db_dir = tmp_path_factory.mktemp("browser")
-    yield from serve_app(create_app(base_config(f"sqlite:///{db_dir}/coach.storage.database")))
+    app = create_app(base_config(f"sqlite:///{db_dir}/coach.db"))
+    upgrade_schema(app)
+    yield from serve_app(app)
 
 
 def test_guest_chat_reply_survives_reload(page: Any) -> None:

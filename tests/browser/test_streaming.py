@@ -11,6 +11,7 @@ import pytest
 
 from coach import create_app
 from coach.guide.record import ReflectionRecord
+from coach.storage.database import upgrade_schema
 from tests.browser.actions import ASSISTANT_DONE, serve_app, start_chat
 from tests.conftest import base_config
 from tests.fake_model import FakeModel
@@ -31,14 +32,16 @@ def fake_model() -> Iterator[FakeModel]:
 def base_url(fake_model: FakeModel, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app with the openai provider pointed at the fake model."""
     db_dir = tmp_path_factory.mktemp("browser-openai")
-    config = base_config(f"sqlite:///{db_dir}/coach.storage.database") | {
+    config = base_config(f"sqlite:///{db_dir}/coach.db") | {
         "COACH_PROVIDER": "openai",
         "OPENAI_API_KEY": "test-key",
         "OPENAI_BASE_URL": fake_model.url,
         "COACH_MODEL": "fake-model",
         "COACH_MODEL_TIMEOUT": 5.0,
     }
-    yield from serve_app(create_app(config))
+    app = create_app(config)
+    upgrade_schema(app)
+    yield from serve_app(app)
 
 
 def _send(page: Any, text: str) -> None:
