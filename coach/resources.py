@@ -2,7 +2,7 @@
 templates (`templates/`).
 
 Both stay at the top of the repository. A built wheel carries copies of them
-inside the package, under `coach/_bundled/` (`setup.py` puts them there), so that
+inside the package, under `coach/_bundled/` (pyproject.toml maps them there), so that
 an installed coach finds them wherever it runs; a checkout, or an editable install
 of one, has no such copies and uses the folders beside `coach/`, so that an edit
 to a prompt shows at once.

@@ -104,3 +104,14 @@ def test_the_app_builds_from_the_wheels_own_copies(wheel, tmp_path, monkeypatch)
     app = create_app({"SECRET_KEY": "test", "COACH_PROMPTS_DIR": str(bundled / "prompts")})
     assert app.template_folder == str(bundled / "templates")
     assert "Guided mode" in app.test_client().get("/").get_data(as_text=True)
+
+
+def test_every_subpackage_is_listed_for_the_wheel():
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    on_disk = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for init in (ROOT / "coach").rglob("__init__.py")
+    }
+    assert on_disk <= listed, on_disk - listed
