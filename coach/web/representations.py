@@ -7,6 +7,7 @@ from typing import Any
 
 from coach.coaching.reply_mark import is_replying
 from coach.storage.models import CoachingSession, Message, User
+from coach.web.chat_view import message_html, retry_offered
 from coach.web.markdown import render_markdown
 
 
@@ -22,7 +23,7 @@ def user_json(user: User) -> dict[str, Any]:
 
 
 def message_json(message: Message) -> dict[str, Any]:
-    return {
+    shown = {
         "id": message.id,
         "role": message.role,
         "content": message.content,
@@ -32,6 +33,9 @@ def message_json(message: Message) -> dict[str, Any]:
         "status": message.status,
         "created_at": timestamp(message.created_at),
     }
+    # The whole article as the page shows it, so that the script shows the same.
+    shown["html"] = message_html(shown)
+    return shown
 
 
 def session_json(
@@ -49,4 +53,6 @@ def session_json(
     }
     if messages is not None:
         body["messages"] = [message_json(m) for m in messages]
+        # The rule needs the messages, so it comes with them.
+        body["retry_offered"] = retry_offered(body["replying"], messages)
     return body

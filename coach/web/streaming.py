@@ -10,6 +10,7 @@ from typing import Any
 from flask import Response, request
 
 from coach.coaching.reply import Reply, ReplyEvent
+from coach.coaching.turns import read_message
 from coach.errors import ModelUnavailable
 from coach.web.representations import message_json
 
@@ -42,7 +43,12 @@ def event_data(event: ReplyEvent) -> dict[str, Any]:
 def event_stream(reply: Reply) -> Response:
     def encode() -> Iterator[str]:
         for event in reply:
-            yield f"event: {event.name}\ndata: {json.dumps(event_data(event))}\n\n"
+            # The stream runs after its request has returned, and a message's markup
+            # is rendered from the app's templates: give it the app, event by event
+            # (a context held across a yield would leak into whoever resumes it).
+            with reply.app.app_context():
+                data = event_data(event)
+            yield f"event: {event.name}\ndata: {json.dumps(data)}\n\n"
 
     response = Response(
         encode(),
@@ -60,6 +66,7 @@ def event_stream(reply: Reply) -> Response:
 def collect_reply(reply: Reply) -> tuple[dict[str, Any], int]:
     """Run the reply to its end: the stored message and reply, or the reply's error."""
     user_message: dict[str, Any] | None = None
+    failure: ModelUnavailable | None = None
     try:
         for event in reply:
             data = event_data(event)
@@ -68,7 +75,13 @@ def collect_reply(reply: Reply) -> tuple[dict[str, Any], int]:
             elif event.name == "done":
                 return {"user_message": user_message, "reply": data["reply"]}, 201
             elif event.name == "error":
-                raise event.failure or ModelUnavailable("The reply ended without an answer.")
+                failure = event.failure
+                break
     finally:
         reply.close()
-    raise ModelUnavailable("The reply ended without an answer.")
+    failure = failure or ModelUnavailable("The reply ended without an answer.")
+    # The seeker's message was stored before the reply began: the error says so, and
+    # a client need not guess from the status whether to send it again. A reply that
+    # failed while settling the turn sent no "message" event, so read it then.
+    failure.body["user_message"] = user_message or message_json(read_message(reply.app, reply.mark))
+    raise failure
