@@ -4,6 +4,8 @@ raise. `coach.web.errors` turns each into its one JSON form and status.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class CoachError(Exception):
     """Base of every error a user may see."""
@@ -16,6 +18,10 @@ class CoachError(Exception):
         self.message = message
         if code:
             self.code = code
+        # Fields the JSON error body carries beside "error": what a client needs to
+        # know about the request's effects, for example the seeker's message when it
+        # was stored before the reply failed.
+        self.body: dict[str, Any] = {}
 
 
 class ConfigurationError(CoachError):

@@ -47,6 +47,13 @@ def base_config(database_url: str) -> dict[str, Any]:
     }
 
 
+def migrated_app(config: dict[str, Any]) -> Flask:
+    """An app built by hand (outside `app_factory`) on a database it brings up to date."""
+    app = create_app(config)
+    upgrade_schema(app)
+    return app
+
+
 @pytest.fixture
 def app_factory(tmp_path: Path) -> Iterator[AppFactory]:
     """Build apps on this test's SQLite file with extra settings; all are closed after.

@@ -1,7 +1,14 @@
 /* The chat page: sends messages to the JSON API, reads the streamed reply
  * (server-sent events over fetch), and keeps the step progress bar in sync.
+ *
+ * The server decides what the page shows, so that this script and the page
+ * never disagree: a stored message is shown as the markup the server sends with
+ * it ("html", from the same template as the page); the bubbles shown before a
+ * message is stored are clones of the page's <template> elements; whether a
+ * retry is offered is the session's "retry_offered"; whether a refused message
+ * was stored is the error's "user_message".
  * Model text is untrusted: while streaming it only ever goes in as text; the
- * final reply is swapped for the server's sanitised HTML. */
+ * server's markup escapes the seeker's text and sanitises the model's. */
 'use strict';
 
 (function () {
@@ -29,13 +36,6 @@
   const stageForm = document.getElementById('stage-form');
   const stageSelect = document.getElementById('stage-select');
   const stageGo = document.getElementById('stage-go');
-
-  // Statuses for which the server rejected the message before storing it.
-  const NOT_STORED = [400, 401, 403, 404, 409, 413, 415, 422, 429];
-  const NOTES = {
-    partial: 'This reply was interrupted.',
-    failed: 'This reply failed.',
-  };
 
   let busy = false;
 
@@ -90,44 +90,47 @@
     }
   }
 
-  function createMessage(role) {
+  function insertMessage(article) {
     removeEmptyHint();
-    const article = document.createElement('article');
-    article.className = 'message message-' + role;
-    const author = document.createElement('h3');
-    author.className = 'message-author';
-    author.textContent = role === 'user' ? 'You' : 'The coach';
-    const body = document.createElement('div');
-    body.className = 'message-body';
-    article.append(author, body);
     transcript.append(article);
     return article;
   }
 
-  function appendUserMessage(content) {
-    const article = createMessage('user');
-    article.dataset.status = 'sending';
-    const body = article.querySelector('.message-body');
-    body.classList.add('message-text');
-    body.textContent = content;
+  // A bubble for a message the server has not stored yet, from the page's own
+  // template, so that it has the markup of a stored one.
+  function bubbleFromTemplate(role) {
+    const template = document.getElementById('template-' + role);
+    return template.content.firstElementChild.cloneNode(true);
+  }
+
+  // A stored message as the server renders it. Parsed in an inert <template>:
+  // the markup is the server's, with the seeker's text escaped and the model's
+  // sanitised.
+  function articleFromServer(message) {
+    const holder = document.createElement('template');
+    holder.innerHTML = message.html;
+    return holder.content.firstElementChild;
+  }
+
+  // Puts the server's version of a message in place of a bubble (or at the end).
+  function showStored(bubble, message) {
+    const article = articleFromServer(message);
+    if (bubble && bubble.isConnected) {
+      bubble.replaceWith(article);
+    } else {
+      insertMessage(article);
+    }
     return article;
   }
 
-  function setNote(article, status) {
-    let note = article.querySelector('.message-note');
-    const text = NOTES[status];
-    if (!text) {
-      if (note) {
-        note.remove();
-      }
-      return;
-    }
-    if (!note) {
-      note = document.createElement('p');
-      note.className = 'message-note';
-      article.append(note);
-    }
-    note.textContent = text;
+  function shownMessage(id) {
+    return transcript.querySelector('article.message[data-message-id="' + CSS.escape(String(id)) + '"]');
+  }
+
+  function appendUserMessage(content) {
+    const article = insertMessage(bubbleFromTemplate('user'));
+    article.querySelector('.message-body').textContent = content;
+    return article;
   }
 
   /* ---------- stages ---------- */
@@ -185,29 +188,37 @@
     });
   }
 
-  async function errorFromResponse(response) {
+  // What a failed response says: its message, and its body when it is the API's
+  // JSON error (null for anything else, a proxy's error page say).
+  async function readFailure(response) {
+    let body = null;
     try {
-      const data = await response.json();
-      if (data && data.error && data.error.message) {
-        return data.error.message;
-      }
+      body = await response.json();
     } catch (ignored) {
-      // Not JSON (a proxy page, say): fall through to a generic message.
+      // Not JSON: fall through to a generic message.
     }
-    if (response.status === 429) {
-      return 'You are sending messages too quickly. Please wait a moment.';
+    if (!body || !body.error) {
+      body = null;
     }
-    return 'The coach could not answer (error ' + response.status + '). Please try again.';
+    let message = body && body.error.message;
+    if (!message && response.status === 429) {
+      message = 'You are sending messages too quickly. Please wait a moment.';
+    }
+    return {
+      message: message || 'The coach could not answer (error ' + response.status + '). Please try again.',
+      body: body,
+    };
   }
 
-  // After a server error or a dropped connection we cannot tell from the
-  // response whether the message was stored, so ask for the transcript.
-  async function findStoredMessage(content) {
-    const data = await loadSession();
+  // When the response cannot say whether the message was stored (there was none,
+  // or it was not the API's), ask for the transcript: stored is the last message
+  // of the seeker if it has this text and the page does not show it yet.
+  function findStoredMessage(data, content) {
     const messages = (data && data.messages) || [];
     for (let i = messages.length - 1; i >= 0; i -= 1) {
       if (messages[i].role === 'user') {
-        return messages[i].content.trim() === content ? messages[i] : null;
+        const stored = messages[i].content.trim() === content && !shownMessage(messages[i].id);
+        return stored ? messages[i] : null;
       }
     }
     return null; // unknown: treat as not stored, so the text is not lost
@@ -285,55 +296,44 @@
     }
   }
 
-  /* Reads one reply stream into a new assistant bubble. Resolves with
-   * {finished, storedUser} once the stream ends, whichever way it ends. */
+  /* Reads one reply stream into a new assistant bubble, which becomes the
+   * server's stored reply at the end. Resolves once the stream ends, whichever
+   * way it ends. */
   async function streamReply(response, userArticle) {
-    const article = createMessage('assistant');
-    article.dataset.status = 'streaming';
+    const article = insertMessage(bubbleFromTemplate('assistant'));
     const body = article.querySelector('.message-body');
-    body.classList.add('message-text', 'is-streaming');
     const text = document.createTextNode('');
     body.append(text);
-    const state = { finished: false, storedUser: null };
+    const state = { ended: false, userStored: false };
 
     function onEvent(event) {
       const data = event.data || {};
       const follow = isNearBottom();
       if (event.name === 'message' && data.message) {
-        state.storedUser = data.message;
-        const target = userArticle ||
-          transcript.querySelector('.message-user[data-message-id="' + CSS.escape(String(data.message.id)) + '"]');
-        if (target) {
-          target.dataset.messageId = data.message.id;
-          target.dataset.status = data.message.status || 'complete';
+        state.userStored = true;
+        const target = userArticle || shownMessage(data.message.id);
+        showStored(target, data.message);
+        if (!target) {
+          transcript.append(article); // the reply stays after the message it answers
         }
         updateStage(data.message.stage);
       } else if (event.name === 'delta' && typeof data.text === 'string') {
         text.appendData(data.text);
       } else if (event.name === 'done' && data.reply) {
-        state.finished = true;
-        body.classList.remove('message-text', 'is-streaming');
-        body.innerHTML = data.reply.content_html || '';
-        article.dataset.messageId = data.reply.id;
-        article.dataset.status = data.reply.status || 'complete';
-        setNote(article, data.reply.status);
+        state.ended = true;
+        showStored(article, data.reply);
         updateStage(data.reply.stage);
         announce('The coach has replied.');
       } else if (event.name === 'error') {
-        state.finished = true;
-        const reply = data.reply;
-        const status = reply && reply.status ? reply.status : (text.data ? 'partial' : 'failed');
-        body.classList.remove('is-streaming');
-        if (reply && reply.id !== undefined) {
-          article.dataset.messageId = reply.id;
-        }
-        article.dataset.status = status;
-        setNote(article, status);
-        if (!text.data) {
-          body.remove();
+        state.ended = true;
+        if (data.reply) {
+          showStored(article, data.reply);
+        } else {
+          article.remove(); // nothing was kept of this reply
         }
         const message = data.error && data.error.message;
         showError(message || 'The reply broke off.');
+        // The server's word on this failure: whether trying again can help.
         setRetryVisible(Boolean(data.retryable));
       }
       if (follow) {
@@ -346,18 +346,14 @@
     } catch (ignored) {
       // The connection dropped: handled below like a stream that just ends.
     }
-    if (!state.finished) {
+    if (!state.ended) {
       body.classList.remove('is-streaming');
-      const status = text.data ? 'partial' : 'failed';
-      article.dataset.status = status;
-      setNote(article, status);
-      if (!text.data) {
-        body.remove();
-      }
       showError('The connection was lost before the reply finished.');
-      setRetryVisible(true);
     }
-    return state;
+    if (!state.ended || !state.userStored) {
+      // The page is missing what the server stored: show that, and its retry flag.
+      catchUp(false);
+    }
   }
 
   /* ---------- actions ---------- */
@@ -378,43 +374,48 @@
     try {
       response = await send('POST', sessionUrl + '/messages', { content: content }, STREAM);
     } catch (ignored) {
-      await handleUnsent(content, userArticle, couldRetry,
+      await askWhetherStored(content, userArticle, couldRetry,
         'Could not reach the coach. Check your connection and try again.');
       return;
     }
 
     if (!response.ok) {
-      const message = await errorFromResponse(response);
-      if (NOT_STORED.indexOf(response.status) !== -1) {
-        userArticle.remove();
-        restoreInput(content);
-        setRetryVisible(couldRetry);
-        showError(message);
-        if (response.status === 409) {
-          catchUp();
-        }
+      const failure = await readFailure(response);
+      if (!failure.body) {
+        await askWhetherStored(content, userArticle, couldRetry, failure.message);
+      } else if (failure.body.user_message) {
+        // Stored, then the reply failed: the server's state decides what follows.
+        showError(failure.message);
+        showStored(userArticle, failure.body.user_message);
+        catchUp(false);
       } else {
-        await handleUnsent(content, userArticle, couldRetry, message);
+        showError(failure.message);
+        notStored(content, userArticle, couldRetry);
+        if (response.status === 409) {
+          catchUp(true); // another tab or window is being answered
+        }
       }
       return;
     }
 
-    userArticle.dataset.status = 'complete';
     await streamReply(response, userArticle);
   }
 
-  async function handleUnsent(content, userArticle, couldRetry, message) {
-    const stored = await findStoredMessage(content);
-    if (stored) {
-      userArticle.dataset.messageId = stored.id;
-      userArticle.dataset.status = stored.status || 'complete';
-      setRetryVisible(true);
-    } else {
-      userArticle.remove();
-      restoreInput(content);
-      setRetryVisible(couldRetry);
-    }
+  async function askWhetherStored(content, userArticle, couldRetry, message) {
     showError(message);
+    const stored = findStoredMessage(await loadSession(), content);
+    if (stored) {
+      showStored(userArticle, stored);
+      catchUp(false);
+    } else {
+      notStored(content, userArticle, couldRetry);
+    }
+  }
+
+  function notStored(content, userArticle, couldRetry) {
+    userArticle.remove();
+    restoreInput(content);
+    setRetryVisible(couldRetry);
   }
 
   function restoreInput(content) {
@@ -439,11 +440,11 @@
       return;
     }
     if (!response.ok) {
-      showError(await errorFromResponse(response));
-      setRetryVisible(response.status >= 500 || response.status === 429);
-      if (response.status === 409) {
-        catchUp();
-      }
+      showError((await readFailure(response)).message);
+      // Still offered until the server says otherwise (it may be answering in
+      // another tab, or have answered already).
+      setRetryVisible(true);
+      catchUp(response.status === 409);
       return;
     }
     scrollToBottom();
@@ -456,7 +457,7 @@
     try {
       const response = await send('PATCH', sessionUrl, { stage: key }, JSON_TYPE);
       if (!response.ok) {
-        showError(await errorFromResponse(response));
+        showError((await readFailure(response)).message);
         return;
       }
       const data = await response.json();
@@ -530,68 +531,72 @@
         window.location.assign(deleteButton.dataset.afterDelete);
         return;
       }
-      showError(await errorFromResponse(response));
+      showError((await readFailure(response)).message);
     } catch (ignored) {
       showError('Could not reach the coach. Check your connection and try again.');
     }
     setBusy(false);
   }
 
-  /* ---------- another window answering ---------- */
+  /* ---------- catching up with the server ---------- */
 
   const POLL_MS = 2000;
   const POLL_LIMIT = 150; // about five minutes, as long as the server keeps a reply mark
   let catchingUp = false;
 
-  function renderStoredMessage(message) {
-    const article = createMessage(message.role);
-    article.dataset.messageId = message.id;
-    article.dataset.status = message.status;
-    const body = article.querySelector('.message-body');
-    if (message.role === 'assistant') {
-      body.innerHTML = message.content_html; // sanitised by the server
-    } else {
-      body.classList.add('message-text');
-      body.textContent = message.content;
-    }
-    setNote(article, message.status);
+  // The page becomes what the server has stored: bubbles it never stored (a reply
+  // cut off before it was saved) give way to its messages, and it says whether a
+  // retry is offered. Answers how many messages were added.
+  function reconcile(data) {
+    transcript.querySelectorAll('article.message:not([data-message-id])').forEach(function (bubble) {
+      bubble.remove();
+    });
+    let added = 0;
+    data.messages.forEach(function (message) {
+      if (!shownMessage(message.id)) {
+        insertMessage(articleFromServer(message));
+        added += 1;
+      }
+    });
+    updateStage(data.stage);
+    setRetryVisible(Boolean(data.retry_offered));
+    return added;
   }
 
-  // The coach is answering in another tab or window (a 409 told us so): wait for
-  // that reply to be stored, then show what this page has not seen yet.
-  async function catchUp() {
+  // Waits until no reply is being written (in this page's stream that broke off,
+  // or in another tab or window), then shows what this page has not seen yet.
+  async function catchUp(clearErrorWhenDone) {
     if (catchingUp) {
       return;
     }
     catchingUp = true;
-    setRetryVisible(false);
-    for (let attempt = 0; attempt < POLL_LIMIT; attempt += 1) {
-      const data = await loadSession(); // null while offline: keep waiting
-      if (data && !data.replying) {
-        const shown = new Set(Array.from(transcript.querySelectorAll('[data-message-id]'))
-          .map(function (article) { return article.dataset.messageId; }));
-        data.messages.forEach(function (message) {
-          if (!shown.has(String(message.id))) {
-            renderStoredMessage(message);
+    try {
+      for (let attempt = 0; attempt < POLL_LIMIT; attempt += 1) {
+        const data = await loadSession(); // null while offline: keep waiting
+        // Not while this page is sending: its own bubbles are not stored yet.
+        if (data && !busy) {
+          setRetryVisible(Boolean(data.retry_offered));
+          if (!data.replying) {
+            if (reconcile(data) > 0) {
+              announce('The conversation is up to date.');
+              scrollToBottom();
+            }
+            if (clearErrorWhenDone) {
+              clearError();
+            }
+            return;
           }
-        });
-        updateStage(data.stage);
-        const last = data.messages[data.messages.length - 1];
-        setRetryVisible(Boolean(last) && (last.role === 'user' || last.status !== 'complete'));
-        clearError();
-        announce('The conversation is up to date.');
-        scrollToBottom();
-        catchingUp = false;
-        return;
+        }
+        await new Promise(function (resolve) { window.setTimeout(resolve, POLL_MS); });
       }
-      await new Promise(function (resolve) { window.setTimeout(resolve, POLL_MS); });
+    } finally {
+      catchingUp = false;
     }
-    catchingUp = false;
   }
 
   if (root.dataset.replying === 'true') {
     showError('The coach is still answering in another tab or window. This page will catch up.');
-    catchUp();
+    catchUp(true);
   }
 
   if (transcript.querySelector('.message')) {

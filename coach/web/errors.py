@@ -6,6 +6,7 @@ generic message, after the request's database session is rolled back.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
@@ -15,16 +16,20 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from coach.errors import CoachError
 from coach.storage.database import rollback_request_session
-from coach.web.schemas import Error, ErrorDetail
+from coach.web.schemas import Error
 
 log = logging.getLogger(__name__)
 
 
-def error_body(code: str, message: str) -> dict[str, Any]:
-    return Error(error=ErrorDetail(code=code, message=message)).model_dump(mode="json")
+def error_body(code: str, message: str, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    # "error" last, so that no extra field can replace it; the shape checks the rest.
+    body = {**(extra or {}), "error": {"code": code, "message": message}}
+    return Error.model_validate(body).model_dump(mode="json")
 
 
-def error_response(code: str, message: str, status: int) -> tuple[Response | str, int]:
+def error_response(
+    code: str, message: str, status: int, extra: Mapping[str, Any] | None = None
+) -> tuple[Response | str, int]:
     """JSON for the API and other clients; a page for a browser asking for one."""
     if _wants_page():
         title = HTTP_STATUS_CODES.get(status, "Error")
@@ -32,7 +37,7 @@ def error_response(code: str, message: str, status: int) -> tuple[Response | str
             return render_template("error.html", title=title, message=message), status
         except Exception:  # the page needs the database; the JSON form never fails
             log.exception("could not render the error page")
-    return jsonify(error_body(code, message)), status
+    return jsonify(error_body(code, message, extra)), status
 
 
 def _wants_page() -> bool:
@@ -50,7 +55,7 @@ def init_app(app: Flask) -> None:
 
 
 def _handle_coach_error(exc: CoachError) -> tuple[Response | str, int]:
-    return error_response(exc.code, exc.message, exc.status)
+    return error_response(exc.code, exc.message, exc.status, exc.body)
 
 
 def _handle_http_exception(exc: HTTPException) -> Any:

@@ -37,6 +37,14 @@ def page_context() -> dict[str, Any]:
     }
 
 
+def _stages() -> list[dict[str, Any]]:
+    """The steps of a conversation as the pages name them: the frameworks' own data."""
+    return [
+        {"key": f.stage, "title": f.title, "summary": f.summary, "position": f.position}
+        for f in frameworks().ordered
+    ]
+
+
 def _recent_sessions() -> list[dict[str, Any]] | None:
     user = current_user()
     if user is None:
@@ -48,7 +56,7 @@ def _recent_sessions() -> list[dict[str, Any]] | None:
 @bp.get("/")
 def index() -> str:
     """The landing page: what the coach is and is not, and a way in."""
-    return render_template("index.html", sessions=_recent_sessions())
+    return render_template("index.html", sessions=_recent_sessions(), stages=_stages())
 
 
 @bp.post("/start")
@@ -81,13 +89,9 @@ def chat(session_id: int) -> Any:
         return redirect(url_for("pages.index"))
     db = get_db()
     coaching_session = get_owned_session(db, user, session_id)
-    stages = [
-        {"key": f.stage, "title": f.title, "summary": f.summary, "position": f.position}
-        for f in frameworks().ordered
-    ]
     return render_template(
         "chat.html",
         chat=session_json(coaching_session, session_messages(db, coaching_session)),
-        stages=stages,
+        stages=_stages(),
         max_message_chars=current_app.config["COACH_MAX_MESSAGE_CHARS"],
     )

@@ -12,6 +12,7 @@ from pydantic.experimental.missing_sentinel import MISSING
 from coach.coaching.reply_mark import is_replying
 from coach.storage.models import CoachingSession, Message, User
 from coach.web import schemas
+from coach.web.chat_view import message_html, retry_offered
 from coach.web.markdown import render_markdown
 
 
@@ -46,7 +47,7 @@ def user_shape(user: User) -> schemas.User:
 
 
 def message_shape(message: Message) -> schemas.Message:
-    return schemas.Message(
+    shape = schemas.Message(
         id=message.id,
         role=message.role,
         content=message.content,
@@ -55,7 +56,10 @@ def message_shape(message: Message) -> schemas.Message:
         stage=message.stage,
         status=message.status,
         created_at=message.created_at,
+        html="",
     )
+    # The whole article as the page shows it, so that the script shows the same.
+    return shape.model_copy(update={"html": message_html(shape.model_dump(mode="json"))})
 
 
 def session_shape(
@@ -71,4 +75,8 @@ def session_shape(
         created_at=coaching_session.created_at,
         updated_at=coaching_session.updated_at,
         messages=MISSING if messages is None else [message_shape(m) for m in messages],
+        # The rule needs the messages, so it comes with them.
+        retry_offered=MISSING
+        if messages is None
+        else retry_offered(is_replying(coaching_session), messages),
     )

@@ -157,6 +157,9 @@ class Message(ResponseShape):
     stage: Stage
     status: Annotated[str, OneOf(MESSAGE_STATUSES)]
     created_at: Timestamp
+    html: str = Field(
+        description="The message's whole article as the chat page shows it (sanitised)."
+    )
 
 
 class Session(ResponseShape):
@@ -171,6 +174,10 @@ class Session(ResponseShape):
     created_at: Timestamp
     updated_at: Timestamp
     messages: list[Message] | MISSING = MISSING
+    retry_offered: bool | MISSING = Field(
+        default=MISSING,
+        description="With `messages`: whether `/retry` would answer the last message again.",
+    )
 
 
 class SessionPage(ResponseShape):
@@ -204,6 +211,11 @@ class Error(ResponseShape):
     """What went wrong."""
 
     error: ErrorDetail
+    user_message: Message | MISSING = Field(
+        default=MISSING,
+        description="When posting a message: the seeker's message, if it was stored "
+        "before the reply failed (send it again only when this is absent).",
+    )
 
 
 class Health(ResponseShape):

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Response, request
 
 from coach.coaching.reply import Reply, ReplyEvent
+from coach.coaching.turns import read_message
 from coach.errors import ModelUnavailable
 from coach.web import schemas
 from coach.web.representations import message_shape
@@ -49,7 +50,12 @@ def event_shape(event: ReplyEvent) -> schemas.ResponseShape:
 def event_stream(reply: Reply) -> Response:
     def encode() -> Iterator[str]:
         for event in reply:
-            yield f"event: {event.name}\ndata: {json.dumps(event_data(event))}\n\n"
+            # The stream runs after its request has returned, and a message's markup
+            # is rendered from the app's templates: give it the app, event by event
+            # (a context held across a yield would leak into whoever resumes it).
+            with reply.app.app_context():
+                data = event_data(event)
+            yield f"event: {event.name}\ndata: {json.dumps(data)}\n\n"
 
     response = Response(
         encode(),
@@ -67,6 +73,7 @@ def event_stream(reply: Reply) -> Response:
 def collect_reply(reply: Reply) -> tuple[dict[str, Any], int]:
     """Run the reply to its end: the stored message and reply, or the reply's error."""
     user_message: schemas.Message | None = None
+    failure: ModelUnavailable | None = None
     try:
         for event in reply:
             shape = event_shape(event)
@@ -76,7 +83,14 @@ def collect_reply(reply: Reply) -> tuple[dict[str, Any], int]:
                 turn = schemas.Turn(user_message=user_message, reply=shape.reply)
                 return turn.model_dump(mode="json"), 201
             elif event.name == "error":
-                raise event.failure or ModelUnavailable("The reply ended without an answer.")
+                failure = event.failure
+                break
     finally:
         reply.close()
-    raise ModelUnavailable("The reply ended without an answer.")
+    failure = failure or ModelUnavailable("The reply ended without an answer.")
+    # The seeker's message was stored before the reply began: the error says so, and
+    # a client need not guess from the status whether to send it again. A reply that
+    # failed while settling the turn sent no "message" event, so read it then.
+    stored = user_message or message_shape(read_message(reply.app, reply.mark))
+    failure.body["user_message"] = stored.model_dump(mode="json")
+    raise failure

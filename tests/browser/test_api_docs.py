@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from coach import create_app
 from tests.browser.actions import serve_app
-from tests.conftest import base_config
+from tests.conftest import base_config, migrated_app
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +18,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db_dir = tmp_path_factory.mktemp("api-docs")
-    yield from serve_app(create_app(base_config(f"sqlite:///{db_dir}/coach.db")))
+    yield from serve_app(migrated_app(base_config(f"sqlite:///{db_dir}/coach.db")))
 
 
 def test_swagger_ui_shows_every_operation_from_our_own_origin(page: Any, base_url: str) -> None:

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from flask import Flask
 
-from coach import create_app
-from coach.storage.database import upgrade_schema
+from coach.web.chat_view import message_html
 from tests.browser.actions import (
     ASSISTANT_DONE,
     REPLY_TIMEOUT_MS,
@@ -18,18 +18,21 @@ from tests.browser.actions import (
     serve_app,
     start_chat,
 )
-from tests.conftest import base_config
+from tests.conftest import base_config, migrated_app
 from tests.conversations import GUIDED_WALK
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
     """The app in guided mode."""
     db_dir = tmp_path_factory.mktemp("browser")
-    app = create_app(base_config(f"sqlite:///{db_dir}/coach.db"))
-    upgrade_schema(app)
+    return migrated_app(base_config(f"sqlite:///{db_dir}/coach.db"))
+
+
+@pytest.fixture(scope="module")
+def base_url(app: Flask) -> Iterator[str]:
     yield from serve_app(app)
 
 
@@ -184,24 +187,26 @@ def sse(*events: tuple[str, dict[str, Any]]) -> str:
 
 
 def fake_message(
-    message_id: int, role: str, content: str, status: str = "complete"
+    app: Flask, message_id: int, role: str, content: str, status: str = "complete"
 ) -> dict[str, Any]:
-    html = "" if role == "user" else f"<p>{content}</p>"
-    return {
+    """A message as the API shows it, its markup rendered as the server renders it."""
+    shown = {
         "id": message_id,
         "role": role,
         "content": content,
-        "content_html": html,
+        "content_html": "" if role == "user" else f"<p>{content}</p>",
         "stage": "causes",
         "status": status,
         "created_at": "2025-01-01T00:00:00+00:00",
     }
+    with app.app_context():
+        return shown | {"html": message_html(shown)}
 
 
-def test_interrupted_reply_shows_retry_and_retry_streams(page: Any) -> None:
+def test_interrupted_reply_shows_retry_and_retry_streams(page: Any, app: Flask) -> None:
     # Faults cannot be provoked in guided mode, so these two streams are scripted.
     start_chat(page)
-    user = fake_message(9001, "user", "What went wrong?")
+    user = fake_message(app, 9001, "user", "What went wrong?")
     broken = sse(
         ("message", {"message": user}),
         ("delta", {"text": "Let us look at "}),
@@ -210,7 +215,7 @@ def test_interrupted_reply_shows_retry_and_retry_streams(page: Any) -> None:
             {
                 "error": {"code": "model_unavailable", "message": "The coach stopped mid-reply."},
                 "retryable": True,
-                "reply": fake_message(9002, "assistant", "Let us look at ", "partial"),
+                "reply": fake_message(app, 9002, "assistant", "Let us look at ", "partial"),
             },
         ),
     )
@@ -218,7 +223,7 @@ def test_interrupted_reply_shows_retry_and_retry_streams(page: Any) -> None:
         ("message", {"message": user}),
         ("delta", {"text": "Here is "}),
         ("delta", {"text": "a <b>full</b> reply."}),
-        ("done", {"reply": fake_message(9003, "assistant", "Here is a <em>full</em> reply.")}),
+        ("done", {"reply": fake_message(app, 9003, "assistant", "Here is a <em>full</em> reply.")}),
     )
     page.route(
         "**/api/v1/sessions/*/messages",

@@ -9,11 +9,9 @@ from typing import Any
 
 import pytest
 
-from coach import create_app
 from coach.guide.record import ReflectionRecord
-from coach.storage.database import upgrade_schema
 from tests.browser.actions import ASSISTANT_DONE, serve_app, start_chat
-from tests.conftest import base_config
+from tests.conftest import base_config, migrated_app
 from tests.fake_model import FakeModel
 
 pytestmark = pytest.mark.browser
@@ -39,8 +37,7 @@ def base_url(fake_model: FakeModel, tmp_path_factory: pytest.TempPathFactory) ->
         "COACH_MODEL": "fake-model",
         "COACH_MODEL_TIMEOUT": 5.0,
     }
-    app = create_app(config)
-    upgrade_schema(app)
+    app = migrated_app(config)
     yield from serve_app(app)
 
 
