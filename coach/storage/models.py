@@ -101,6 +101,9 @@ class CoachingSession(Base):
     # The model's reading of the record covers every message up to this id, so that
     # a turn decides its stage on a record that does not depend on timing.
     refined_through_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Careful mode: set when a crisis was seen; the coach checks in and keeps the
+    # resources in view until the seeker says they are safe (or a counselor clears it).
+    careful_since: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -140,6 +143,9 @@ class Message(Base):
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
     latency_ms: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
+    # For a reply the safety rules wrote ("crisis", "check_in", ...): which one, so
+    # that the page and the API show the resources with it.
+    safety: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     coaching_session: Mapped[CoachingSession] = relationship(back_populates="messages")
@@ -151,3 +157,20 @@ class Message(Base):
             .where(Message.coaching_session_id == coaching_session_id)
             .order_by(Message.id)
         )
+
+
+class SafetyEvent(Base):
+    """Something the safety rules saw or did: a crisis screened, careful mode left, a
+    model reply withheld. Never the seeker's words: only what kind of event, which
+    rules, and when. A deleted session leaves its events behind without a link, so
+    that the daily counts of referrals stay true and carry no personal data."""
+
+    __tablename__ = "safety_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coaching_session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("coaching_sessions.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

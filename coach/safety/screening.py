@@ -1,0 +1,153 @@
+"""The safety step of a turn: after the seeker's message is stored and before any
+stage logic, keyword rule or model call, screen it (with the few messages before
+it, for a statement spread over two) and decide the route the turn takes.
+
+- A crisis flags the session, starts careful mode and stores a safety event; the
+  reply is the fixed crisis reply, and no model is asked anything.
+- In careful mode the coach checks in with fixed words and keeps the resources in
+  view, until the seeker says they are safe (or a counselor clears it).
+- Distress that is not a crisis gets care and a gentle check, never a tip.
+- The screen fails closed: if it errors, the seeker gets the resources.
+
+Events and logs carry the rules' names, never the seeker's words.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from flask import Flask, current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coach.safety.crisis import CrisisScreen, Screening
+from coach.safety.replies import SafetyTexts
+from coach.storage.database import short_transaction
+from coach.storage.models import CoachingSession, Message, SafetyEvent
+
+log = logging.getLogger(__name__)
+
+CRISIS_FLAG = "crisis"
+# Earlier seeker messages read with the new one: enough for a statement split
+# over two or three turns, few enough to keep the screen cheap.
+EARLIER_MESSAGES = 3
+SCREEN_FAILED = Screening(level="crisis", kinds=("unknown",), matched_rules=("screen_failed",))
+
+RouteKind = Literal["coach", "crisis", "check_in", "safe_again", "distress"]
+
+
+@dataclass(frozen=True)
+class SafetyRoute:
+    """What the safety rules decided for one seeker message."""
+
+    kind: RouteKind
+    # The fixed, human-written reply for this route; None where the coach answers.
+    fixed_reply: str | None = None
+
+    @property
+    def shows_resources(self) -> bool:
+        return self.kind in ("crisis", "check_in")
+
+
+def screen_turn(app: Flask, session_id: int, message_id: int, *, first_time: bool) -> SafetyRoute:
+    """Screen a stored seeker message and settle careful mode; `first_time` is false
+    for a retry, which takes the same route without counting the events twice."""
+    texts = safety_texts(app)
+    try:
+        with short_transaction(app) as db:
+            coaching_session = db.get_one(CoachingSession, session_id, with_for_update=True)
+            message = db.get_one(Message, message_id)
+            screening = _screen(app, message, _earlier_messages(db, message))
+            return _route(db, coaching_session, message, screening, texts, first_time)
+    except Exception:
+        # Fail closed: whatever went wrong, the seeker sees the resources.
+        log.exception("the safety screen failed for session %s; showing the resources", session_id)
+        return SafetyRoute("crisis", texts.crisis_reply())
+
+
+def _screen(app: Flask, message: Message, earlier: list[str]) -> Screening:
+    try:
+        return crisis_screen(app).screen(message.content, earlier)
+    except Exception:
+        log.exception("the crisis rules failed on message %s; treating it as a crisis", message.id)
+        return SCREEN_FAILED
+
+
+def _earlier_messages(db: Session, message: Message) -> list[str]:
+    newest_first = db.scalars(
+        select(Message.content)
+        .where(Message.coaching_session_id == message.coaching_session_id)
+        .where(Message.role == "user", Message.id < message.id)
+        .order_by(Message.id.desc())
+        .limit(EARLIER_MESSAGES)
+    ).all()
+    return list(reversed(newest_first))
+
+
+def _route(
+    db: Session,
+    coaching_session: CoachingSession,
+    message: Message,
+    screening: Screening,
+    texts: SafetyTexts,
+    first_time: bool,
+) -> SafetyRoute:
+    if screening.level == "crisis":
+        if first_time:
+            flag_crisis(db, coaching_session, "crisis", ",".join(screening.matched_rules))
+        return SafetyRoute("crisis", texts.crisis_reply())
+    if coaching_session.careful_since is not None:
+        if texts.says_they_are_safe(message.content):
+            if first_time:
+                leave_careful_mode(db, coaching_session, "seeker")
+            return SafetyRoute("safe_again", texts.safe_again_reply())
+        return SafetyRoute("check_in", texts.check_in_reply())
+    if screening.level == "distress":
+        if first_time:
+            record_event(db, coaching_session.id, "distress", ",".join(screening.matched_rules))
+        return SafetyRoute("distress", texts.distress_reply())
+    return SafetyRoute("coach")
+
+
+def flag_crisis(db: Session, coaching_session: CoachingSession, kind: str, detail: str) -> None:
+    """Flag the session, put it in careful mode, and keep a record without its words."""
+    if CRISIS_FLAG not in coaching_session.flags:
+        # A new list, so that the JSON column sees the change.
+        coaching_session.flags = [*coaching_session.flags, CRISIS_FLAG]
+    if coaching_session.careful_since is None:
+        coaching_session.careful_since = datetime.now(UTC)
+    record_event(db, coaching_session.id, kind, detail)
+
+
+def leave_careful_mode(db: Session, coaching_session: CoachingSession, by: str) -> None:
+    coaching_session.careful_since = None
+    record_event(db, coaching_session.id, "careful_cleared", by)
+
+
+def record_event(db: Session, session_id: int | None, kind: str, detail: str) -> None:
+    db.add(SafetyEvent(coaching_session_id=session_id, kind=kind, detail=detail[:300]))
+    log.info("safety event %s in session %s (%s)", kind, session_id, detail)
+
+
+CRISIS_SCREEN_KEY = "coach.safety.crisis_screen"
+TEXTS_KEY = "coach.safety.texts"
+
+
+def init_app(app: Flask) -> None:
+    prompts_dir = Path(app.config["COACH_PROMPTS_DIR"])
+    app.extensions[CRISIS_SCREEN_KEY] = CrisisScreen.load(prompts_dir)
+    app.extensions[TEXTS_KEY] = SafetyTexts.load(prompts_dir, app.config["COACH_CRISIS_REGION"])
+
+
+def crisis_screen(app: Flask | None = None) -> CrisisScreen:
+    screen: CrisisScreen = (app or current_app).extensions[CRISIS_SCREEN_KEY]
+    return screen
+
+
+def safety_texts(app: Flask | None = None) -> SafetyTexts:
+    texts: SafetyTexts = (app or current_app).extensions[TEXTS_KEY]
+    return texts
