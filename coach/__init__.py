@@ -8,6 +8,8 @@ way, from the top of this list down:
 - `web`: the JSON API, the browser pages, auth, limits, streaming, health;
 - `coaching`: how a turn is answered and the life of a reply, stages, prompts,
   the reflection record's rules, the seeker's sessions;
+- `safety`: the crisis screen, careful mode, the fixed crisis replies and their
+  resources, the output guard;
 - `providers`: the provider interface, `guided` and `openai`;
 - `guide` and `storage`: the guide's frameworks as data and the record's shape;
   the database, its models and migrations;
@@ -25,6 +27,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from coach import cli, config, providers, resources
 from coach.coaching import background, keyword_rules, prompts
 from coach.guide import frameworks
+from coach.safety import rules as safety_rules
 from coach.storage import database
 from coach.web import api, auth, errors, health, limits, pages
 
@@ -57,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     frameworks.init_app(app)
     prompts.init_app(app)
     keyword_rules.init_app(app)
+    safety_rules.init_app(app)
     providers.init_app(app)
     background.init_app(app)
     limits.init_app(app)

@@ -9,7 +9,7 @@ import click
 from flask.cli import ScriptInfo
 
 from coach import create_app
-from coach.cli import db_group, serve, users_group
+from coach.cli import db_group, purge, serve, users_group
 
 # The name on PyPI ("coach" there is an unrelated project); the command stays `coach`.
 DISTRIBUTION = "second-interview-coach"
@@ -48,6 +48,7 @@ def main(ctx: click.Context) -> None:
 main.add_command(serve)
 main.add_command(db_group)
 main.add_command(users_group)
+main.add_command(purge)
 
 if __name__ == "__main__":
     main()

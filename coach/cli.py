@@ -18,6 +18,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from gunicorn.app.base import BaseApplication
 
+from coach.coaching.privacy import purge_idle_guests
 from coach.errors import CoachError
 from coach.storage.database import get_db, upgrade_schema
 from coach.storage.models import ROLES
@@ -31,6 +32,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(users_group)
     app.cli.add_command(serve)
+    app.cli.add_command(purge)
 
 
 @click.group("db")
@@ -66,6 +68,15 @@ def users_create(email: str, role: str) -> None:
     except CoachError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@click.command("purge")
+@with_appcontext
+def purge() -> None:
+    """Delete guests idle for COACH_GUEST_RETENTION_DAYS days (run it daily)."""
+    days = current_app.config["COACH_GUEST_RETENTION_DAYS"]
+    count = purge_idle_guests(current_app, days)
+    click.echo(f"Deleted {count} guest(s) idle for {days} days or more.")
 
 
 @click.command("serve")

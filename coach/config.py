@@ -110,6 +110,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("COACH_SUMMARY_MAX_CHARS", 1500, integer(minimum=1), "size of the rolling summary"),
     Setting("COACH_RATE_LIMIT", "30 per minute", rate_limit, "messages a seeker may send"),
     Setting(
+        "COACH_GUEST_RETENTION_DAYS",
+        90,
+        integer(minimum=1),
+        "`coach purge` deletes guests whose conversations nobody has opened for this many days",
+    ),
+    Setting(
+        "COACH_CRISIS_REGION",
+        "INTL",
+        text,
+        "whose helplines and emergency number the crisis reply gives (a region in "
+        "`prompts/safety/resources.toml`: `US`, `GB`, `IE`, or `INTL` for the "
+        "international directory)",
+    ),
+    Setting(
         "COACH_REDIS_URL",
         None,
         redis_url,

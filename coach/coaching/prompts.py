@@ -42,9 +42,12 @@ class PromptBook:
     def render(self, template: str, **context: object) -> str:
         return self.environment.get_template(template).render(**context).strip() + "\n"
 
-    def build_system_prompt(self, stage: str, record: ReflectionRecord, summary: str) -> str:
+    def build_system_prompt(
+        self, stage: str, record: ReflectionRecord, summary: str, *, distress: bool = False
+    ) -> str:
         return self.render(
             "system.j2",
+            distress=distress,
             framework=self.frameworks.stage(stage),
             frameworks=self.frameworks,
             catalogue=self.frameworks.catalogue,
@@ -71,15 +74,18 @@ def prompt_book(app: Flask | None = None) -> PromptBook:
     return book
 
 
-def build_prompt(app: Flask, message_id: int) -> ChatPrompt | GuidedPrompt:
-    """What this app's provider is shown for the message: the kind it asks for."""
+def build_prompt(
+    app: Flask, message_id: int, *, distress: bool = False
+) -> ChatPrompt | GuidedPrompt:
+    """What this app's provider is shown for the message: the kind it asks for.
+    `distress` asks a model for care and no advice on this turn."""
     chosen: Provider[Any] = provider(app)
     if chosen.prompt_type is GuidedPrompt:
         return build_guided_prompt(app, message_id)
-    return build_chat_prompt(app, message_id)
+    return build_chat_prompt(app, message_id, distress=distress)
 
 
-def build_chat_prompt(app: Flask, message_id: int) -> ChatPrompt:
+def build_chat_prompt(app: Flask, message_id: int, *, distress: bool = False) -> ChatPrompt:
     """The system prompt, the bounded recent turns and the message, read in one go."""
     with short_transaction(app, read_only=True) as db:
         message = db.get_one(Message, message_id)
@@ -94,7 +100,7 @@ def build_chat_prompt(app: Flask, message_id: int) -> ChatPrompt:
         recent = app.config["COACH_RECENT_MESSAGES"]
         return ChatPrompt(
             system=prompt_book(app).build_system_prompt(
-                message.stage, record, coaching_session.summary
+                message.stage, record, coaching_session.summary, distress=distress
             ),
             history=tuple(recent_window(earlier, coaching_session.summary_through_id, recent)),
             user_message=message.content,

@@ -1,8 +1,10 @@
 """The life of one reply, from a claimed reply mark to the stored message.
 
 A `Reply` is handed a seeker message whose reply mark is already claimed
-(`coach.coaching.turns`). Iterating it settles the turn (record and stage), builds
-the provider's prompt, streams the provider's text and stores the result; it
+(`coach.coaching.turns`). Iterating it screens the message for safety first
+(`coach.safety.screening`), settles the turn (record and stage) when coaching goes
+on, takes the reply's text from where the safety route says (`reply_text`: fixed
+words, or the provider through the output guard) and stores the result; it
 yields `ReplyEvent`s on the way. It stores itself and releases the mark exactly
 once, however it ends:
 
@@ -33,12 +35,13 @@ from sqlalchemy import select
 
 from coach.coaching import reply_mark
 from coach.coaching.background import background
-from coach.coaching.prompts import build_prompt
 from coach.coaching.record_refinement import refine_record
 from coach.coaching.reply_mark import ReplyMark
+from coach.coaching.reply_text import reply_text
 from coach.coaching.transcript import fold_old_turns
 from coach.errors import ModelUnavailable
 from coach.providers import Completion, provider
+from coach.safety.screening import screen_turn
 from coach.storage.database import short_transaction
 from coach.storage.models import MODEL_NAME_CHARS, CoachingSession, Message
 
@@ -76,12 +79,16 @@ class Cancelled(ModelUnavailable):
 class Reply:
     """One reply being written; iterate it for its events, close it when done."""
 
-    def __init__(self, app: Flask, mark: ReplyMark, *, settle: Settle) -> None:
+    def __init__(self, app: Flask, mark: ReplyMark, *, settle: Settle | None = None) -> None:
+        """`settle` reads a new message into the record and decides its stage; a
+        retry has none, and answers the message as it was stored."""
         self.app = app
         self.mark = mark
         self.completion = Completion()
         self.ending: Ending | None = None
         self.stored: Message | None = None
+        # The safety rule that wrote the reply, if one did.
+        self.safety: str | None = None
         self._settle_turn = settle
         self._events = self._run()
         self._lock = threading.Lock()
@@ -100,13 +107,25 @@ class Reply:
 
     def _run(self) -> Generator[ReplyEvent, None, None]:
         try:
-            user_message = self._settle_turn(self.app, self.mark)
+            first_time = self._settle_turn is not None
+            route = screen_turn(
+                self.app, self.mark.session_id, self.mark.message_id, first_time=first_time
+            )
+            if route.kind == "coach" and self._settle_turn is not None:
+                user_message = self._settle_turn(self.app, self.mark)
+            else:
+                # No record or stage moves on a turn that safety answers.
+                user_message = read_message(self.app, self.mark)
             yield ReplyEvent("message", message=user_message)
-            prompt = build_prompt(self.app, self.mark.message_id)
             watch = _Watch(self.app, self.mark)
-            for text in provider(self.app).stream_reply(prompt, self.completion):
-                self.completion.parts.append(text)
-                yield ReplyEvent("delta", text=text)
+            for piece in reply_text(self.app, route, self.mark, self.completion):
+                self.safety = piece.safety or self.safety
+                if piece.replaces:
+                    # The whole reply, shown by the `done` event in place of the deltas.
+                    self.completion.parts = [piece.text]
+                    continue
+                self.completion.parts.append(piece.text)
+                yield ReplyEvent("delta", text=piece.text)
                 watch.check()
             self.completion.finished = time.monotonic()
         except GeneratorExit:
@@ -149,7 +168,9 @@ class Reply:
                 return
             self.ending = ending
         try:
-            self.stored = store_reply(self.app, self.mark, self.completion, ending, error)
+            self.stored = store_reply(
+                self.app, self.mark, self.completion, ending, error, self.safety
+            )
         except Exception:
             log.exception(
                 "could not store the %s reply to message %s", ending, self.mark.message_id
@@ -200,8 +221,19 @@ class _Watch:
             reply_mark.renew(self.app, self.mark)
 
 
+def read_message(app: Flask, mark: ReplyMark) -> Message:
+    """The marked message as stored: a retry answers it in the stage it was given."""
+    with short_transaction(app, read_only=True) as db:
+        return db.get_one(Message, mark.message_id)
+
+
 def store_reply(
-    app: Flask, mark: ReplyMark, completion: Completion, ending: Ending, error: str | None
+    app: Flask,
+    mark: ReplyMark,
+    completion: Completion,
+    ending: Ending,
+    error: str | None,
+    safety: str | None = None,
 ) -> Message | None:
     """Store the reply as `ending` says and clear the mark, in one transaction."""
     status = stored_status(ending, bool(completion.text))
@@ -223,6 +255,7 @@ def store_reply(
             completion_tokens=completion.completion_tokens,
             latency_ms=completion.latency_ms,
             error=error,
+            safety=safety,
         )
         db.add(reply)
         db.flush()

@@ -16,7 +16,7 @@ from coach.coaching.reply_mark import request_cancel
 from coach.coaching.stages import set_stage
 from coach.errors import InvalidInput, NotFound
 from coach.guide.frameworks import STAGES
-from coach.storage.database import short_transaction
+from coach.storage.database import forget_deleted, short_transaction
 from coach.storage.models import MAX_TITLE_CHARS, CoachingSession, Message, User
 
 MAX_PER_PAGE = 100
@@ -91,9 +91,11 @@ def update_session(
     return coaching_session
 
 
-def delete_session(db: Session, coaching_session: CoachingSession) -> None:
+def delete_session(app: Flask, db: Session, coaching_session: CoachingSession) -> None:
+    """Delete a session and everything in it, leaving no copy of its words behind."""
     db.delete(coaching_session)
     db.commit()
+    forget_deleted(app)
 
 
 def _valid_title(title: object) -> str:

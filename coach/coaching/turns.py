@@ -85,7 +85,7 @@ def begin_retry(app: Flask, user_id: int, session_id: int) -> Reply:
                 "The last message has a complete reply already.", code="nothing_to_retry"
             )
         mark = claim(coaching_session, last_user.id)
-    return Reply(app, mark, settle=read_message)
+    return Reply(app, mark)
 
 
 def _is_first_message(db: Session, session_id: int) -> bool:
@@ -116,9 +116,3 @@ def settle_turn(app: Flask, mark: ReplyMark) -> Message:
         coaching_session.reflection = record.model_dump(mode="json")
         message.stage = decision.stage
         return message
-
-
-def read_message(app: Flask, mark: ReplyMark) -> Message:
-    """The marked message as stored: a retry answers it in the stage it was given."""
-    with short_transaction(app, read_only=True) as db:
-        return db.get_one(Message, mark.message_id)

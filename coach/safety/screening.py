@@ -15,17 +15,16 @@ Events and logs carry the rules' names, never the seeker's words.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Literal
 
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coach.safety.crisis import CrisisScreen, Screening
-from coach.safety.replies import SafetyTexts
+from coach.safety.crisis import FAILED_CLOSED, Screening
+from coach.safety.rules import SafetyRules, safety_rules
 from coach.storage.database import short_transaction
 from coach.storage.models import CoachingSession, Message, SafetyEvent
 
@@ -35,9 +34,10 @@ CRISIS_FLAG = "crisis"
 # Earlier seeker messages read with the new one: enough for a statement split
 # over two or three turns, few enough to keep the screen cheap.
 EARLIER_MESSAGES = 3
-SCREEN_FAILED = Screening(level="crisis", kinds=("unknown",), matched_rules=("screen_failed",))
 
 RouteKind = Literal["coach", "crisis", "check_in", "safe_again", "distress"]
+# The replies beside which the help to reach now is shown.
+SHOWS_RESOURCES = ("crisis", "check_in")
 
 
 @dataclass(frozen=True)
@@ -47,34 +47,34 @@ class SafetyRoute:
     kind: RouteKind
     # The fixed, human-written reply for this route; None where the coach answers.
     fixed_reply: str | None = None
-
-    @property
-    def shows_resources(self) -> bool:
-        return self.kind in ("crisis", "check_in")
+    # The conversation's first message: the reply says first what the coach is.
+    first_message: bool = False
 
 
 def screen_turn(app: Flask, session_id: int, message_id: int, *, first_time: bool) -> SafetyRoute:
     """Screen a stored seeker message and settle careful mode; `first_time` is false
     for a retry, which takes the same route without counting the events twice."""
-    texts = safety_texts(app)
+    rules = safety_rules(app)
     try:
         with short_transaction(app) as db:
             coaching_session = db.get_one(CoachingSession, session_id, with_for_update=True)
             message = db.get_one(Message, message_id)
-            screening = _screen(app, message, _earlier_messages(db, message))
-            return _route(db, coaching_session, message, screening, texts, first_time)
+            earlier = _earlier_messages(db, message)
+            screening = _screen(rules, message, earlier)
+            route = _route(db, coaching_session, message, screening, rules, first_time)
+            return replace(route, first_message=not earlier)
     except Exception:
         # Fail closed: whatever went wrong, the seeker sees the resources.
         log.exception("the safety screen failed for session %s; showing the resources", session_id)
-        return SafetyRoute("crisis", texts.crisis_reply())
+        return SafetyRoute("crisis", rules.replies.crisis_reply(rules.resources))
 
 
-def _screen(app: Flask, message: Message, earlier: list[str]) -> Screening:
+def _screen(rules: SafetyRules, message: Message, earlier: list[str]) -> Screening:
     try:
-        return crisis_screen(app).screen(message.content, earlier)
+        return rules.crisis_screen.screen_for_crisis(message.content, earlier)
     except Exception:
         log.exception("the crisis rules failed on message %s; treating it as a crisis", message.id)
-        return SCREEN_FAILED
+        return FAILED_CLOSED
 
 
 def _earlier_messages(db: Session, message: Message) -> list[str]:
@@ -93,23 +93,24 @@ def _route(
     coaching_session: CoachingSession,
     message: Message,
     screening: Screening,
-    texts: SafetyTexts,
+    rules: SafetyRules,
     first_time: bool,
 ) -> SafetyRoute:
+    replies, resources = rules.replies, rules.resources
     if screening.level == "crisis":
         if first_time:
-            flag_crisis(db, coaching_session, "crisis", ",".join(screening.matched_rules))
-        return SafetyRoute("crisis", texts.crisis_reply())
+            flag_crisis(db, coaching_session, "crisis", ",".join(screening.matched_rule))
+        return SafetyRoute("crisis", replies.crisis_reply(resources))
     if coaching_session.careful_since is not None:
-        if texts.says_they_are_safe(message.content):
+        if rules.safe_statements.says_they_are_safe(message.content):
             if first_time:
                 leave_careful_mode(db, coaching_session, "seeker")
-            return SafetyRoute("safe_again", texts.safe_again_reply())
-        return SafetyRoute("check_in", texts.check_in_reply())
+            return SafetyRoute("safe_again", replies.glad_safe_reply(resources))
+        return SafetyRoute("check_in", replies.check_in_reply(resources))
     if screening.level == "distress":
         if first_time:
-            record_event(db, coaching_session.id, "distress", ",".join(screening.matched_rules))
-        return SafetyRoute("distress", texts.distress_reply())
+            record_event(db, coaching_session.id, "distress", ",".join(screening.matched_rule))
+        return SafetyRoute("distress", replies.distress_reply(resources))
     return SafetyRoute("coach")
 
 
@@ -133,21 +134,7 @@ def record_event(db: Session, session_id: int | None, kind: str, detail: str) ->
     log.info("safety event %s in session %s (%s)", kind, session_id, detail)
 
 
-CRISIS_SCREEN_KEY = "coach.safety.crisis_screen"
-TEXTS_KEY = "coach.safety.texts"
-
-
-def init_app(app: Flask) -> None:
-    prompts_dir = Path(app.config["COACH_PROMPTS_DIR"])
-    app.extensions[CRISIS_SCREEN_KEY] = CrisisScreen.load(prompts_dir)
-    app.extensions[TEXTS_KEY] = SafetyTexts.load(prompts_dir, app.config["COACH_CRISIS_REGION"])
-
-
-def crisis_screen(app: Flask | None = None) -> CrisisScreen:
-    screen: CrisisScreen = (app or current_app).extensions[CRISIS_SCREEN_KEY]
-    return screen
-
-
-def safety_texts(app: Flask | None = None) -> SafetyTexts:
-    texts: SafetyTexts = (app or current_app).extensions[TEXTS_KEY]
-    return texts
+def record_safety_event(app: Flask, session_id: int | None, kind: str, detail: str) -> None:
+    """A safety event in a transaction of its own."""
+    with short_transaction(app) as db:
+        record_event(db, session_id, kind, detail)

@@ -71,6 +71,9 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows are overwritten, not just unlinked: a seeker's deleted words
+        # must not stay readable in the file.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -82,9 +85,34 @@ def _tune_sqlite(engine: Engine) -> None:
 def init_app(app: Flask) -> None:
     url = app.config["COACH_DATABASE_URL"]
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        _private_file(Path(url.removeprefix("sqlite:///")))
     app.extensions[EXTENSION_KEY] = create_database(url)
     app.teardown_appcontext(_close_request_session)
+
+
+def _private_file(path: Path) -> None:
+    """The SQLite file, readable by its owner only. SQLite gives its -wal and -shm
+    files the database file's permissions, so making this one private is enough."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+
+
+def forget_deleted(app: Flask) -> None:
+    """After deleting a seeker's data: on SQLite, copy the write-ahead log into the
+    database (where secure_delete has overwritten the rows) and empty it, so that
+    the deleted text is not left readable in `coach.db-wal`. PostgreSQL needs nothing:
+    its files are the server's, not readable by the app's users."""
+    engine = database(app).engine
+    if engine.dialect.name != "sqlite":
+        return
+    # On the driver's connection, outside any transaction: a checkpoint cannot
+    # empty the log while its own connection holds a read open.
+    connection = engine.raw_connection()
+    try:
+        connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+    finally:
+        connection.close()
 
 
 def database(app: Flask | None = None) -> Database:

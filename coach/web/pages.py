@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from coach.coaching.privacy import delete_everything as erase_user
 from coach.coaching.sessions import (
     create_session,
     get_owned_session,
@@ -15,6 +16,7 @@ from coach.coaching.sessions import (
 )
 from coach.guide.frameworks import frameworks
 from coach.providers import provider
+from coach.safety.rules import safety_rules
 from coach.storage.database import get_db
 from coach.web.auth import create_guest, csrf_token, current_user, sign_in_browser
 from coach.web.limits import limiter
@@ -34,6 +36,7 @@ def page_context() -> dict[str, Any]:
         "csrf_token": csrf_token(),
         # None in guided mode, which the pages label as such.
         "model_name": chosen.model_name if chosen.uses_model else None,
+        "guest_retention_days": current_app.config["COACH_GUEST_RETENTION_DAYS"],
     }
 
 
@@ -94,4 +97,15 @@ def chat(session_id: int) -> Any:
         chat=session_json(coaching_session, session_messages(db, coaching_session)),
         stages=_stages(),
         max_message_chars=current_app.config["COACH_MAX_MESSAGE_CHARS"],
+        crisis_resources=safety_rules().resources.model_dump(mode="json"),
     )
+
+
+@bp.post("/me/delete")
+def delete_everything() -> WerkzeugResponse:
+    """Delete the signed-in seeker and everything they stored, then start afresh."""
+    user = current_user()
+    if user is not None and request.form.get("confirm") == "yes":
+        erase_user(current_app, user.id)
+        session.clear()
+    return redirect(url_for("pages.index"), code=303)

@@ -10,6 +10,8 @@ from typing import Any
 from pydantic.experimental.missing_sentinel import MISSING
 
 from coach.coaching.reply_mark import is_replying
+from coach.safety.rules import safety_rules
+from coach.safety.screening import SHOWS_RESOURCES
 from coach.storage.models import CoachingSession, Message, User
 from coach.web import schemas
 from coach.web.chat_view import message_html, retry_offered
@@ -57,6 +59,7 @@ def message_shape(message: Message) -> schemas.Message:
         status=message.status,
         created_at=message.created_at,
         html="",
+        safety=MISSING if message.safety is None else _safety(message.safety),
     )
     # The whole article as the page shows it, so that the script shows the same.
     return shape.model_copy(update={"html": message_html(shape.model_dump(mode="json"))})
@@ -72,6 +75,7 @@ def session_shape(
         shared=coaching_session.shared,
         flags=list(coaching_session.flags),
         replying=is_replying(coaching_session),
+        careful=coaching_session.careful_since is not None,
         created_at=coaching_session.created_at,
         updated_at=coaching_session.updated_at,
         messages=MISSING if messages is None else [message_shape(m) for m in messages],
@@ -80,3 +84,10 @@ def session_shape(
         if messages is None
         else retry_offered(is_replying(coaching_session), messages),
     )
+
+
+def _safety(kind: str) -> schemas.Safety:
+    """What the API says beside a reply the safety rules shaped."""
+    shows_help = kind in SHOWS_RESOURCES
+    resources = safety_rules().resources.model_dump(mode="json") if shows_help else None
+    return schemas.Safety.model_validate({"kind": kind, "resources": resources})

@@ -145,6 +145,41 @@ class TokenGrant(ResponseShape):
     user: User
 
 
+class HelpLine(ResponseShape):
+    name: str
+    how: list[Literal["call", "text", "web"]]
+    number: str | None
+    tel: str | None = Field(description="The digits for a `tel:` link.")
+    text_keyword: str | None
+    url: str | None
+    hours: str
+    free: bool
+    about: str | None
+
+
+class EmergencyNumber(ResponseShape):
+    number: str
+    tel: str
+
+
+class CrisisResources(ResponseShape):
+    """The helplines and emergency numbers of the region the app serves."""
+
+    region: str
+    name: str
+    lines: list[HelpLine]
+    emergency: list[EmergencyNumber]
+
+
+class Safety(ResponseShape):
+    """On a reply the safety rules shaped: which rule, and the help to reach now."""
+
+    kind: Literal["crisis", "check_in", "safe_again", "distress", "guarded"]
+    resources: CrisisResources | None = Field(
+        description="With a crisis reply and the check-ins after it: show these prominently."
+    )
+
+
 class Message(ResponseShape):
     """One stored message of a conversation."""
 
@@ -160,6 +195,9 @@ class Message(ResponseShape):
     html: str = Field(
         description="The message's whole article as the chat page shows it (sanitised)."
     )
+    safety: Safety | MISSING = Field(
+        default=MISSING, description="Only on a reply the safety rules shaped."
+    )
 
 
 class Session(ResponseShape):
@@ -171,6 +209,10 @@ class Session(ResponseShape):
     shared: bool
     flags: list[str]
     replying: bool = Field(description="Whether the coach is writing a reply right now.")
+    careful: bool = Field(
+        description="Careful mode, after a crisis: the coach checks in and keeps the "
+        "resources in view until the seeker says they are safe."
+    )
     created_at: Timestamp
     updated_at: Timestamp
     messages: list[Message] | MISSING = MISSING
@@ -270,3 +312,55 @@ REPLY_EVENTS: dict[str, type[ResponseShape]] = {
     "done": DoneEvent,
     "error": ErrorEvent,
 }
+
+
+# Privacy
+
+
+class ExportedUser(ResponseShape):
+    id: int
+    email: str | None
+    role: str
+    is_guest: bool
+    created_at: Timestamp
+
+
+class ExportedMessage(ResponseShape):
+    id: int
+    role: str
+    content: str
+    stage: str
+    status: str
+    model: str | None
+    created_at: Timestamp
+
+
+class ExportedSession(ResponseShape):
+    id: int
+    title: str
+    stage: str
+    shared: bool
+    flags: list[str]
+    reflection: dict[str, Any]
+    summary: str
+    created_at: Timestamp
+    messages: list[ExportedMessage]
+
+
+class Export(ResponseShape):
+    """Everything stored about the caller."""
+
+    user: ExportedUser
+    sessions: list[ExportedSession]
+    exported_at: Timestamp
+
+
+class ReferralDay(ResponseShape):
+    day: str = Field(description="An ISO date (UTC).")
+    crisis: int = Field(description="Crisis replies given that day.")
+
+
+class Referrals(ResponseShape):
+    """Crisis referrals counted by day: numbers only, no one's data."""
+
+    days: list[ReferralDay]

@@ -9,8 +9,7 @@ from typing import Any
 
 from flask import Response, request
 
-from coach.coaching.reply import Reply, ReplyEvent
-from coach.coaching.turns import read_message
+from coach.coaching.reply import Reply, ReplyEvent, read_message
 from coach.errors import ModelUnavailable
 from coach.web import schemas
 from coach.web.representations import message_shape

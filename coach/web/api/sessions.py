@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 
 from coach.coaching.sessions import (
     create_session,
@@ -69,5 +69,5 @@ def update(session_id: int) -> dict[str, Any]:
 def delete(session_id: int) -> tuple[str, int]:
     """Delete a session and everything in it."""
     db = get_db()
-    delete_session(db, get_owned_session(db, require_user(), session_id))
+    delete_session(current_app, db, get_owned_session(db, require_user(), session_id))
     return "", 204
