@@ -26,6 +26,7 @@ from typing import Any
 
 Behaviour = Callable[["_Handler"], None]
 HOST = "127.0.0.1"
+CRISIS_CHECK = "crisis_check"  # the JSON schema name of the safety second check
 
 ERROR_TYPES = {
     400: "invalid_request_error",
@@ -54,6 +55,13 @@ class RecordedRequest:
         return bool(self.body.get("stream"))
 
     @property
+    def schema_name(self) -> str | None:
+        """The name of the JSON schema asked for, if the request asks for one."""
+        response_format = self.body.get("response_format") or {}
+        name: str | None = (response_format.get("json_schema") or {}).get("name")
+        return name
+
+    @property
     def retry_count(self) -> str | None:
         return self.headers.get("x-stainless-retry-count")
 
@@ -63,6 +71,11 @@ class FakeModel:
 
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
+        # The model's second look for a crisis after each coached turn: answered from
+        # their own queue ("no crisis" unless a test enqueues otherwise) and kept apart
+        # from `requests`, so that a test of the coaching path counts only its own.
+        self.crisis_checks: list[RecordedRequest] = []
+        self._crisis_answers: deque[bool] = deque()
         self.unscripted = 0
         self._script: deque[Behaviour] = deque()
         self._lock = threading.Lock()
@@ -156,6 +169,16 @@ class FakeModel:
         finish_reason: str = "stop",
     ) -> None:
         """A whole (non-streamed) `chat.completion` whose message is `content`."""
+        self._enqueue(self._completion(content, usage, model, finish_reason))
+
+    def enqueue_crisis_check(self, crisis: bool) -> None:
+        """The answer to the next crisis check (see `crisis_checks`)."""
+        with self._lock:
+            self._crisis_answers.append(crisis)
+
+    def _completion(
+        self, content: str, usage: tuple[int, int], model: str, finish_reason: str
+    ) -> Behaviour:
         completion_id = self._next_id()
 
         def behave(handler: _Handler) -> None:
@@ -177,7 +200,7 @@ class FakeModel:
                 },
             )
 
-        self._enqueue(behave)
+        return behave
 
     def enqueue_error(
         self,
@@ -208,6 +231,11 @@ class FakeModel:
             return f"chatcmpl-fake-{self._ids}"
 
     def _take(self, request: RecordedRequest) -> Behaviour | None:
+        if request.schema_name == CRISIS_CHECK:
+            with self._lock:
+                self.crisis_checks.append(request)
+                crisis = self._crisis_answers.popleft() if self._crisis_answers else False
+            return self._completion(json.dumps({"crisis": crisis}), (30, 5), "fake-model", "stop")
         with self._lock:
             self.requests.append(request)
             if self._script:

@@ -133,7 +133,7 @@ def test_every_ending_stores_the_right_status_and_lets_the_mark_go_once(
         monkeypatch.setattr(reply, "store_reply", broken_store)
     else:  # client_gone, cancelled: a reply slow enough to stop half-way
         monkeypatch.setattr(reply_mark, "CANCEL_CHECK_SECONDS", 0.0)
-        fake_model.enqueue_stream(["One ", "two ", "three ", "four."], delay=0.2)
+        fake_model.enqueue_stream(["One. ", "Two. ", "Three. ", "Four."], delay=0.2)
 
     answer = begin_turn(app, user_id, session_id, "I feel let down after the final round.")
     if ending == "client_gone":
@@ -153,7 +153,7 @@ def test_every_ending_stores_the_right_status_and_lets_the_mark_go_once(
     stored = _replies(app, session_id)
     assert [m.status for m in stored] == ([status] if status else [])
     if status == "partial":
-        assert stored[0].content.startswith(("That sounds ", "One "))
+        assert stored[0].content.startswith(("That sounds ", "One."))
     assert _session_row(app, session_id).replying_token is None
     fake_model.enqueue_stream(["Still here."])
     fake_model.enqueue_json(EMPTY_RECORD)

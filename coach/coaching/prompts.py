@@ -25,6 +25,21 @@ from coach.providers import ChatPrompt, GuidedPrompt, Provider, provider
 from coach.storage.database import short_transaction
 from coach.storage.models import CoachingSession, Message
 
+# The block that holds what the person said, in the system prompt.
+DATA_OPEN = "<seeker_information>"
+DATA_CLOSE = "</seeker_information>"
+
+
+def as_data(text: object) -> str:
+    """The seeker's words made safe inside the data block: no angle brackets, so no
+    tag of theirs can end the block and speak as the instructions."""
+    return str(text).replace("<", "\u2039").replace(">", "\u203a")
+
+
+def instruction_part(system_prompt: str) -> str:
+    """The part of a system prompt that instructs: all of it before the data block."""
+    return system_prompt.split(DATA_OPEN, 1)[0]
+
 
 class PromptBook:
     """The prompt templates of one app, bound to its frameworks."""
@@ -38,6 +53,8 @@ class PromptBook:
             trim_blocks=True,
             keep_trailing_newline=False,
         )
+        # The seeker's words inside the data block can never close it early.
+        self.environment.filters["as_data"] = as_data
 
     def render(self, template: str, **context: object) -> str:
         return self.environment.get_template(template).render(**context).strip() + "\n"
@@ -48,6 +65,8 @@ class PromptBook:
         return self.render(
             "system.j2",
             distress=distress,
+            data_open=DATA_OPEN,
+            data_close=DATA_CLOSE,
             framework=self.frameworks.stage(stage),
             frameworks=self.frameworks,
             catalogue=self.frameworks.catalogue,
@@ -58,6 +77,9 @@ class PromptBook:
 
     def build_reflection_instructions(self) -> str:
         return self.render("reflection.j2", causes=CAUSES)
+
+    def build_crisis_check_instructions(self) -> str:
+        return self.render("crisis_check.j2")
 
 
 EXTENSION_KEY = "coach.prompts"

@@ -7,6 +7,7 @@ it. The session remembers the last message the model's reading covers
 done: if it is not, the turn does it first (`bring_record_up_to_date`), and a
 stage decision never depends on how fast the background was. If the model
 cannot read the record, the rules' record stands and the turns count as read.
+The same reading takes the model's second look for a crisis (`coach.safety`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from coach.coaching.transcript import conversation_history, recent_window
 from coach.errors import ModelUnavailable
 from coach.guide.record import ReflectionRecord
 from coach.providers import provider
+from coach.safety.model_check import second_check
 from coach.storage.database import short_transaction
 from coach.storage.models import CoachingSession, Message
 
@@ -66,6 +68,10 @@ def refine_record(app: Flask, session_id: int, *, through_message_id: int) -> No
     except ModelUnavailable as exc:
         log.warning("reflection record not refined for session %s: %s", session_id, exc.code)
         found = None
+    # The same reading takes the safety second look: done before the next turn too.
+    second_check(
+        app, session_id, through_message_id, prompt_book(app).build_crisis_check_instructions()
+    )
     with short_transaction(app) as db:
         coaching_session = db.get_one(CoachingSession, session_id, with_for_update=True)
         if coaching_session.refined_through_id >= through_message_id:

@@ -35,13 +35,13 @@ from sqlalchemy import select
 
 from coach.coaching import reply_mark
 from coach.coaching.background import background
-from coach.coaching.record_refinement import refine_record
+from coach.coaching.record_refinement import bring_record_up_to_date, refine_record
 from coach.coaching.reply_mark import ReplyMark
 from coach.coaching.reply_text import reply_text
 from coach.coaching.transcript import fold_old_turns
 from coach.errors import ModelUnavailable
 from coach.providers import Completion, provider
-from coach.safety.screening import screen_turn
+from coach.safety.screening import FIXED_WORDS, screen_turn
 from coach.storage.database import short_transaction
 from coach.storage.models import MODEL_NAME_CHARS, CoachingSession, Message
 
@@ -87,8 +87,10 @@ class Reply:
         self.completion = Completion()
         self.ending: Ending | None = None
         self.stored: Message | None = None
-        # The safety rule that wrote the reply, if one did.
+        # The safety rule that wrote the reply, if one did; whether it discloses
+        # what the coach is (the conversation's first reply).
         self.safety: str | None = None
+        self.discloses = False
         self._settle_turn = settle
         self._events = self._run()
         self._lock = threading.Lock()
@@ -108,6 +110,12 @@ class Reply:
     def _run(self) -> Generator[ReplyEvent, None, None]:
         try:
             first_time = self._settle_turn is not None
+            if first_time and provider(self.app).refines_record:
+                # The model's reading of every earlier turn (record and safety second
+                # look) is in before anything is decided, however fast the seeker is.
+                bring_record_up_to_date(
+                    self.app, self.mark.session_id, before_message_id=self.mark.message_id
+                )
             route = screen_turn(
                 self.app, self.mark.session_id, self.mark.message_id, first_time=first_time
             )
@@ -117,6 +125,7 @@ class Reply:
                 # No record or stage moves on a turn that safety answers.
                 user_message = read_message(self.app, self.mark)
             yield ReplyEvent("message", message=user_message)
+            self.discloses = route.discloses
             watch = _Watch(self.app, self.mark)
             for piece in reply_text(self.app, route, self.mark, self.completion):
                 self.safety = piece.safety or self.safety
@@ -124,9 +133,10 @@ class Reply:
                     # The whole reply, shown by the `done` event in place of the deltas.
                     self.completion.parts = [piece.text]
                     continue
-                self.completion.parts.append(piece.text)
-                yield ReplyEvent("delta", text=piece.text)
                 watch.check()
+                if piece.text:
+                    self.completion.parts.append(piece.text)
+                    yield ReplyEvent("delta", text=piece.text)
             self.completion.finished = time.monotonic()
         except GeneratorExit:
             # Closed mid-stream (the client went away): keep what was said.
@@ -155,6 +165,11 @@ class Reply:
         self._refine_later()
         yield ReplyEvent("done", message=self.stored)
 
+    @property
+    def fixed_words(self) -> bool:
+        """Whether the safety rules wrote this reply with fixed words (no model)."""
+        return self.safety in FIXED_WORDS
+
     def _failed(self, failure: ModelUnavailable) -> ReplyEvent:
         ending = Ending.PARTIAL if self.completion.text else Ending.FAILED
         self._end(ending, failure.code)
@@ -169,7 +184,7 @@ class Reply:
             self.ending = ending
         try:
             self.stored = store_reply(
-                self.app, self.mark, self.completion, ending, error, self.safety
+                self.app, self.mark, self.completion, ending, error, self.safety, self.discloses
             )
         except Exception:
             log.exception(
@@ -181,7 +196,7 @@ class Reply:
                 log.exception("could not clear the reply mark of session %s", self.mark.session_id)
 
     def _refine_later(self) -> None:
-        if not provider(self.app).refines_record or self.stored is None:
+        if not provider(self.app).refines_record or self.stored is None or self.fixed_words:
             return
         app, session_id, through = self.app, self.mark.session_id, self.stored.id
         background(app).submit(
@@ -234,6 +249,7 @@ def store_reply(
     ending: Ending,
     error: str | None,
     safety: str | None = None,
+    discloses: bool = False,
 ) -> Message | None:
     """Store the reply as `ending` says and clear the mark, in one transaction."""
     status = stored_status(ending, bool(completion.text))
@@ -256,9 +272,14 @@ def store_reply(
             latency_ms=completion.latency_ms,
             error=error,
             safety=safety,
+            discloses=discloses,
         )
         db.add(reply)
         db.flush()
+        if safety in FIXED_WORDS:
+            # Nothing here for a model to read into the record: a crisis and the
+            # turns of careful mode stay out of it.
+            coaching_session.refined_through_id = reply.id
         if status == "complete":
             unfolded = db.scalars(
                 select(Message)

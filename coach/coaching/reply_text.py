@@ -53,9 +53,6 @@ def reply_text(
 ) -> Iterator[Piece]:
     """The reply's text as it may be shown, in pieces as it comes."""
     chosen = provider(app)
-    # A crisis reply says in its own words that the coach is an AI, not a crisis line.
-    if route.first_message and route.kind != "crisis":
-        yield Piece(safety_rules(app).disclosure.for_mode(chosen.uses_model) + "\n\n")
     if route.fixed_reply is not None and uses_fixed_words(route, chosen):
         yield Piece(route.fixed_reply, safety=route.kind)
         return
@@ -68,12 +65,18 @@ def reply_text(
     guard = safety_rules(app).output_guard.stream()
     try:
         for text in chosen.stream_reply(prompt, completion):
-            shown = guard.feed(text)
-            if shown:
-                yield Piece(shown)
-        rest = guard.finish()
-        if rest:
-            yield Piece(rest)
+            # Empty while the guard holds an unfinished sentence back: the reply is
+            # still alive, and the caller keeps its mark and looks for a cancel.
+            yield Piece(guard.feed(text))
+        yield Piece(guard.finish())
+    except ModelUnavailable:
+        # The reply broke off: the sentence held back is kept if it passes the guard.
+        try:
+            rest = guard.finish()
+        except UnsafeReply:
+            rest = ""
+        yield Piece(rest)
+        raise
     except UnsafeReply as unsafe:
         text, outcome = _replacement(app, chosen, prompt, unsafe.verdict)
         detail = f"{unsafe.verdict.rule}:{outcome}"

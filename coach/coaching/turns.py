@@ -18,7 +18,6 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from coach.coaching.keyword_rules import keyword_rules
-from coach.coaching.record_refinement import bring_record_up_to_date
 from coach.coaching.reply import Reply
 from coach.coaching.reply_mark import ReplyMark, claim, refuse_while_replying
 from coach.coaching.sessions import lock_owned_session
@@ -26,7 +25,6 @@ from coach.coaching.stages import decide_stage
 from coach.errors import Conflict, InvalidInput, PayloadTooLarge
 from coach.guide.frameworks import frameworks
 from coach.guide.record import ReflectionRecord
-from coach.providers import provider
 from coach.storage.database import short_transaction
 from coach.storage.models import DEFAULT_TITLE, MAX_TITLE_CHARS, CoachingSession, Message
 
@@ -102,11 +100,9 @@ def settle_turn(app: Flask, mark: ReplyMark) -> Message:
     """Read the new message into the reflection record and decide its stage.
 
     The record a decision reads includes the model's reading of every earlier
-    turn (done now if the background has not finished it), so the same stored
-    conversation always gets the same decision.
+    turn (the `Reply` has it done first if the background has not finished it),
+    so the same stored conversation always gets the same decision.
     """
-    if provider(app).refines_record:
-        bring_record_up_to_date(app, mark.session_id, before_message_id=mark.message_id)
     with short_transaction(app) as db:
         message = db.get_one(Message, mark.message_id)
         coaching_session = db.get_one(CoachingSession, mark.session_id, with_for_update=True)

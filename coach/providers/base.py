@@ -92,6 +92,8 @@ class Provider(ABC, Generic[PromptT]):
     uses_model: ClassVar[bool]
     # Whether `extract_reflection` can read the record from the conversation.
     refines_record: ClassVar[bool] = False
+    # Whether `check_for_crisis` can take a second look after the safety rules.
+    screens_for_crisis: ClassVar[bool] = False
     model_name: str
 
     @classmethod
@@ -111,4 +113,8 @@ class Provider(ABC, Generic[PromptT]):
         self, instructions: str, record: ReflectionRecord, turns: list[ChatTurn]
     ) -> ReflectionRecord | None:
         """What a model reads from the turns, or None where the keyword rules must do."""
+        return None
+
+    def check_for_crisis(self, instructions: str, messages: list[str]) -> bool | None:
+        """Whether the seeker's recent messages suggest a crisis; None when it cannot tell."""
         return None

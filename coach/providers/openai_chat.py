@@ -18,7 +18,7 @@ from typing import Any
 
 import openai
 from flask import Flask
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from tenacity import (
     RetryError,
     Retrying,
@@ -34,6 +34,14 @@ from coach.providers.base import ChatPrompt, ChatTurn, Completion, Provider, Rep
 log = logging.getLogger(__name__)
 
 REFLECTION_MAX_TOKENS = 800
+CRISIS_CHECK_MAX_TOKENS = 50
+
+
+class CrisisCheck(BaseModel):
+    """The model's answer to the safety second check."""
+
+    model_config = ConfigDict(extra="forbid")
+    crisis: bool
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -72,6 +80,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
     prompt_type = ChatPrompt
     uses_model = True
     refines_record = True
+    screens_for_crisis = True
 
     def __init__(
         self, *, api_key: str, base_url: str | None, model: str, timeout: float, attempts: int
@@ -192,6 +201,27 @@ class OpenAIProvider(Provider[ChatPrompt]):
                     ]
         self._fall_back_once("its replies did not fit the schema, even after a repair attempt")
         return None
+
+    def check_for_crisis(self, instructions: str, messages: list[str]) -> bool | None:
+        if not self.honours_json_schema:
+            return None
+        said = "\n".join(f"- {text}" for text in messages)
+        response = self._call(
+            model=self.model_name,
+            messages=[
+                {"role": "system", "content": instructions},
+                {"role": "user", "content": said},
+            ],
+            max_tokens=CRISIS_CHECK_MAX_TOKENS,
+            response_format={
+                "type": "json_schema",
+                "json_schema": {"name": "crisis_check", "schema": CrisisCheck.model_json_schema()},
+            },
+        )
+        try:
+            return CrisisCheck.model_validate_json(response.choices[0].message.content or "").crisis
+        except ValidationError:
+            return None
 
     def _fall_back_once(self, reason: str) -> None:
         with self._log_lock:  # background workers may fall back at the same moment

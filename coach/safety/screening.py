@@ -38,6 +38,8 @@ EARLIER_MESSAGES = 3
 RouteKind = Literal["coach", "crisis", "check_in", "safe_again", "distress"]
 # The replies beside which the help to reach now is shown.
 SHOWS_RESOURCES = ("crisis", "check_in")
+# The routes whose replies are fixed words, written by people, never by a model.
+FIXED_WORDS = ("crisis", "check_in", "safe_again", "distress")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,12 @@ class SafetyRoute:
     fixed_reply: str | None = None
     # The conversation's first message: the reply says first what the coach is.
     first_message: bool = False
+
+    @property
+    def discloses(self) -> bool:
+        """Whether the reply carries the disclosure of what the coach is. A crisis
+        reply says in its own words that the coach is an AI, not a crisis line."""
+        return self.first_message and self.kind != "crisis"
 
 
 def screen_turn(app: Flask, session_id: int, message_id: int, *, first_time: bool) -> SafetyRoute:

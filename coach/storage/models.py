@@ -146,6 +146,8 @@ class Message(Base):
     # For a reply the safety rules wrote ("crisis", "check_in", ...): which one, so
     # that the page and the API show the resources with it.
     safety: Mapped[str | None] = mapped_column(String(20))
+    # The conversation's first reply says what the coach is and what is stored.
+    discloses: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     coaching_session: Mapped[CoachingSession] = relationship(back_populates="messages")

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic.experimental.missing_sentinel import MISSING
 
 from coach.coaching.reply_mark import is_replying
+from coach.providers import provider
 from coach.safety.rules import safety_rules
 from coach.safety.screening import SHOWS_RESOURCES
 from coach.storage.models import CoachingSession, Message, User
@@ -60,6 +61,7 @@ def message_shape(message: Message) -> schemas.Message:
         created_at=message.created_at,
         html="",
         safety=MISSING if message.safety is None else _safety(message.safety),
+        disclosure=_disclosure() if message.discloses else MISSING,
     )
     # The whole article as the page shows it, so that the script shows the same.
     return shape.model_copy(update={"html": message_html(shape.model_dump(mode="json"))})
@@ -91,3 +93,7 @@ def _safety(kind: str) -> schemas.Safety:
     shows_help = kind in SHOWS_RESOURCES
     resources = safety_rules().resources.model_dump(mode="json") if shows_help else None
     return schemas.Safety.model_validate({"kind": kind, "resources": resources})
+
+
+def _disclosure() -> str:
+    return safety_rules().disclosure.for_mode(provider().uses_model)

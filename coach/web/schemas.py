@@ -198,6 +198,11 @@ class Message(ResponseShape):
     safety: Safety | MISSING = Field(
         default=MISSING, description="Only on a reply the safety rules shaped."
     )
+    disclosure: str | MISSING = Field(
+        default=MISSING,
+        description="On the conversation's first reply: what the coach is, what it is "
+        "not, and what is stored (plain text).",
+    )
 
 
 class Session(ResponseShape):

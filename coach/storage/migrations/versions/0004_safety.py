@@ -1,4 +1,5 @@
-"""Safety: careful mode on a session, the safety rule behind a reply, safety events.
+"""Safety: careful mode on a session, the safety rule behind a reply, the first
+reply's disclosure, safety events.
 
 Revision ID: 0004
 Revises: 0003
@@ -20,6 +21,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("careful_since", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("messages") as batch_op:
         batch_op.add_column(sa.Column("safety", sa.String(20), nullable=True))
+        batch_op.add_column(
+            sa.Column("discloses", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.create_table(
         "safety_events",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -43,6 +47,7 @@ def downgrade() -> None:
     op.drop_index("ix_safety_events_coaching_session_id", table_name="safety_events")
     op.drop_table("safety_events")
     with op.batch_alter_table("messages") as batch_op:
+        batch_op.drop_column("discloses")
         batch_op.drop_column("safety")
     with op.batch_alter_table("coaching_sessions") as batch_op:
         batch_op.drop_column("careful_since")

@@ -1,0 +1,52 @@
+"""A model's second look for a crisis, after the rules, where a model is configured.
+
+It reads the seeker's latest messages once a coached turn is over (with the
+model's reading of the record, so that the next turn never depends on timing) and
+can only add what the rules missed: a crisis flag and careful mode from the next
+turn on. It never clears a flag, and if it fails, the rules' decision stands.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from sqlalchemy import select
+
+from coach.errors import ModelUnavailable
+from coach.providers import provider
+from coach.safety.screening import flag_crisis
+from coach.storage.database import short_transaction
+from coach.storage.models import CoachingSession, Message
+
+log = logging.getLogger(__name__)
+
+# The seeker's messages the model reads, newest last: enough for a statement
+# spread over a few turns.
+MESSAGES_READ = 3
+
+
+def second_check(app: Flask, session_id: int, through_message_id: int, instructions: str) -> None:
+    """Flag the session as in crisis if the model sees one the rules did not."""
+    chosen = provider(app)
+    if not chosen.screens_for_crisis:
+        return
+    with short_transaction(app, read_only=True) as db:
+        newest_first = db.scalars(
+            select(Message.content)
+            .where(Message.coaching_session_id == session_id, Message.role == "user")
+            .where(Message.id <= through_message_id)
+            .order_by(Message.id.desc())
+            .limit(MESSAGES_READ)
+        ).all()
+    try:
+        crisis = chosen.check_for_crisis(instructions, list(reversed(newest_first)))
+    except ModelUnavailable as exc:
+        log.warning("no second safety check for session %s: %s", session_id, exc.code)
+        return
+    if not crisis:
+        return
+    with short_transaction(app) as db:
+        coaching_session = db.get_one(CoachingSession, session_id, with_for_update=True)
+        if coaching_session.careful_since is None:
+            flag_crisis(db, coaching_session, "crisis_model", "model")
