@@ -177,8 +177,8 @@ def fake_model() -> Iterator[FakeModel]:
     assert server.unscripted == 0, "the fake model got requests that no test had scripted"
 
 
-def make_openai_app(app_factory: AppFactory, fake_model: FakeModel, **overrides: Any) -> Flask:
-    """An app whose `openai` provider talks to the fake model over real HTTP."""
+def openai_settings(fake_model: FakeModel, **overrides: Any) -> dict[str, Any]:
+    """Settings that point the `openai` provider at the fake model over real HTTP."""
     settings: dict[str, Any] = {
         "COACH_PROVIDER": "openai",
         "OPENAI_API_KEY": API_KEY,
@@ -187,4 +187,9 @@ def make_openai_app(app_factory: AppFactory, fake_model: FakeModel, **overrides:
         "COACH_MODEL_TIMEOUT": 5.0,
         "COACH_MODEL_ATTEMPTS": 3,
     }
-    return app_factory(**(settings | overrides))
+    return settings | overrides
+
+
+def make_openai_app(app_factory: AppFactory, fake_model: FakeModel, **overrides: Any) -> Flask:
+    """An app whose `openai` provider talks to the fake model over real HTTP."""
+    return app_factory(**openai_settings(fake_model, **overrides))

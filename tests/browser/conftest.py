@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.browser.actions import CHROMIUM, CHROMIUM_ARGS, REPLY_TIMEOUT_MS
+from tests.fake_model import FakeModel
 
 
 def _unavailable(reason: str) -> None:
@@ -73,3 +74,10 @@ def dialogs(page: Any) -> list[str]:
 
     page.on("dialog", record)
     return seen
+
+
+@pytest.fixture(scope="module")
+def fake_model() -> Iterator[FakeModel]:
+    """One fake model for a module's served app (browser tests share the app)."""
+    with FakeModel() as server:
+        yield server

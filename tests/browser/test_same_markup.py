@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from coach.guide.record import ReflectionRecord
 from tests.browser.actions import ASSISTANT_DONE, serve_app, start_chat
-from tests.conftest import base_config, migrated_app
+from tests.conftest import base_config, migrated_app, openai_settings
 from tests.fake_model import FakeModel
 
 pytestmark = pytest.mark.browser
@@ -25,22 +25,11 @@ PROXY_PAGE = "<html><body><h1>502 Bad Gateway</h1></body></html>"
 
 
 @pytest.fixture(scope="module")
-def fake_model() -> Iterator[FakeModel]:
-    with FakeModel() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def base_url(fake_model: FakeModel, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db_dir = tmp_path_factory.mktemp("browser-markup")
-    config = base_config(f"sqlite:///{db_dir}/coach.db") | {
-        "COACH_PROVIDER": "openai",
-        "OPENAI_API_KEY": "test-key",
-        "OPENAI_BASE_URL": fake_model.url,
-        "COACH_MODEL": "fake-model",
-        "COACH_MODEL_TIMEOUT": 5.0,
-        "COACH_MODEL_ATTEMPTS": 1,
-    }
+    config = base_config(f"sqlite:///{db_dir}/coach.db") | openai_settings(
+        fake_model, COACH_MODEL_ATTEMPTS=1
+    )
     yield from serve_app(migrated_app(config))
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from coach.guide.record import ReflectionRecord
 from tests.browser.actions import ASSISTANT_DONE, serve_app, start_chat
-from tests.conftest import base_config, migrated_app
+from tests.conftest import base_config, migrated_app, openai_settings
 from tests.fake_model import FakeModel
 
 pytestmark = pytest.mark.browser
@@ -21,22 +21,10 @@ STREAMING_BUBBLE = "#transcript article.message-assistant[data-status='streaming
 
 
 @pytest.fixture(scope="module")
-def fake_model() -> Iterator[FakeModel]:
-    with FakeModel() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def base_url(fake_model: FakeModel, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app with the openai provider pointed at the fake model."""
     db_dir = tmp_path_factory.mktemp("browser-openai")
-    config = base_config(f"sqlite:///{db_dir}/coach.db") | {
-        "COACH_PROVIDER": "openai",
-        "OPENAI_API_KEY": "test-key",
-        "OPENAI_BASE_URL": fake_model.url,
-        "COACH_MODEL": "fake-model",
-        "COACH_MODEL_TIMEOUT": 5.0,
-    }
+    config = base_config(f"sqlite:///{db_dir}/coach.db") | openai_settings(fake_model)
     app = migrated_app(config)
     yield from serve_app(app)
 
