@@ -72,7 +72,7 @@ def test_a_crisis_gets_the_fixed_reply_with_resources_and_no_model_request(
     lines = reply["safety"]["resources"]["lines"]
     assert any(line["tel"] == "988" for line in lines)
     assert "988" in reply["content"]
-    assert "AI" in reply["content"]
+    assert "not a person" in reply["content"]
     assert 'href="tel:988"' in reply["html"]
     assert "interview" not in reply["content"].lower()
     shown = api.session(token, session_id)

@@ -32,7 +32,7 @@ def test_a_crisis_reply_shows_the_help_to_reach_now(page: Any) -> None:
     call = help_now.locator('a[href="tel:988"]')
     assert call.first.is_visible()
     assert help_now.locator('a[href="tel:911"]').is_visible()
-    assert "AI" in reply.inner_text()
+    assert "not a crisis service" in reply.inner_text()
     page.screenshot(path="/tmp/coach-crisis.png", full_page=True)
 
     page.reload()

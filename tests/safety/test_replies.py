@@ -43,7 +43,7 @@ def test_the_crisis_reply_says_what_the_coach_is_and_where_help_is(
     replies, directory, region, emergency
 ):
     text = replies.crisis_reply(directory.crisis_resources(region))
-    assert "AI" in text
+    assert "not a person" in text
     assert "not a crisis service" in text
     assert "immediate danger" in text
     assert f"**{emergency}**" in text
