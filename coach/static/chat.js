@@ -268,6 +268,9 @@
     }
   }
 
+  // Hands each event to onEvent until the stream ends, or until onEvent answers
+  // true (the reply is whole): then the rest is not waited for, so that the seeker
+  // can send again at once.
   async function readEvents(response, onEvent) {
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
@@ -283,8 +286,9 @@
       while (end !== -1) {
         const event = parseEvent(buffer.slice(0, end));
         buffer = buffer.slice(end + 2);
-        if (event) {
-          onEvent(event);
+        if (event && onEvent(event)) {
+          reader.cancel().catch(function () {});
+          return;
         }
         end = buffer.indexOf('\n\n');
       }
@@ -339,6 +343,7 @@
       if (follow) {
         scrollToBottom();
       }
+      return state.ended;
     }
 
     try {

@@ -48,6 +48,8 @@ def start_chat(page: Any) -> None:
 
 def send_and_wait(page: Any, text: str) -> None:
     """Type a message, press Enter, and wait for the finished reply."""
+    # Enter is ignored while a reply is being written: wait until the page takes a message.
+    page.locator("#send-button:enabled").wait_for()
     before = page.locator(ASSISTANT_DONE).count()
     page.locator("#message-input").fill(text)
     page.locator("#message-input").press("Enter")
