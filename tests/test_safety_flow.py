@@ -331,3 +331,119 @@ def test_the_second_look_waits_for_nobody_and_decides_before_the_next_turn(
     after = api.send(token, session_id, "anyway, what should I do next")
     assert after.json["reply"]["safety"]["kind"] == "check_in"
     assert len(fake_model.crisis_checks) == 1
+
+
+# The order of a turn and its retries ----------------------------------------------------
+
+
+def test_a_crisis_reaches_the_screen_before_any_model_request(
+    app: Flask, api: ApiActions, fake_model: FakeModel
+) -> None:
+    """An earlier turn the model has not read yet waits: the crisis is answered first."""
+    background(app).submit = lambda *_args: None  # type: ignore[method-assign]
+    token, session_id = _seeker(api)
+    fake_model.enqueue_stream(["Thank you for telling me. What happened?"])
+    api.send(token, session_id, "They went with someone else")
+    before = len(fake_model.requests), len(fake_model.crisis_checks)
+
+    crisis = api.send(token, session_id, CRISIS)
+
+    assert crisis.json["reply"]["safety"]["kind"] == "crisis"
+    assert (len(fake_model.requests), len(fake_model.crisis_checks)) == before
+
+
+def test_a_broken_record_reading_does_not_cost_the_seeker_their_reply(
+    app: Flask, api: ApiActions, fake_model: FakeModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coach.coaching import reply as reply_module
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("the record reading broke")
+
+    monkeypatch.setattr(reply_module, "bring_record_up_to_date", broken)
+    token, session_id = _seeker(api)
+    _coach_normally(fake_model, "What happened?")
+    response = api.send(token, session_id, "They went with someone else")
+    background(app).wait_idle()
+    assert response.status_code == 201
+    assert response.json["reply"]["status"] == "complete"
+
+
+def test_a_failed_screen_flags_the_session_and_starts_careful_mode(
+    guided: ApiActions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: Any) -> list[str]:
+        raise RuntimeError("the screen broke")
+
+    monkeypatch.setattr(screening, "_earlier_messages", broken)
+    token, session_id = _seeker(guided)
+    guided.send(token, session_id, "They went with someone else")
+    shown = guided.session(token, session_id)
+    assert "crisis" in shown["flags"] and shown["careful"] is True
+
+
+def _fail_the_next_reply(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next reply breaks after the screen, before any text: its retry is offered."""
+    from coach.coaching import reply as reply_module
+
+    real = reply_module.reply_text
+    calls = {"n": 0}
+
+    def once_broken(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("the reply broke")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(reply_module, "reply_text", once_broken)
+
+
+def test_a_retried_crisis_still_gets_the_resources_and_one_event(
+    app: Flask, api: ApiActions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token, session_id = _seeker(api)
+    _fail_the_next_reply(monkeypatch)
+    failed = api.send(token, session_id, CRISIS)
+    assert failed.status_code >= 500 or failed.json["reply"]["status"] != "complete"
+    retried = api.client.post(
+        f"/api/v1/sessions/{session_id}/retry", headers=api.headers(token), json={}
+    )
+    assert retried.json["reply"]["safety"]["kind"] == "crisis"
+    shown = api.session(token, session_id)
+    assert "crisis" in shown["flags"] and shown["careful"] is True
+    assert [e.kind for e in _events(app)] == ["crisis"]
+
+
+def test_a_retried_i_am_safe_leaves_careful_mode_with_the_same_answer(
+    app: Flask, api: ApiActions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token, session_id = _seeker(api)
+    api.send(token, session_id, CRISIS)
+    _fail_the_next_reply(monkeypatch)
+    api.send(token, session_id, "I'm safe now, thank you")
+    retried = api.client.post(
+        f"/api/v1/sessions/{session_id}/retry", headers=api.headers(token), json={}
+    )
+    assert retried.json["reply"]["safety"]["kind"] == "safe_again"
+    assert api.session(token, session_id)["careful"] is False
+    assert [e.kind for e in _events(app)] == ["crisis", "careful_cleared"]
+
+
+def test_after_careful_mode_the_model_never_rereads_the_crisis(
+    app: Flask, api: ApiActions, fake_model: FakeModel
+) -> None:
+    token, session_id = _seeker(api)
+    api.send(token, session_id, CRISIS)
+    api.send(token, session_id, "I'm safe now, thank you")
+    _coach_normally(fake_model, "Thank you. What happened in the interview?")
+    api.send(token, session_id, "They said my SQL was weak")
+    background(app).wait_idle()
+
+    read_by_the_model = [
+        str(request.body["messages"])
+        for request in [*fake_model.reflection_requests, *fake_model.crisis_checks]
+    ]
+    assert read_by_the_model, "the model read the coached turn"
+    assert all("better off without me" not in text for text in read_by_the_model)
+    assert any("SQL was weak" in text for text in read_by_the_model)
+    assert [e.kind for e in _events(app)] == ["crisis", "careful_cleared"]

@@ -23,6 +23,7 @@ from coach.errors import ModelUnavailable
 from coach.guide.record import ReflectionRecord
 from coach.providers import provider
 from coach.safety.model_check import second_check
+from coach.safety.screening import last_fixed_reply_id
 from coach.storage.database import short_transaction
 from coach.storage.models import CoachingSession, Message
 
@@ -53,10 +54,12 @@ def refine_record(app: Flask, session_id: int, *, through_message_id: int) -> No
         if coaching_session.refined_through_id >= through_message_id:
             return  # another worker read it already
         record = ReflectionRecord.model_validate(coaching_session.reflection)
+        # Nothing from before the last fixed safety reply: a crisis stays out of the record.
+        after = last_fixed_reply_id(db, session_id, before=through_message_id) or 0
         newest_first = db.scalars(
             select(Message)
             .where(Message.coaching_session_id == session_id)
-            .where(Message.id <= through_message_id)
+            .where(Message.id > after, Message.id <= through_message_id)
             .order_by(Message.id.desc())
             .limit(app.config["COACH_RECENT_MESSAGES"])
         ).all()

@@ -41,7 +41,7 @@ from coach.coaching.reply_text import reply_text
 from coach.coaching.transcript import fold_old_turns
 from coach.errors import ModelUnavailable
 from coach.providers import Completion, provider
-from coach.safety.screening import FIXED_WORDS, screen_turn
+from coach.safety.screening import FIXED_WORDS, SafetyRoute, in_careful_mode, screen_turn
 from coach.storage.database import short_transaction
 from coach.storage.models import MODEL_NAME_CHARS, CoachingSession, Message
 
@@ -110,15 +110,12 @@ class Reply:
     def _run(self) -> Generator[ReplyEvent, None, None]:
         try:
             first_time = self._settle_turn is not None
-            if first_time and provider(self.app).refines_record:
-                # The model's reading of every earlier turn (record and safety second
-                # look) is in before anything is decided, however fast the seeker is.
-                bring_record_up_to_date(
-                    self.app, self.mark.session_id, before_message_id=self.mark.message_id
-                )
+            # Safety first: nothing (no model call, no rule) comes before the screen.
             route = screen_turn(
                 self.app, self.mark.session_id, self.mark.message_id, first_time=first_time
             )
+            if route.kind == "coach" and first_time and provider(self.app).refines_record:
+                route = self._with_earlier_turns_read(route)
             if route.kind == "coach" and self._settle_turn is not None:
                 user_message = self._settle_turn(self.app, self.mark)
             else:
@@ -164,6 +161,29 @@ class Reply:
         # Before the last event: a consumer may stop reading at "done".
         self._refine_later()
         yield ReplyEvent("done", message=self.stored)
+
+    def _with_earlier_turns_read(self, route: SafetyRoute) -> SafetyRoute:
+        """The model's reading of every earlier turn (record and safety second look)
+        is in before the turn is settled, however fast the seeker is; if that second
+        look found a crisis, the turn is screened again and answered with care."""
+        try:
+            bring_record_up_to_date(
+                self.app, self.mark.session_id, before_message_id=self.mark.message_id
+            )
+        except Exception:
+            # The record can wait for the next turn; the seeker's reply cannot.
+            log.exception(
+                "could not bring the record of session %s up to date", self.mark.session_id
+            )
+            return route
+        finally:
+            # The model may have taken a while: the mark must not expire meanwhile.
+            reply_mark.renew(self.app, self.mark)
+        if in_careful_mode(self.app, self.mark.session_id):
+            return screen_turn(
+                self.app, self.mark.session_id, self.mark.message_id, first_time=True
+            )
+        return route
 
     @property
     def fixed_words(self) -> bool:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from coach.errors import ModelUnavailable
 from coach.providers import provider
-from coach.safety.screening import flag_crisis
+from coach.safety.screening import flag_crisis, last_fixed_reply_id
 from coach.storage.database import short_transaction
 from coach.storage.models import CoachingSession, Message
 
@@ -32,13 +32,18 @@ def second_check(app: Flask, session_id: int, through_message_id: int, instructi
     if not chosen.screens_for_crisis:
         return
     with short_transaction(app, read_only=True) as db:
+        # Only what came after the last fixed safety reply: a crisis already answered
+        # (and careful mode since left) must not flag the session again.
+        after = last_fixed_reply_id(db, session_id, before=through_message_id) or 0
         newest_first = db.scalars(
             select(Message.content)
             .where(Message.coaching_session_id == session_id, Message.role == "user")
-            .where(Message.id <= through_message_id)
+            .where(Message.id > after, Message.id <= through_message_id)
             .order_by(Message.id.desc())
             .limit(MESSAGES_READ)
         ).all()
+    if not newest_first:
+        return
     try:
         crisis = chosen.check_for_crisis(instructions, list(reversed(newest_first)))
     except ModelUnavailable as exc:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coach.safety.crisis import FAILED_CLOSED, Screening
@@ -72,9 +72,30 @@ def screen_turn(app: Flask, session_id: int, message_id: int, *, first_time: boo
             route = _route(db, coaching_session, message, screening, rules, first_time)
             return replace(route, first_message=not earlier)
     except Exception:
-        # Fail closed: whatever went wrong, the seeker sees the resources.
+        # Fail closed: whatever went wrong, the seeker sees the resources, and the
+        # session is treated as a crisis (flagged, careful) if that can be stored.
         log.exception("the safety screen failed for session %s; showing the resources", session_id)
+        _flag_after_failure(app, session_id)
         return SafetyRoute("crisis", rules.replies.crisis_reply(rules.resources))
+
+
+def _flag_after_failure(app: Flask, session_id: int) -> None:
+    try:
+        with short_transaction(app) as db:
+            coaching_session = db.get_one(CoachingSession, session_id, with_for_update=True)
+            flag_crisis(db, coaching_session, "crisis", "screen_failed")
+    except Exception:
+        log.exception("could not flag session %s after the screen failed", session_id)
+
+
+def in_careful_mode(app: Flask, session_id: int) -> bool:
+    """Whether the session is in careful mode (the model's second look may have just
+    put it there)."""
+    with short_transaction(app, read_only=True) as db:
+        since = db.scalar(
+            select(CoachingSession.careful_since).where(CoachingSession.id == session_id)
+        )
+    return since is not None
 
 
 def _screen(rules: SafetyRules, message: Message, earlier: list[str]) -> Screening:
@@ -104,14 +125,19 @@ def _route(
     rules: SafetyRules,
     first_time: bool,
 ) -> SafetyRoute:
+    # The session's state follows the message on every attempt (a retry answers a
+    # message whose first attempt may have failed before its state was stored);
+    # only the event, which counts referrals, is kept once.
     replies, resources = rules.replies, rules.resources
     if screening.level == "crisis":
-        if first_time:
-            flag_crisis(db, coaching_session, "crisis", ",".join(screening.matched_rule))
+        flag_crisis(
+            db, coaching_session, "crisis", ",".join(screening.matched_rule), record=first_time
+        )
         return SafetyRoute("crisis", replies.crisis_reply(resources))
-    if coaching_session.careful_since is not None:
+    retry_after_leaving = not first_time and _left_careful_mode_with(db, message)
+    if coaching_session.careful_since is not None or retry_after_leaving:
         if rules.safe_statements.says_they_are_safe(message.content):
-            if first_time:
+            if coaching_session.careful_since is not None:
                 leave_careful_mode(db, coaching_session, "seeker")
             return SafetyRoute("safe_again", replies.glad_safe_reply(resources))
         return SafetyRoute("check_in", replies.check_in_reply(resources))
@@ -122,19 +148,64 @@ def _route(
     return SafetyRoute("coach")
 
 
-def flag_crisis(db: Session, coaching_session: CoachingSession, kind: str, detail: str) -> None:
-    """Flag the session, put it in careful mode, and keep a record without its words."""
+def flag_crisis(
+    db: Session, coaching_session: CoachingSession, kind: str, detail: str, *, record: bool = True
+) -> None:
+    """Flag the session and put it in careful mode (both idempotent), and keep a
+    record without its words unless `record` is false (the event is kept already)."""
     if CRISIS_FLAG not in coaching_session.flags:
         # A new list, so that the JSON column sees the change.
         coaching_session.flags = [*coaching_session.flags, CRISIS_FLAG]
     if coaching_session.careful_since is None:
         coaching_session.careful_since = datetime.now(UTC)
-    record_event(db, coaching_session.id, kind, detail)
+    if record:
+        record_event(db, coaching_session.id, kind, detail)
 
 
 def leave_careful_mode(db: Session, coaching_session: CoachingSession, by: str) -> None:
     coaching_session.careful_since = None
     record_event(db, coaching_session.id, "careful_cleared", by)
+
+
+def _left_careful_mode_with(db: Session, message: Message) -> bool:
+    """Whether this message's first attempt took the session out of careful mode, so
+    that its retry gives the same answer rather than coaching: it came right after
+    a fixed safety reply, and the session's latest safety event is the seeker's
+    leaving careful mode."""
+    last_fixed = last_fixed_reply_id(db, message.coaching_session_id, before=message.id)
+    if last_fixed is None:
+        return False
+    seeker_messages_between = db.scalar(
+        select(func.count())
+        .select_from(Message)
+        .where(Message.coaching_session_id == message.coaching_session_id)
+        .where(Message.role == "user", Message.id > last_fixed, Message.id < message.id)
+    )
+    latest_event = db.scalars(
+        select(SafetyEvent)
+        .where(SafetyEvent.coaching_session_id == message.coaching_session_id)
+        .order_by(SafetyEvent.id.desc())
+        .limit(1)
+    ).first()
+    return (
+        not seeker_messages_between
+        and latest_event is not None
+        and (latest_event.kind, latest_event.detail) == ("careful_cleared", "seeker")
+    )
+
+
+def last_fixed_reply_id(db: Session, session_id: int, *, before: int | None = None) -> int | None:
+    """The newest reply written with fixed safety words. What a model reads into the
+    record or screens again starts after it: a crisis and careful mode stay out."""
+    query = (
+        select(func.max(Message.id))
+        .where(Message.coaching_session_id == session_id, Message.role == "assistant")
+        .where(Message.safety.in_(FIXED_WORDS))
+    )
+    if before is not None:
+        query = query.where(Message.id < before)
+    found: int | None = db.scalar(query)
+    return found
 
 
 def record_event(db: Session, session_id: int | None, kind: str, detail: str) -> None:
