@@ -110,6 +110,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("COACH_SUMMARY_MAX_CHARS", 1500, integer(minimum=1), "size of the rolling summary"),
     Setting("COACH_RATE_LIMIT", "30 per minute", rate_limit, "messages a seeker may send"),
     Setting(
+        "COACH_GUEST_LIMIT", "20 per hour", rate_limit, "guest accounts one address may create"
+    ),
+    Setting("COACH_LOGIN_LIMIT", "10 per minute", rate_limit, "logins one address may try"),
+    Setting("COACH_SESSION_LIMIT", "60 per hour", rate_limit, "conversations a seeker may start"),
+    Setting(
         "COACH_GUEST_RETENTION_DAYS",
         90,
         integer(minimum=1),

@@ -19,7 +19,7 @@ from coach.providers import provider
 from coach.safety.rules import safety_rules
 from coach.storage.database import get_db
 from coach.web.auth import create_guest, csrf_token, current_user, sign_in_browser
-from coach.web.limits import limiter
+from coach.web.limits import guests_per_address
 from coach.web.representations import session_json, user_json
 
 bp = Blueprint("pages", __name__)
@@ -63,7 +63,7 @@ def index() -> str:
 
 
 @bp.post("/start")
-@limiter.limit("20 per hour")
+@guests_per_address
 def start() -> WerkzeugResponse:
     """Start a new conversation, as a new guest if nobody is signed in."""
     db = get_db()

@@ -17,7 +17,7 @@ from coach.coaching.sessions import (
 from coach.storage.database import get_db
 from coach.web.api.requests import ID_CONVERTER, parse_body, parse_query
 from coach.web.auth import require_user
-from coach.web.limits import limiter
+from coach.web.limits import limiter, session_limit
 from coach.web.openapi import documented
 from coach.web.representations import session_json, session_page_json
 from coach.web.schemas import Session, SessionCreate, SessionListQuery, SessionPage, SessionUpdate
@@ -37,7 +37,7 @@ def index() -> dict[str, Any]:
 
 @bp.post("")
 @documented({201: Session}, body=SessionCreate, errors=(429,))
-@limiter.limit("60 per hour")
+@limiter.limit(session_limit)
 def create() -> tuple[dict[str, Any], int]:
     """Start a new coaching session."""
     user = require_user()
