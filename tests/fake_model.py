@@ -161,6 +161,19 @@ class FakeModel:
 
         self._enqueue(behave)
 
+    def enqueue_cut_stream(self, chunks: list[str], model: str = "fake-model") -> None:
+        """A streamed reply whose body ends cleanly after these texts, with no finish
+        reason and no [DONE]: an upstream that closed the connection early."""
+        completion_id = self._next_id()
+
+        def behave(handler: _Handler) -> None:
+            handler.start_stream()
+            for event in _chunk_events(completion_id, model, chunks, finish=False):
+                handler.send_event(event)
+            handler.end_stream()
+
+        self._enqueue(behave)
+
     def enqueue_json(
         self,
         content: str,

@@ -259,6 +259,23 @@ def test_retries_stop_after_the_configured_attempts(
 # Failures -----------------------------------------------------------------------------
 
 
+def test_a_stream_that_ends_without_a_finish_reason_is_partial_and_retry_is_offered(
+    app: Flask, api: ApiActions, seeker: tuple[str, int], fake_model: FakeModel
+) -> None:
+    token, session_id = seeker
+    fake_model.enqueue_cut_stream(["That sounds hard. ", "What did the"])
+
+    events = api.send_streaming(token, session_id, "They went with someone else.")
+
+    error = events[-1][1]
+    assert events[-1][0] == "error"
+    assert error["retryable"] is True
+    assert error["reply"]["status"] == "partial"
+    session = api.session(token, session_id)
+    assert session["retry_offered"] is True
+    assert [m["status"] for m in session["messages"]] == ["complete", "partial"]
+
+
 def test_a_broken_stream_leaves_a_partial_reply_that_retry_completes(
     app: Flask, api: ApiActions, seeker: tuple[str, int], fake_model: FakeModel
 ) -> None:

@@ -129,7 +129,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
             stream=True,
             stream_options={"include_usage": True},
         )
-        yielded = False
+        yielded = finished = False
         try:
             with stream:
                 for chunk in stream:
@@ -139,6 +139,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
                         completion.prompt_tokens = chunk.usage.prompt_tokens
                         completion.completion_tokens = chunk.usage.completion_tokens
                     for choice in chunk.choices:
+                        finished = finished or choice.finish_reason is not None
                         text = choice.delta.content if choice.delta else None
                         if text:
                             yielded = True
@@ -154,6 +155,10 @@ class OpenAIProvider(Provider[ChatPrompt]):
             raise failure from exc
         if not yielded:
             raise ModelUnavailable("The AI model sent an empty reply.", code="empty_reply")
+        if not finished:
+            # The connection closed cleanly but the model never said it was done: the
+            # text is cut, and must not be kept (or read back later) as a whole reply.
+            raise ReplyInterrupted("The AI model's reply broke off part-way. Try again.")
 
     def extract_reflection(
         self, instructions: str, record: ReflectionRecord, turns: list[ChatTurn]
