@@ -25,7 +25,7 @@ from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from coach import cli, config, providers, resources
-from coach.coaching import background, clock, keyword_rules, prompts
+from coach.coaching import background, clock, keyword_rules, prompts, reply_mark
 from coach.guide import frameworks
 from coach.safety import rules as safety_rules
 from coach.storage import database
@@ -64,6 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     providers.init_app(app)
     background.init_app(app)
     clock.init_app(app)
+    reply_mark.init_app(app)
     limits.init_app(app)
     auth.init_app(app)
 

@@ -600,7 +600,9 @@
   }
 
   if (root.dataset.replying === 'true') {
-    showError('The coach is still answering in another tab or window. This page will catch up.');
+    // Reloading mid-reply ends that reply (kept as partial, with retry offered); another
+    // tab may also be waiting for one. Either way this page shows what the server keeps.
+    showError('A reply was still being written when this page loaded. It will appear here when it is ready.');
     catchUp(true);
   }
 
