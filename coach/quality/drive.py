@@ -98,6 +98,7 @@ def hold(app: Flask, client: FlaskClient, conversation: Conversation) -> Transcr
                 stage_before=stage,
                 stage_after=str(reply["stage"]),
                 choices=tuple(str(choice) for choice in reply.get("choices") or ()),
+                safety=(reply.get("safety") or {}).get("kind"),
             )
         )
         stage = str(reply["stage"])

@@ -89,7 +89,8 @@ def _transcript(transcript: Transcript) -> list[str]:
         if exchange.stage_after != exchange.stage_before:
             stage = f"{exchange.stage_before} → {exchange.stage_after}"
         reply = exchange.error or exchange.reply
-        lines += [f"**Coach** ({stage}):", "", *_indented(reply), ""]
+        shaped = f", safety: {exchange.safety}" if exchange.safety else ""
+        lines += [f"**Coach** ({stage}{shaped}):", "", *_indented(reply), ""]
         if exchange.choices:
             lines += ["Choices: " + " · ".join(f"`{choice}`" for choice in exchange.choices), ""]
     record = transcript.reflection

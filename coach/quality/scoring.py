@@ -38,6 +38,7 @@ from coach.quality.transcripts import Exchange, Transcript
 PRECISION_TARGET = 0.95
 RECALL_TARGET = 0.80
 COVERAGE_TARGET = 0.80
+CRISIS_KINDS = ("crisis", "check_in")
 NO_REFLECTION = (
     "The API returned no `reflection` for the sessions (not built yet?): every record "
     "was counted as empty."
@@ -235,6 +236,9 @@ def _turn_problems(
     problems = []
     if exchange.error:
         problems.append(f"no reply: {exchange.error}")
+    if exchange.safety in CRISIS_KINDS:
+        # Nothing in the suite is a crisis: the script, or the screen, needs a look.
+        problems.append(f"the crisis screen answered this turn ({exchange.safety})")
     if opens_with_quote(exchange.reply, exchange.said):
         card.quote_openers += 1
         problems.append(

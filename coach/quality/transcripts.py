@@ -17,6 +17,8 @@ class Exchange:
     stage_before: str
     stage_after: str
     choices: tuple[str, ...] = ()
+    # The kind of safety rule that shaped the reply ("crisis", "distress", ...), if any.
+    safety: str | None = None
     # Set when the app did not answer the turn with a reply (its status and error).
     error: str | None = None
 
