@@ -160,6 +160,7 @@ EVAL_REPORT_NAME = "coach-eval-report.md"
 @click.pass_obj
 def evaluate(
     info: ScriptInfo,
+    /,
     cases: Path | None,
     only: tuple[str, ...],
     report_path: Path | None,

@@ -41,7 +41,7 @@ RecordField = Literal[
 RequestKind = Literal["plan", "recruiter", "break"]
 # Guided mode speaks English and answers these with a fixed line of their own.
 Language = Literal["en", "es", "fr", "de", "pt", "it"]
-ENGLISH = "en"
+ENGLISH: Language = "en"
 FIRST_STAGE = STAGES[0]
 # The quick-reply labels of the contract that a scripted seeker "clicks".
 QUICK_REPLIES = (

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import get_args
+from typing import cast, get_args
 
 from coach.quality.cases import RecordEntry, RecordField, RequestKind, normalise
 
@@ -27,7 +27,8 @@ QUOTE_RUN = 5
 QUOTE_MARKS = "\"'\u201c\u201d\u2018\u2019\u201e\u201a\u00ab\u00bb\u2039\u203a\u300c\u300e"
 # Markdown emphasis and heading marks are not words: "**“idk.”**" still opens with a quote.
 LEADING_MARKUP = re.compile(r"^[\s*_#]+")
-SENTENCE_END = re.compile(r"(?<=[.!?\u2026])[\s\u201d\"'*_)]*\s+|\n+")
+# Up to the first stop, with the quote marks or brackets that close it.
+SENTENCE = re.compile(r".*?[.!?\u2026][\u201d\u2019\"'*_)]*(?=\s|$)")
 WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 BLOCKQUOTE_LINE = re.compile(r"^\s*>\s?(.*)$")
 # The record fields that hold a list of plain strings.
@@ -39,9 +40,9 @@ def words(text: str) -> list[str]:
 
 
 def first_sentence(text: str) -> str:
-    stripped = LEADING_MARKUP.sub("", text)
-    parts = SENTENCE_END.split(stripped, maxsplit=1)
-    return parts[0] if parts else ""
+    line = LEADING_MARKUP.sub("", text).split("\n", 1)[0]
+    match = SENTENCE.match(line)
+    return (match.group(0) if match else line).strip().rstrip("*_")
 
 
 def opens_with_quote(reply: str, said: str) -> bool:
@@ -115,5 +116,6 @@ def record_entries(reflection: dict[str, object] | None) -> list[RecordEntry]:
                 if isinstance(item, dict)
             )
         elif field in LISTED_FIELDS and isinstance(value, list):
-            entries.extend(RecordEntry(field=field, text=str(item)) for item in value)
+            listed = cast(RecordField, field)
+            entries.extend(RecordEntry(field=listed, text=str(item)) for item in value)
     return entries
