@@ -21,6 +21,7 @@ from coach.quality.cases import (
     RecordLabel,
     load_conversation,
     load_conversations,
+    normalise,
 )
 from coach.quality.checks import (
     blockquote_draft,
@@ -423,6 +424,20 @@ def test_clicked_quick_replies_carry_their_labels(suite: list[Conversation], app
     clicked = {t.say for c in suite for t in c.turns}
     assert set(QUICK_REPLIES) <= clicked
     assert clicked & feelings and clicked & causes
+
+
+def test_labelled_entries_come_from_the_seekers_own_words(suite: list[Conversation]):
+    """Whatever a label expects in the record beyond a feeling's name, the seeker
+    said: evidence, feedback, goals, routine, support and strengths are theirs."""
+    unsaid = []
+    for case in suite:
+        said = normalise(" ".join(turn.say for turn in case.turns))
+        for label in case.record.must + case.record.may:
+            if label.field == "emotions" or not label.contains:
+                continue
+            if not all(normalise(word) in said for word in label.contains):
+                unsaid.append((case.name, label.shown()))
+    assert unsaid == []
 
 
 @pytest.mark.parametrize(
