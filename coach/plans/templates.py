@@ -74,7 +74,8 @@ class PlanTemplates(_Strict):
         return self
 
     def check_against(self, loaded: Frameworks) -> None:
-        """Every strategy has resources here, and nothing here names an unknown one."""
+        """Every strategy has resources here, one of its own kind among them, and
+        nothing here names an unknown strategy."""
         known = set(loaded.catalogue.strategies)
         if set(self.resources) != known:
             raise ValueError(
@@ -82,6 +83,11 @@ class PlanTemplates(_Strict):
                 f" strategies.toml; missing {sorted(known - set(self.resources))},"
                 f" unknown {sorted(set(self.resources) - known)}"
             )
+        for key, strategy in loaded.catalogue.strategies.items():
+            if strategy.resource_kind not in {r.kind for r in self.resources[key]}:
+                raise ValueError(
+                    f"prompts/plan.toml [resources] {key} needs a {strategy.resource_kind}"
+                )
 
     @classmethod
     def load(cls, prompts_dir: Path) -> PlanTemplates:
