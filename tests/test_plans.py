@@ -19,6 +19,7 @@ from coach.web.schemas import PlanCreate
 from tests.conftest import ApiActions
 from tests.conversations import GUIDED_WALK
 from tests.plan_actions import TODAY, fix_today, make_plan
+from tests.test_privacy import _anywhere_on_disk
 
 # A scripted conversation that names each cause in the map.
 NAMING = {
@@ -390,3 +391,17 @@ def test_deleting_a_session_or_the_user_deletes_their_plans(app, api, walked):
     assert after[0] == before[0] - 1 and after[2:] == (0, 0)
     assert api.client.delete("/api/v1/me", headers=api.headers(other_token)).status_code == 204
     assert counts() == (0, 0, 0, 0)
+
+
+def test_a_deleted_plan_leaves_no_words_in_the_sqlite_files(app, api, walked):
+    token, session_id, plan = walked
+    marker = "okapi-lantern-5521"
+    goal = plan["goals"][0]
+    api.client.patch(
+        f"/api/v1/plans/{plan['id']}/goals/{goal['id']}",
+        headers=api.headers(token),
+        json={"title": f"Learn {marker}"},
+    )
+    assert _anywhere_on_disk(app, marker)
+    api.client.delete(f"/api/v1/sessions/{session_id}", headers=api.headers(token))
+    assert not _anywhere_on_disk(app, marker)
