@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import openai
 from flask import Flask
@@ -29,9 +29,17 @@ from tenacity import (
 
 from coach.errors import ConfigurationError, ModelUnavailable
 from coach.guide.record import ReflectionRecord
-from coach.providers.base import ChatPrompt, ChatTurn, Completion, Provider, ReplyInterrupted
+from coach.providers.base import (
+    ChatPrompt,
+    ChatTurn,
+    Completion,
+    Provider,
+    ReplyInterrupted,
+    StructuredOutputUnfit,
+)
 
 log = logging.getLogger(__name__)
+Parsed = TypeVar("Parsed")
 
 REFLECTION_MAX_TOKENS = 800
 CRISIS_CHECK_MAX_TOKENS = 50
@@ -81,6 +89,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
     uses_model = True
     refines_record = True
     screens_for_crisis = True
+    structured_output = True
 
     def __init__(
         self, *, api_key: str, base_url: str | None, model: str, timeout: float, attempts: int
@@ -163,25 +172,45 @@ class OpenAIProvider(Provider[ChatPrompt]):
     def extract_reflection(
         self, instructions: str, record: ReflectionRecord, turns: list[ChatTurn]
     ) -> ReflectionRecord | None:
+        transcript = "\n".join(f"{t.role}: {t.content}" for t in turns)
+        try:
+            return self.complete_structured(
+                instructions,
+                transcript,
+                name="reflection_record",
+                schema=ReflectionRecord.model_json_schema(),
+                parse=lambda text: ReflectionRecord.model_validate(json.loads(text)),
+                max_tokens=REFLECTION_MAX_TOKENS,
+            )
+        except StructuredOutputUnfit:
+            self._fall_back_once("its replies did not fit the schema, even after a repair attempt")
+            return None
+
+    def complete_structured(
+        self,
+        instructions: str,
+        content: str,
+        *,
+        name: str,
+        schema: dict[str, Any],
+        parse: Callable[[str], Parsed],
+        max_tokens: int,
+    ) -> Parsed | None:
         if not self.honours_json_schema:
             return None
-        transcript = "\n".join(f"{t.role}: {t.content}" for t in turns)
         messages: list[dict[str, str]] = [
             {"role": "system", "content": instructions},
-            {"role": "user", "content": transcript},
+            {"role": "user", "content": content},
         ]
         for attempt in range(2):  # the answer, then one repair attempt
             try:
                 response = self._call(
                     model=self.model_name,
                     messages=messages,
-                    max_tokens=REFLECTION_MAX_TOKENS,
+                    max_tokens=max_tokens,
                     response_format={
                         "type": "json_schema",
-                        "json_schema": {
-                            "name": "reflection_record",
-                            "schema": ReflectionRecord.model_json_schema(),
-                        },
+                        "json_schema": {"name": name, "schema": schema},
                     },
                 )
             except ModelUnavailable as exc:
@@ -191,21 +220,22 @@ class OpenAIProvider(Provider[ChatPrompt]):
                     self._fall_back_once("the server rejected the JSON schema request")
                     return None
                 raise
-            content = response.choices[0].message.content or ""
+            answer = response.choices[0].message.content or ""
             try:
-                return ReflectionRecord.model_validate(json.loads(content))
-            except (ValueError, ValidationError) as exc:
+                return parse(answer)
+            except ValueError as exc:  # pydantic's ValidationError and JSON errors alike
                 if attempt == 0:
                     messages += [
-                        {"role": "assistant", "content": content},
+                        {"role": "assistant", "content": answer},
                         {
                             "role": "user",
                             "content": "That did not fit the schema "
                             f"({str(exc)[:300]}). Reply with corrected JSON only.",
                         },
                     ]
-        self._fall_back_once("its replies did not fit the schema, even after a repair attempt")
-        return None
+        raise StructuredOutputUnfit(
+            "The AI model's answer did not fit the expected shape, even after a repair attempt."
+        )
 
     def check_for_crisis(self, instructions: str, messages: list[str]) -> bool | None:
         if not self.honours_json_schema:
@@ -233,7 +263,11 @@ class OpenAIProvider(Provider[ChatPrompt]):
             if reason in self._logged_reasons:
                 return
             self._logged_reasons.add(reason)
-        log.warning("Reflection record from the keyword rules instead of the model: %s.", reason)
+        log.warning(
+            "Reflection record from the keyword rules (and plans from the templates)"
+            " instead of the model: %s.",
+            reason,
+        )
 
 
 def _rejects_json_schema(exc: BaseException | None) -> bool:

@@ -52,10 +52,21 @@ ERROR_DESCRIPTIONS = {
 
 
 @dataclass(frozen=True)
+class Download:
+    """An answer that is a document in another format (Markdown, iCalendar), not JSON."""
+
+    media_type: str
+    description: str
+
+
+Answer = type[BaseModel] | Download | None
+
+
+@dataclass(frozen=True)
 class Operation:
     """What a view takes and answers, beyond what its route already says."""
 
-    answers: Mapping[int, type[BaseModel] | None]
+    answers: Mapping[int, Answer]
     body: type[RequestShape] | None = None
     query: type[QueryShape] | None = None
     errors: tuple[int, ...] = ()
@@ -65,7 +76,7 @@ class Operation:
 
 
 def documented(
-    answers: Mapping[int, type[BaseModel] | None],
+    answers: Mapping[int, Answer],
     *,
     body: type[RequestShape] | None = None,
     query: type[QueryShape] | None = None,
@@ -153,7 +164,7 @@ def _component_schemas(
         if route.operation.body is not None:
             used[route.operation.body] = "validation"
         for shape in [*route.operation.answers.values(), *route.operation.events.values()]:
-            if shape is not None:
+            if isinstance(shape, type):
                 used[shape] = "serialization"
     refs, definitions = models_json_schema(
         list(used.items()), ref_template=REF_TEMPLATE, schema_generator=_WithoutFieldTitles
@@ -199,6 +210,12 @@ def _answers(
         # The first answer is the usual one; only it may come as a stream instead.
         if shape is None:
             answers[str(status)] = {"description": "No content."}
+            continue
+        if isinstance(shape, Download):
+            answers[str(status)] = {
+                "description": shape.description,
+                "content": {shape.media_type: {"schema": {"type": "string"}}},
+            }
             continue
         content: dict[str, Any] = {"application/json": {"schema": refs[shape]}}
         if position == 0 and operation.events:

@@ -13,7 +13,7 @@ it out changes nothing, and a session listed without its messages has no
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -30,6 +30,15 @@ from pydantic_core import core_schema
 
 from coach.coaching.sessions import MAX_PER_PAGE
 from coach.guide.frameworks import STAGES
+from coach.plans.schema import (
+    Checkin,
+    JournalKind,
+    JournalText,
+    Moment,
+    Plan,
+    PlanText,
+    PlanVersions,
+)
 from coach.providers import PROVIDERS
 from coach.storage.models import MAX_TITLE_CHARS, MESSAGE_ROLES, MESSAGE_STATUSES, ROLES
 
@@ -121,12 +130,74 @@ class MessageCreate(RequestShape):
     )
 
 
+class PlanCreate(RequestShape):
+    """How far ahead the plan looks."""
+
+    body_optional: ClassVar[bool] = True
+    # The choices are `coach.plans.schema.HORIZONS`; a test checks that the two agree.
+    horizon_weeks: Literal[2, 4, 8] = Field(
+        default=4, description="Two, four or eight weeks from today."
+    )
+
+
+# Dates come as ISO strings in JSON, so these fields are not strict about their type.
+DueDate = Annotated[date, Field(strict=False)]
+
+
+class StepUpdate(RequestShape):
+    """Tick a step off or on, or change its title or due date; at least one."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+    done: bool | MISSING = MISSING
+    title: PlanText | MISSING = MISSING
+    due: DueDate | MISSING | None = Field(
+        default=MISSING, description="An ISO date; null for no date."
+    )
+
+
+class StepCreate(RequestShape):
+    """A new step at the end of a goal."""
+
+    title: PlanText
+    due: DueDate | None = Field(default=None, description="An ISO date; null for no date.")
+
+
+class GoalUpdate(RequestShape):
+    """A goal's new title."""
+
+    title: PlanText
+
+
+class JournalCreate(RequestShape):
+    """A journal entry beside a plan: what the seeker learned, or what went well."""
+
+    kind: JournalKind
+    body: JournalText
+
+
+class CheckinCreate(RequestShape):
+    """How the seeker feels right now, from 1 (very low) to 5 (very good)."""
+
+    moment: Moment = Field(description="`start` or `end` of the session.")
+    score: int = Field(ge=1, le=5)
+
+
+class PlanQuery(QueryShape):
+    version: int | None = Field(
+        default=None, ge=1, le=999_999, description="An earlier version; the latest if left out."
+    )
+
+
 class SessionListQuery(QueryShape):
     page: int = Field(default=1, ge=1, le=999_999)
     per_page: int = Field(default=20, ge=1, le=MAX_PER_PAGE)
 
 
 # Responses
+
+# The plan's shapes live with the plans (`coach.plans.schema`), where generation
+# validates against them; the API answers with them as they are.
+PLAN_RESPONSES = (Plan, PlanVersions, Checkin)
 
 
 class User(ResponseShape):
@@ -357,6 +428,8 @@ class Export(ResponseShape):
 
     user: ExportedUser
     sessions: list[ExportedSession]
+    plans: list[Plan] = Field(description="Every version of every session's plan.")
+    checkins: list[Checkin] = Field(description="The mood check-ins of every session.")
     exported_at: Timestamp
 
 
