@@ -114,6 +114,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("COACH_LOGIN_LIMIT", "10 per minute", rate_limit, "logins one address may try"),
     Setting("COACH_SESSION_LIMIT", "60 per hour", rate_limit, "conversations a seeker may start"),
+    Setting("COACH_PLAN_LIMIT", "30 per hour", rate_limit, "plans a seeker may have made"),
     Setting(
         "COACH_GUEST_RETENTION_DAYS",
         90,

@@ -53,10 +53,15 @@ message_limit = setting_limit("COACH_RATE_LIMIT")
 guest_limit = setting_limit("COACH_GUEST_LIMIT")
 login_limit = setting_limit("COACH_LOGIN_LIMIT")
 session_limit = setting_limit("COACH_SESSION_LIMIT")
+plan_limit = setting_limit("COACH_PLAN_LIMIT")
 
 
 # One count of guests per address, whether the browser's start page or the API creates them.
 guests_per_address = limiter.shared_limit(guest_limit, scope="guests", key_func=address_key)
+
+
+# Plans made by one seeker, through the API or the chat page: each may ask the model.
+plans_per_seeker = limiter.shared_limit(plan_limit, scope="plans")
 
 
 def init_app(app: Flask) -> None:

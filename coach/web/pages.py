@@ -32,7 +32,7 @@ from coach.providers import provider
 from coach.safety.rules import safety_rules
 from coach.storage.database import get_db
 from coach.web.auth import create_guest, csrf_token, current_user, sign_in_browser
-from coach.web.limits import guests_per_address
+from coach.web.limits import guests_per_address, plans_per_seeker
 from coach.web.representations import session_json, user_json
 
 bp = Blueprint("pages", __name__)
@@ -162,7 +162,7 @@ def plan(session_id: int) -> Any:
 
 
 @bp.post("/chat/<int(max=2147483647):session_id>/plan")
-@limiter.limit("30 per hour")
+@plans_per_seeker
 def make_plan(session_id: int) -> WerkzeugResponse:
     """Generate the session's plan (a new version), then show it."""
     user = current_user()

@@ -31,7 +31,7 @@ from coach.storage.models import Plan as StoredPlan
 from coach.web.api.requests import ID_CONVERTER, parse_body, parse_query
 from coach.web.api.sessions import SESSION_ID
 from coach.web.auth import require_user
-from coach.web.limits import limiter
+from coach.web.limits import plans_per_seeker
 from coach.web.openapi import Download, documented
 from coach.web.schemas import (
     CheckinCreate,
@@ -58,7 +58,7 @@ def _json(plan: StoredPlan) -> dict[str, Any]:
 
 @bp.post(f"{SESSION}/plan")
 @documented({201: Plan}, body=PlanCreate, errors=(429, 502))
-@limiter.limit("30 per hour")
+@plans_per_seeker
 def create(session_id: int) -> tuple[dict[str, Any], int]:
     """Generate the session's plan (a new version) from the conversation so far."""
     horizon = parse_body(PlanCreate).horizon_weeks
