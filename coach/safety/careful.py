@@ -16,7 +16,10 @@ So the reading is strict both ways:
   sentence that is not a question. "My mom asks if I'm safe" holds "I'm safe",
   but not as something the seeker says;
 - any `not_safe` pattern anywhere in the message (a negation, a hedge, a time
-  limit, a warning sign, reported speech) outweighs every safe statement in it.
+  limit, a warning sign, reported speech) outweighs every safe statement in it;
+- every word must be accounted for, by a safe statement or a known companion
+  ("thanks", "my sister is here"). Warning signs have no end; a message with
+  anything unknown in it gets one more check-in rather than a guess.
 """
 
 from __future__ import annotations
@@ -54,12 +57,15 @@ class SafeStatementRules(Strict):
     lead_in: tuple[str, ...] = Field(min_length=1)
     # Words after which a new clause starts without punctuation ("and", "so").
     joiner: tuple[str, ...] = Field(min_length=1)
+    # What may be said along with a safe statement ("thanks", "I'm at home").
+    companion: tuple[str, ...] = Field(min_length=1)
     safe: tuple[str, ...] = Field(min_length=1)
     not_safe: tuple[str, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _every_pattern_compiles(self) -> SafeStatementRules:
         _compile_statement(self)
+        _compile_known(self)
         compile_phrases(self.not_safe, self.words)
         return self
 
@@ -70,6 +76,12 @@ def _compile_statement(rules: SafeStatementRules) -> re.Pattern[str]:
     joiner = compile_phrases(rules.joiner, rules.words).pattern
     safe = compile_phrases(rules.safe, rules.words).pattern
     return re.compile(rf"(?:^|(?:{joiner}) )(?:(?:{lead_in}) )*(?:{safe})")
+
+
+def _compile_known(rules: SafeStatementRules) -> re.Pattern[str]:
+    """Any phrase that may make up a message that says "I am safe"."""
+    phrases = (*rules.safe, *rules.companion, *rules.lead_in, *rules.joiner)
+    return compile_phrases(phrases, rules.words)
 
 
 def statement_clauses(message: str) -> list[str]:
@@ -90,6 +102,7 @@ class SafeStatements:
 
     def __init__(self, rules: SafeStatementRules) -> None:
         self._statement = _compile_statement(rules)
+        self._known = _compile_known(rules)
         self._not_safe = compile_phrases(rules.not_safe, rules.words)
 
     @classmethod
@@ -98,7 +111,15 @@ class SafeStatements:
 
     def says_they_are_safe(self, message: str) -> bool:
         """Whether `message` says, in the seeker's own voice, that they are safe now,
-        with no negation, hedge, time limit or warning sign anywhere in it."""
-        if _QUOTED.search(message) or self._not_safe.search(normalise(message)):
+        with no negation, hedge, time limit or warning sign anywhere in it, and
+        nothing else but what is commonly said along with it."""
+        if self.holds_a_warning(message):
+            return False
+        if self._known.sub(" ", normalise(message)).strip():
             return False
         return any(self._statement.search(clause) for clause in statement_clauses(message))
+
+    def holds_a_warning(self, message: str) -> bool:
+        """Whether `message` holds a negation, hedge, time limit, condition, someone
+        else's words or a warning sign, each of which outweighs "I'm safe"."""
+        return bool(_QUOTED.search(message) or self._not_safe.search(normalise(message)))
