@@ -40,7 +40,7 @@ _SENTENCE = re.compile(r"[^.!?\n\u2026]+[.!?\n\u2026]*")
 _QUESTION_MARKS = ("?", "\u00bf", "\uff1f")
 # Clauses are split where the punctuation is, before normalising takes it away:
 # commas, semicolons, colons, brackets, double quotes and free-standing dashes.
-# Apostrophes, typographic ones too, belong to words ("don't", "I’m").
+# Apostrophes, typographic ones too, belong to words ("don't", "I\u2019m").
 _CLAUSE_BREAK = re.compile(r"[,;:()\[\]{}\"\u201c\u201d\u00ab\u00bb]|\s-+\s|[\u2013\u2014]")
 # Words in quotation marks are someone else's ('she texted "I'm safe"') or said
 # with scare quotes ("I'm 'safe'"); normalising drops the marks, so they are
