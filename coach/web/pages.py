@@ -18,7 +18,9 @@ from coach.guide.frameworks import frameworks
 from coach.providers import provider
 from coach.safety.rules import safety_rules
 from coach.storage.database import get_db
+from coach.guide.record import MAX_ITEM_CHARS
 from coach.web.auth import create_guest, csrf_token, current_user, sign_in_browser
+from coach.web.chat_view import RECORD_GROUPS
 from coach.web.limits import limiter
 from coach.web.representations import session_json, user_json
 
@@ -98,6 +100,8 @@ def chat(session_id: int) -> Any:
         stages=_stages(),
         max_message_chars=current_app.config["COACH_MAX_MESSAGE_CHARS"],
         crisis_resources=safety_rules().resources.model_dump(mode="json"),
+        record_groups=RECORD_GROUPS,
+        record_max_chars=MAX_ITEM_CHARS,
     )
 
 
