@@ -15,10 +15,10 @@ from coach.coaching.sessions import (
     session_messages,
 )
 from coach.guide.frameworks import frameworks
+from coach.guide.record import MAX_ITEM_CHARS
 from coach.providers import provider
 from coach.safety.rules import safety_rules
 from coach.storage.database import get_db
-from coach.guide.record import MAX_ITEM_CHARS
 from coach.web.auth import create_guest, csrf_token, current_user, sign_in_browser
 from coach.web.chat_view import RECORD_GROUPS
 from coach.web.limits import limiter
