@@ -596,7 +596,7 @@
     }
     entry.querySelector('[data-action="edit"]').setAttribute('aria-label', 'Edit ' + noun + ': ' + name);
     entry.querySelector('[data-action="remove"]').setAttribute('aria-label', 'Remove ' + noun + ': ' + name);
-    entry.querySelectorAll('button').forEach(function (button) {
+    entry.querySelectorAll('.record-actions button').forEach(function (button) {
       button.disabled = busy;
     });
     return entry;
@@ -642,7 +642,8 @@
 
   function setRecordBusy(value) {
     if (recordPanel) {
-      recordPanel.querySelectorAll('.record-entry button').forEach(function (button) {
+      // Edit and Remove only: an edit already open can still be cancelled.
+      recordPanel.querySelectorAll('.record-actions button').forEach(function (button) {
         button.disabled = value;
       });
     }
@@ -786,13 +787,14 @@
   async function removeRecordEntry(entry) {
     const group = recordGroupOf(entry);
     const what = group.dataset.noun + ': ' + recordEntryName(entry);
-    entry.querySelectorAll('button').forEach(function (button) {
+    const buttons = entry.querySelectorAll('.record-actions button');
+    buttons.forEach(function (button) {
       button.disabled = true;
     });
     if (await correctRecord(entry, null, 'remove')) {
       announce('Removed ' + what + '.');
     } else if (entry.isConnected) {
-      entry.querySelectorAll('button').forEach(function (button) {
+      buttons.forEach(function (button) {
         button.disabled = busy;
       });
     }

@@ -19,6 +19,7 @@ from coach.storage.database import database
 from coach.storage.models import CoachingSession
 from tests.browser.actions import send_and_wait, serve_app, start_chat
 from tests.conftest import base_config, migrated_app
+from tests.test_chat_view import mark_replying
 
 pytestmark = pytest.mark.browser
 
@@ -222,3 +223,12 @@ def test_the_panel_fits_a_phone(page: Any, app: Flask) -> None:
 def _label(app: Flask) -> str:
     with app.app_context():
         return frameworks().cause_label("skills_gap")
+
+
+def test_a_correction_while_the_coach_answers_is_refused_and_said(page: Any, app: Flask) -> None:
+    session_id = chat_with_record(page, app)
+    mark_replying(app, session_id)  # as another tab's reply would
+    page.get_by_role("button", name="Remove feeling: self-doubt").click()
+    expect(page.locator("#record-error")).to_contain_text("still answering")
+    assert entries(page, "emotions") == ["disappointment", "self-doubt"]
+    assert stored_record(app, session_id) == RECORD
