@@ -35,15 +35,16 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 METHOD_ORDER = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 ERROR_DESCRIPTIONS = {
-    400: "The body or a parameter is not valid: `invalid_json`, `invalid_input`, and for a"
-    " message `empty_message` or `invalid_characters`.",
+    400: "The body or a parameter is not valid: `invalid_json`, `invalid_input`, for a"
+    " message `empty_message` or `invalid_characters`, for a record correction"
+    " `invalid_characters` or `no_such_entry`.",
     401: "No caller, or a token that is not valid: `not_authenticated`, `bad_token`,"
     " `bad_credentials`.",
     403: "A browser's cookie-authenticated request without its CSRF token: `csrf_failed`.",
     404: "No such session, or not the caller's: `not_found`.",
     409: "Not now: a reply is being written (`reply_in_progress`), there is nothing to"
-    " retry or cancel (`nothing_to_retry`, `nothing_to_cancel`), or the reply was"
-    " cancelled (`cancelled`).",
+    " retry or cancel (`nothing_to_retry`, `nothing_to_cancel`), the reply was"
+    " cancelled (`cancelled`), or the record changed since it was shown (`record_changed`).",
     413: "The body or the message is too long: `too_large`, `message_too_long`.",
     429: "Too many requests from this caller: `rate_limited`.",
     502: "The model could not answer; the message is stored and `/retry` answers it again.",

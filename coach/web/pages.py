@@ -16,6 +16,7 @@ from coach.coaching.sessions import (
 )
 from coach.errors import NotFound
 from coach.guide.frameworks import frameworks
+from coach.guide.record import MAX_ITEM_CHARS
 from coach.plans.generation import generate_plan
 from coach.plans.schema import DEFAULT_HORIZON, HORIZONS
 from coach.plans.templates import plan_templates
@@ -32,6 +33,7 @@ from coach.providers import provider
 from coach.safety.rules import safety_rules
 from coach.storage.database import get_db
 from coach.web.auth import create_guest, csrf_token, current_user, sign_in_browser
+from coach.web.chat_view import RECORD_GROUPS
 from coach.web.limits import guests_per_address, plans_per_seeker
 from coach.web.representations import session_json, user_json
 
@@ -129,6 +131,8 @@ def chat(session_id: int) -> Any:
         checkins=[c.model_dump(mode="json") for c in session_checkins(db, session_id)],
         horizons=HORIZONS,
         default_horizon=DEFAULT_HORIZON,
+        record_groups=RECORD_GROUPS,
+        record_max_chars=MAX_ITEM_CHARS,
     )
 
 

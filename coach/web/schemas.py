@@ -28,8 +28,10 @@ from pydantic import (
 from pydantic.experimental.missing_sentinel import MISSING
 from pydantic_core import core_schema
 
+from coach.coaching.record_corrections import LIST_FIELDS
 from coach.coaching.sessions import MAX_PER_PAGE
-from coach.guide.frameworks import STAGES
+from coach.guide.frameworks import CAUSES, STAGES
+from coach.guide.record import MAX_ITEM_CHARS
 from coach.plans.schema import (
     Checkin,
     JournalKind,
@@ -188,6 +190,23 @@ class PlanQuery(QueryShape):
     )
 
 
+class ReflectionCorrection(RequestShape):
+    """One entry of the reflection record to edit, or (with `value` null) to remove."""
+
+    model_config = ConfigDict(extra="forbid")
+    field: Annotated[str, OneOf(LIST_FIELDS)] = Field(description="The record's list.")
+    index: int = Field(ge=0, description="The entry's position in that list, from 0.")
+    value: Annotated[str, Field(min_length=1, max_length=MAX_ITEM_CHARS)] | None = Field(
+        description="The entry's new text (for a likely cause, its evidence), or null"
+        " to remove it. Kept on one line; no NUL or other control characters."
+    )
+    was: str | MISSING = Field(
+        default=MISSING,
+        description="The entry's text as the client showed it (for a likely cause, its"
+        " evidence): if the record has changed there meanwhile, 409 `record_changed`.",
+    )
+
+
 class SessionListQuery(QueryShape):
     page: int = Field(default=1, ge=1, le=999_999)
     per_page: int = Field(default=20, ge=1, le=MAX_PER_PAGE)
@@ -276,8 +295,29 @@ class Message(ResponseShape):
     )
 
 
+class ReflectedCause(ResponseShape):
+    """A likely cause of the rejection and what the seeker said that points to it."""
+
+    cause: Annotated[str, OneOf(CAUSES)]
+    label: str = Field(description="The cause as people read it, e.g. `Skills gap`.")
+    evidence: str
+
+
+class Reflection(ResponseShape):
+    """The reflection record: what the seeker confirmed so far, which they may correct."""
+
+    emotions: list[str]
+    likely_causes: list[ReflectedCause]
+    cause_unknown: bool = Field(description="The seeker said the cause cannot be known yet.")
+    feedback: list[str] = Field(description="What the employer said.")
+    strengths: list[str]
+    goals: list[str]
+    routine: list[str]
+    support: list[str]
+
+
 class Session(ResponseShape):
-    """A coaching session; `messages` only where one session is shown."""
+    """A coaching session; `messages` and `reflection` only where one session is shown."""
 
     id: int
     title: str
@@ -296,6 +336,7 @@ class Session(ResponseShape):
         default=MISSING,
         description="With `messages`: whether `/retry` would answer the last message again.",
     )
+    reflection: Reflection | MISSING = MISSING
 
 
 class SessionPage(ResponseShape):
