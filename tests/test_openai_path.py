@@ -120,8 +120,11 @@ def test_system_prompt_carries_the_current_stage_framework(
     assert system["role"] == "system"
     assert improvement["coach_focus"].strip() in system["content"]
     assert emotions["coach_focus"].strip() not in system["content"]
-    for strategy in strategies.values():
-        assert strategy["name"] in system["content"]
+    # No cause is known yet: only the strategies for an unknown cause are offered.
+    unknown = set(read_toml(app, "strategies.toml")["causes"]["unknown"]["strategies"])
+    for key, strategy in strategies.items():
+        offered = f"- {strategy['name']}: {strategy['how']}" in system["content"]
+        assert offered == (key in unknown), key
     assert [m for m in second if m["role"] == "user"][-1]["content"] == second_text
     assert second[-1] == {"role": "user", "content": second_text}
     assert second[1:3] == [
