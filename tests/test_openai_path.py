@@ -201,6 +201,25 @@ def test_json_api_answers_from_the_stream(
     assert len(fake_model.reply_requests) == 1
 
 
+@pytest.mark.parametrize("configured", [None, 120])
+def test_the_reply_is_bounded_by_max_tokens(
+    app_factory: AppFactory, fake_model: FakeModel, configured: int | None
+) -> None:
+    settings = {} if configured is None else {"COACH_MAX_REPLY_TOKENS": configured}
+    app = make_openai_app(app_factory, fake_model, **settings)
+    api = ApiActions(app.test_client())
+    token = api.guest()
+    session_id = api.new_session(token)
+    fake_model.enqueue_stream(["Short and kind."])
+    fake_model.enqueue_json(EMPTY_RECORD)
+
+    assert api.send(token, session_id, "They said no.").status_code == 201
+    settle(app)
+
+    [request] = fake_model.reply_requests
+    assert request.body["max_tokens"] == (configured or 400)
+
+
 def test_json_api_reply_also_refines_the_reflection_record(
     app: Flask, api: ApiActions, seeker: tuple[str, int], fake_model: FakeModel
 ) -> None:

@@ -83,9 +83,17 @@ class OpenAIProvider(Provider[ChatPrompt]):
     screens_for_crisis = True
 
     def __init__(
-        self, *, api_key: str, base_url: str | None, model: str, timeout: float, attempts: int
+        self,
+        *,
+        api_key: str,
+        base_url: str | None,
+        model: str,
+        timeout: float,
+        attempts: int,
+        max_reply_tokens: int,
     ) -> None:
         self.model_name = model
+        self.max_reply_tokens = max_reply_tokens
         self.client = openai.OpenAI(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0
         )
@@ -105,6 +113,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
             model=app.config["COACH_MODEL"],
             timeout=app.config["COACH_MODEL_TIMEOUT"],
             attempts=app.config["COACH_MODEL_ATTEMPTS"],
+            max_reply_tokens=app.config["COACH_MAX_REPLY_TOKENS"],
         )
 
     def _retrying(self) -> Retrying:
@@ -126,6 +135,8 @@ class OpenAIProvider(Provider[ChatPrompt]):
         stream = self._call(
             model=self.model_name,
             messages=prompt.chat_messages(),
+            # A bound the model cannot talk its way past; the prompt asks for short turns.
+            max_tokens=self.max_reply_tokens,
             stream=True,
             stream_options={"include_usage": True},
         )
