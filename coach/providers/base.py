@@ -17,6 +17,7 @@ from flask import Flask
 
 from coach.errors import ModelUnavailable
 from coach.guide.record import ReflectionRecord
+from coach.guide.record_reading import RecordReading
 
 
 class ReplyInterrupted(ModelUnavailable):
@@ -111,8 +112,9 @@ class Provider(ABC, Generic[PromptT]):
 
     def extract_reflection(
         self, instructions: str, record: ReflectionRecord, turns: list[ChatTurn]
-    ) -> ReflectionRecord | None:
-        """What a model reads from the turns, or None where the keyword rules must do."""
+    ) -> RecordReading | None:
+        """What a model reads from the current record and the turns (entries to add
+        and to remove), or None where the keyword rules must do."""
         return None
 
     def check_for_crisis(self, instructions: str, messages: list[str]) -> bool | None:

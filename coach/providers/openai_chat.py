@@ -3,9 +3,10 @@
 The client's own retries are off (`max_retries=0`) and `tenacity` retries only
 the opening of a reply, and only on rate limits, timeouts, connection errors and
 5xx: once text has reached the seeker a stream is never retried. The reflection
-record is asked for as structured output (a JSON schema), validated with
-pydantic, with one repair attempt; a server that does not honour JSON schemas
-leaves the record to the keyword rules, and says so once in the log.
+record is asked for as structured output (a JSON schema: additions and removals,
+`RecordReading`), validated with pydantic, with one repair attempt; a server that
+does not honour JSON schemas leaves the record to the keyword rules, and says so
+once in the log.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tenacity import (
 
 from coach.errors import ConfigurationError, ModelUnavailable
 from coach.guide.record import ReflectionRecord
+from coach.guide.record_reading import RecordReading
 from coach.providers.base import ChatPrompt, ChatTurn, Completion, Provider, ReplyInterrupted
 
 log = logging.getLogger(__name__)
@@ -168,13 +170,18 @@ class OpenAIProvider(Provider[ChatPrompt]):
 
     def extract_reflection(
         self, instructions: str, record: ReflectionRecord, turns: list[ChatTurn]
-    ) -> ReflectionRecord | None:
+    ) -> RecordReading | None:
         if not self.honours_json_schema:
             return None
         transcript = "\n".join(f"{t.role}: {t.content}" for t in turns)
+        current = json.dumps(record.model_dump(mode="json"), ensure_ascii=False)
         messages: list[dict[str, str]] = [
             {"role": "system", "content": instructions},
-            {"role": "user", "content": transcript},
+            {
+                "role": "user",
+                "content": f"The record so far:\n{current}\n\n"
+                f"The conversation, oldest first:\n{transcript}",
+            },
         ]
         for attempt in range(2):  # the answer, then one repair attempt
             try:
@@ -186,7 +193,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
                         "type": "json_schema",
                         "json_schema": {
                             "name": "reflection_record",
-                            "schema": ReflectionRecord.model_json_schema(),
+                            "schema": RecordReading.model_json_schema(),
                         },
                     },
                 )
@@ -199,7 +206,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
                 raise
             content = response.choices[0].message.content or ""
             try:
-                return ReflectionRecord.model_validate(json.loads(content))
+                return RecordReading.model_validate(json.loads(content))
             except (ValueError, ValidationError) as exc:
                 if attempt == 0:
                     messages += [
