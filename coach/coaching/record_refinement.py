@@ -9,7 +9,8 @@ have already filled the record. The session remembers the last message the model
 done: if it is not, the turn does it first (`bring_record_up_to_date`), and a
 stage decision never depends on how fast the background was. If the model
 cannot read the record, the rules' record stands and the turns count as read.
-The same reading takes the model's second look for a crisis (`coach.safety`).
+The same reading takes the model's second look for a crisis (`coach.safety`)
+and rewrites the rolling summary (`coach.coaching.summary_writing`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from coach.coaching.prompts import prompt_book
+from coach.coaching.summary_writing import rewrite_summary
 from coach.coaching.transcript import conversation_history, recent_window
 from coach.errors import ModelUnavailable
 from coach.guide.record import ReflectionRecord
@@ -96,3 +98,4 @@ def refine_record(app: Flask, session_id: int, *, through_message_id: int) -> No
                     applied.unsupported,
                 )
         coaching_session.refined_through_id = through_message_id
+    rewrite_summary(app, session_id)

@@ -95,6 +95,8 @@ class Provider(ABC, Generic[PromptT]):
     refines_record: ClassVar[bool] = False
     # Whether `check_for_crisis` can take a second look after the safety rules.
     screens_for_crisis: ClassVar[bool] = False
+    # Whether `write_summary` can rewrite the rolling summary.
+    writes_summary: ClassVar[bool] = False
     model_name: str
 
     @classmethod
@@ -119,4 +121,8 @@ class Provider(ABC, Generic[PromptT]):
 
     def check_for_crisis(self, instructions: str, messages: list[str]) -> bool | None:
         """Whether the seeker's recent messages suggest a crisis; None when it cannot tell."""
+        return None
+
+    def write_summary(self, instructions: str, summary: str, turns: list[ChatTurn]) -> str | None:
+        """The summary rewritten with these turns; None when the notes must stand."""
         return None

@@ -19,7 +19,7 @@ from typing import Any
 
 import openai
 from flask import Flask
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tenacity import (
     RetryError,
     Retrying,
@@ -37,6 +37,14 @@ log = logging.getLogger(__name__)
 
 REFLECTION_MAX_TOKENS = 800
 CRISIS_CHECK_MAX_TOKENS = 50
+SUMMARY_MAX_TOKENS = 700
+
+
+class WrittenSummary(BaseModel):
+    """The model's rewrite of the rolling summary."""
+
+    model_config = ConfigDict(extra="forbid")
+    summary: str = Field(min_length=1)
 
 
 class CrisisCheck(BaseModel):
@@ -83,6 +91,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
     uses_model = True
     refines_record = True
     screens_for_crisis = True
+    writes_summary = True
 
     def __init__(
         self,
@@ -238,6 +247,35 @@ class OpenAIProvider(Provider[ChatPrompt]):
         )
         try:
             return CrisisCheck.model_validate_json(response.choices[0].message.content or "").crisis
+        except ValidationError:
+            return None
+
+    def write_summary(self, instructions: str, summary: str, turns: list[ChatTurn]) -> str | None:
+        if not self.honours_json_schema:
+            return None
+        transcript = "\n".join(f"{t.role}: {t.content}" for t in turns)
+        response = self._call(
+            model=self.model_name,
+            messages=[
+                {"role": "system", "content": instructions},
+                {
+                    "role": "user",
+                    "content": f"The summary so far:\n{summary}\n\n"
+                    f"The most recent of its turns in full, oldest first:\n{transcript}",
+                },
+            ],
+            max_tokens=SUMMARY_MAX_TOKENS,
+            response_format={
+                "type": "json_schema",
+                "json_schema": {
+                    "name": "rolling_summary",
+                    "schema": WrittenSummary.model_json_schema(),
+                },
+            },
+        )
+        try:
+            content = response.choices[0].message.content or ""
+            return WrittenSummary.model_validate_json(content).summary.strip() or None
         except ValidationError:
             return None
 
