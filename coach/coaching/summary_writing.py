@@ -25,6 +25,7 @@ from coach.coaching.transcript import (
 )
 from coach.errors import ModelUnavailable
 from coach.providers import provider
+from coach.safety.screening import last_fixed_reply_id
 from coach.storage.database import short_transaction
 from coach.storage.models import CoachingSession, Message
 
@@ -42,11 +43,14 @@ def rewrite_summary(app: Flask, session_id: int) -> None:
         summary = coaching_session.summary
         if not has_turn_notes(summary):
             return
+        through = coaching_session.summary_through_id
+        # As with the record: no turn from before the last fixed safety reply.
+        after = last_fixed_reply_id(db, session_id, before=through + 1) or 0
         # The turns the newest notes stand for; older notes stay as they are.
         newest_first = db.scalars(
             select(Message)
             .where(Message.coaching_session_id == session_id)
-            .where(Message.id <= coaching_session.summary_through_id)
+            .where(Message.id > after, Message.id <= through)
             .order_by(Message.id.desc())
             .limit(min(turn_notes(summary), app.config["COACH_RECENT_MESSAGES"]))
         ).all()
