@@ -99,6 +99,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("COACH_MODEL_ATTEMPTS", 3, integer(minimum=1), "attempts at opening a reply"),
     Setting(
+        "COACH_MAX_REPLY_TOKENS",
+        400,
+        integer(minimum=1),
+        "the most tokens the model may write in one reply (its `max_tokens`)",
+    ),
+    Setting(
         "COACH_MAX_MESSAGE_CHARS", 4000, integer(minimum=1), "longest message a seeker may send"
     ),
     Setting(

@@ -120,8 +120,11 @@ def test_system_prompt_carries_the_current_stage_framework(
     assert system["role"] == "system"
     assert improvement["coach_focus"].strip() in system["content"]
     assert emotions["coach_focus"].strip() not in system["content"]
-    for strategy in strategies.values():
-        assert strategy["name"] in system["content"]
+    # No cause is known yet: only the strategies for an unknown cause are offered.
+    unknown = set(read_toml(app, "strategies.toml")["causes"]["unknown"]["strategies"])
+    for key, strategy in strategies.items():
+        offered = f"- {strategy['name']}: {strategy['how']}" in system["content"]
+        assert offered == (key in unknown), key
     assert [m for m in second if m["role"] == "user"][-1]["content"] == second_text
     assert second[-1] == {"role": "user", "content": second_text}
     assert second[1:3] == [
@@ -196,6 +199,25 @@ def test_json_api_answers_from_the_stream(
     assert response.json["reply"]["content"] == "".join(chunks)
     assert response.json["reply"]["status"] == "complete"
     assert len(fake_model.reply_requests) == 1
+
+
+@pytest.mark.parametrize("configured", [None, 120])
+def test_the_reply_is_bounded_by_max_tokens(
+    app_factory: AppFactory, fake_model: FakeModel, configured: int | None
+) -> None:
+    settings = {} if configured is None else {"COACH_MAX_REPLY_TOKENS": configured}
+    app = make_openai_app(app_factory, fake_model, **settings)
+    api = ApiActions(app.test_client())
+    token = api.guest()
+    session_id = api.new_session(token)
+    fake_model.enqueue_stream(["Short and kind."])
+    fake_model.enqueue_json(EMPTY_RECORD)
+
+    assert api.send(token, session_id, "They said no.").status_code == 201
+    settle(app)
+
+    [request] = fake_model.reply_requests
+    assert request.body["max_tokens"] == (configured or 400)
 
 
 def test_json_api_reply_also_refines_the_reflection_record(

@@ -17,6 +17,7 @@ from flask import Flask
 
 from coach.errors import ModelUnavailable
 from coach.guide.record import ReflectionRecord
+from coach.guide.record_reading import RecordReading
 
 
 class ReplyInterrupted(ModelUnavailable):
@@ -103,6 +104,8 @@ class Provider(ABC, Generic[PromptT]):
     screens_for_crisis: ClassVar[bool] = False
     # Whether `complete_structured` can answer with JSON that fits a given schema.
     structured_output: ClassVar[bool] = False
+    # Whether `write_summary` can rewrite the rolling summary.
+    writes_summary: ClassVar[bool] = False
     model_name: str
 
     @classmethod
@@ -120,8 +123,9 @@ class Provider(ABC, Generic[PromptT]):
 
     def extract_reflection(
         self, instructions: str, record: ReflectionRecord, turns: list[ChatTurn]
-    ) -> ReflectionRecord | None:
-        """What a model reads from the turns, or None where the keyword rules must do."""
+    ) -> RecordReading | None:
+        """What a model reads from the current record and the turns (entries to add
+        and to remove), or None where the keyword rules must do."""
         return None
 
     def check_for_crisis(self, instructions: str, messages: list[str]) -> bool | None:
@@ -144,4 +148,7 @@ class Provider(ABC, Generic[PromptT]):
         that does not fit; the model is shown why and asked once to repair it, then
         `StructuredOutputUnfit` is raised. None where structured output cannot be had
         at all (no model, or a server that refuses JSON schemas)."""
+
+    def write_summary(self, instructions: str, summary: str, turns: list[ChatTurn]) -> str | None:
+        """The summary rewritten with these turns; None when the notes must stand."""
         return None

@@ -3,9 +3,10 @@
 The client's own retries are off (`max_retries=0`) and `tenacity` retries only
 the opening of a reply, and only on rate limits, timeouts, connection errors and
 5xx: once text has reached the seeker a stream is never retried. The reflection
-record is asked for as structured output (a JSON schema), validated with
-pydantic, with one repair attempt; a server that does not honour JSON schemas
-leaves the record to the keyword rules, and says so once in the log.
+record is asked for as structured output (a JSON schema: additions and removals,
+`RecordReading`), validated with pydantic, with one repair attempt; a server that
+does not honour JSON schemas leaves the record to the keyword rules, and says so
+once in the log.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 
 import openai
 from flask import Flask
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tenacity import (
     RetryError,
     Retrying,
@@ -29,6 +30,7 @@ from tenacity import (
 
 from coach.errors import ConfigurationError, ModelUnavailable
 from coach.guide.record import ReflectionRecord
+from coach.guide.record_reading import RecordReading
 from coach.providers.base import (
     ChatPrompt,
     ChatTurn,
@@ -43,6 +45,14 @@ Parsed = TypeVar("Parsed")
 
 REFLECTION_MAX_TOKENS = 800
 CRISIS_CHECK_MAX_TOKENS = 50
+SUMMARY_MAX_TOKENS = 700
+
+
+class WrittenSummary(BaseModel):
+    """The model's rewrite of the rolling summary."""
+
+    model_config = ConfigDict(extra="forbid")
+    summary: str = Field(min_length=1)
 
 
 class CrisisCheck(BaseModel):
@@ -90,11 +100,20 @@ class OpenAIProvider(Provider[ChatPrompt]):
     refines_record = True
     screens_for_crisis = True
     structured_output = True
+    writes_summary = True
 
     def __init__(
-        self, *, api_key: str, base_url: str | None, model: str, timeout: float, attempts: int
+        self,
+        *,
+        api_key: str,
+        base_url: str | None,
+        model: str,
+        timeout: float,
+        attempts: int,
+        max_reply_tokens: int,
     ) -> None:
         self.model_name = model
+        self.max_reply_tokens = max_reply_tokens
         self.client = openai.OpenAI(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0
         )
@@ -114,6 +133,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
             model=app.config["COACH_MODEL"],
             timeout=app.config["COACH_MODEL_TIMEOUT"],
             attempts=app.config["COACH_MODEL_ATTEMPTS"],
+            max_reply_tokens=app.config["COACH_MAX_REPLY_TOKENS"],
         )
 
     def _retrying(self) -> Retrying:
@@ -135,6 +155,8 @@ class OpenAIProvider(Provider[ChatPrompt]):
         stream = self._call(
             model=self.model_name,
             messages=prompt.chat_messages(),
+            # A bound the model cannot talk its way past; the prompt asks for short turns.
+            max_tokens=self.max_reply_tokens,
             stream=True,
             stream_options={"include_usage": True},
         )
@@ -171,15 +193,16 @@ class OpenAIProvider(Provider[ChatPrompt]):
 
     def extract_reflection(
         self, instructions: str, record: ReflectionRecord, turns: list[ChatTurn]
-    ) -> ReflectionRecord | None:
+    ) -> RecordReading | None:
         transcript = "\n".join(f"{t.role}: {t.content}" for t in turns)
+        current = json.dumps(record.model_dump(mode="json"), ensure_ascii=False)
         try:
             return self.complete_structured(
                 instructions,
-                transcript,
+                f"The record so far:\n{current}\n\nThe conversation, oldest first:\n{transcript}",
                 name="reflection_record",
-                schema=ReflectionRecord.model_json_schema(),
-                parse=lambda text: ReflectionRecord.model_validate(json.loads(text)),
+                schema=RecordReading.model_json_schema(),
+                parse=lambda text: RecordReading.model_validate(json.loads(text)),
                 max_tokens=REFLECTION_MAX_TOKENS,
             )
         except StructuredOutputUnfit:
@@ -255,6 +278,35 @@ class OpenAIProvider(Provider[ChatPrompt]):
         )
         try:
             return CrisisCheck.model_validate_json(response.choices[0].message.content or "").crisis
+        except ValidationError:
+            return None
+
+    def write_summary(self, instructions: str, summary: str, turns: list[ChatTurn]) -> str | None:
+        if not self.honours_json_schema:
+            return None
+        transcript = "\n".join(f"{t.role}: {t.content}" for t in turns)
+        response = self._call(
+            model=self.model_name,
+            messages=[
+                {"role": "system", "content": instructions},
+                {
+                    "role": "user",
+                    "content": f"The summary so far:\n{summary}\n\n"
+                    f"The most recent of its turns in full, oldest first:\n{transcript}",
+                },
+            ],
+            max_tokens=SUMMARY_MAX_TOKENS,
+            response_format={
+                "type": "json_schema",
+                "json_schema": {
+                    "name": "rolling_summary",
+                    "schema": WrittenSummary.model_json_schema(),
+                },
+            },
+        )
+        try:
+            content = response.choices[0].message.content or ""
+            return WrittenSummary.model_validate_json(content).summary.strip() or None
         except ValidationError:
             return None
 
