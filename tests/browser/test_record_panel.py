@@ -112,7 +112,7 @@ def test_remove_one_entry_edit_another_and_reload(page: Any, app: Flask) -> None
     expect(box).to_be_focused()
     expect(box).to_have_value("Practise window functions")
     box.fill("Practise window functions, 30 minutes a day")
-    page.get_by_role("button", name="Save").click()
+    page.locator("#record-panel").get_by_role("button", name="Save").click()
     expect(group(page, "goals").locator(".record-evidence")).to_have_text(
         "Practise window functions, 30 minutes a day"
     )
@@ -162,7 +162,7 @@ def test_an_empty_edit_is_not_sent(page: Any, app: Flask) -> None:
     session_id = chat_with_record(page, app)
     page.get_by_role("button", name="Edit feeling: self-doubt").click()
     page.locator("#record-edit-input").fill("   ")
-    page.get_by_role("button", name="Save").click()
+    page.locator("#record-panel").get_by_role("button", name="Save").click()
     expect(page.locator("#record-error")).to_contain_text("Remove")
     assert stored_record(app, session_id) == RECORD
 
@@ -215,7 +215,7 @@ def test_the_panel_fits_a_phone(page: Any, app: Flask) -> None:
     )
     assert widths["scroll"] <= widths["client"], widths
     for name in ("Save", "Cancel"):
-        box = page.get_by_role("button", name=name).bounding_box()
+        box = page.locator("#record-panel").get_by_role("button", name=name).bounding_box()
         assert box is not None and box["x"] + box["width"] <= 390, f"{name} is off the screen"
     page.screenshot(path="/tmp/coach-record-phone.png", full_page=True)
 
