@@ -19,6 +19,7 @@ Every entry's text is a sentence the seeker wrote, checked before it is returned
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,7 @@ class FeelingData(BaseModel):
     lead_words: tuple[str, ...]
     not_feelings: tuple[str, ...]
     max_words: int
+    states: tuple[str, ...]
 
 
 class SignalData(BaseModel):
@@ -73,12 +75,16 @@ class SignalData(BaseModel):
 class FeelingWords:
     """Finds the feeling a seeker names in their own words ("I feel numb")."""
 
-    openers: Any
+    openers: re.Pattern[str]
+    states: PhraseRule
     lead_words: frozenset[str]
     not_feelings: frozenset[str]
     max_words: int
 
     def named_in(self, clause: str) -> str | None:
+        state = self.states.first_match(clause)
+        if state:
+            return state.group().split()[-1]
         match = self.openers.search(clause)
         if not match:
             return None
@@ -136,6 +142,7 @@ class KeywordRules:
             fields={name: PhraseRule(entry, words, negation) for name, entry in data.fields.items()},
             feelings=FeelingWords(
                 openers=compile_patterns(data.feelings.openers, words),
+                states=PhraseRule(PhraseData(phrases=data.feelings.states), words, negation),
                 lead_words=frozenset(data.feelings.lead_words),
                 not_feelings=frozenset(data.feelings.not_feelings),
                 max_words=data.feelings.max_words,
@@ -165,9 +172,10 @@ class KeywordRules:
                 {"cause": cause, "evidence": sentence.original}
                 for cause in self._causes_in(sentence, reported=reported)
             ]
+        causes = reported_causes + guessed_causes
         if any(c["cause"] != GUESSED_CAUSE for c in reported_causes):
-            guessed_causes = [c for c in guessed_causes if c["cause"] != GUESSED_CAUSE]
-        proposal["likely_causes"] = reported_causes + guessed_causes
+            causes = [c for c in causes if c["cause"] != GUESSED_CAUSE]
+        proposal["likely_causes"] = causes
         return ReflectionRecord.model_validate(_written_by_seeker(proposal, text))
 
     def _says(self, field: str, sentence: Sentence) -> bool:

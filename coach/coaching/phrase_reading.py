@@ -41,7 +41,8 @@ class PhraseData(Strict):
     culture fit"); `other_senses` are blanked out first so that the same word
     in another sense cannot match ("walked me through"); `in_feedback` count
     only in a clause reporting what the employer said that is not praise
-    ("they said my SQL needed work"). With `negation = "clause"` a negation anywhere in the clause
+    ("they said my SQL needed work"). `cancelled_by` act as negation cues for
+    this rule alone ("I think they wanted..." is a guess, not feedback). With `negation = "clause"` a negation anywhere in the clause
     cancels a match, for phrases that span a subject and its verb ("my family
     doesn't support me").
     """
@@ -50,6 +51,7 @@ class PhraseData(Strict):
     when_denied: tuple[str, ...] = ()
     other_senses: tuple[str, ...] = ()
     in_feedback: tuple[str, ...] = ()
+    cancelled_by: tuple[str, ...] = ()
     negation: Literal["before", "clause"] = "before"
 
 
@@ -131,6 +133,7 @@ class PhraseRule:
         self._when_denied = compile_patterns(data.when_denied, words)
         self._other_senses = compile_patterns(data.other_senses, words)
         self._in_feedback = compile_patterns(data.in_feedback, words)
+        self._cancelled_by = compile_patterns(data.cancelled_by, words)
         self._whole_clause = data.negation == "clause"
         self._negation = negation
 
@@ -141,10 +144,10 @@ class PhraseRule:
 
     def first_match(self, clause: str, *, in_feedback: bool = False) -> re.Match[str] | None:
         text = self._other_senses.sub(_blank, clause)
-        for match in self._when_denied.finditer(text):
+        denied = list(self._when_denied.finditer(text))
+        for match in denied:
             if self._negation.before(text, match.start()):
                 return match
-        text = self._when_denied.sub(_blank, text)
         if self._whole_clause and self._negation.anywhere(text):
             return None
         patterns = [self._phrases]
@@ -152,6 +155,14 @@ class PhraseRule:
             patterns.append(self._in_feedback)
         for pattern in patterns:
             for match in pattern.finditer(text):
-                if not self._negation.before(text, match.start()):
+                # "a great culture fit" is not "culture" affirmed; "worried about
+                # culture fit" says more than the fit and still counts.
+                inside = any(d.start() <= match.start() and match.end() <= d.end() for d in denied)
+                if not inside and not self._denied_before(text, match.start()):
                     return match
         return None
+
+    def _denied_before(self, text: str, position: int) -> bool:
+        return self._negation.before(text, position) or bool(
+            self._cancelled_by.search(text[:position])
+        )
