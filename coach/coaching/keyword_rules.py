@@ -113,7 +113,9 @@ class KeywordRules:
     def compile(cls, frameworks: Frameworks, prompts_dir: Path) -> KeywordRules:
         path = prompts_dir / SIGNALS_FILE
         try:
-            return cls._compile(frameworks, SignalData.model_validate(tomllib.loads(path.read_text("utf-8"))))
+            return cls._compile(
+                frameworks, SignalData.model_validate(tomllib.loads(path.read_text("utf-8")))
+            )
         except (OSError, ValueError) as exc:
             raise ConfigurationError(f"the guided rules in {path} are not valid: {exc}") from exc
 
@@ -129,7 +131,7 @@ class KeywordRules:
 
         reactions = frameworks.stage("emotions").section("reactions").items
         causes = frameworks.stage("causes").section("causes").items
-        missing = set(SENTENCE_FIELDS + ("cause_unknown",)) - set(data.fields)
+        missing = {*SENTENCE_FIELDS, "cause_unknown"} - set(data.fields)
         if missing:
             raise ValueError(f"no phrases for {sorted(missing)}")
         return cls(
@@ -138,8 +140,13 @@ class KeywordRules:
                 item.name.lower(): rule(item.keywords, data.emotions.get(str(item.key)))
                 for item in reactions
             },
-            causes={str(item.key): rule(item.keywords, data.causes.get(str(item.key))) for item in causes},
-            fields={name: PhraseRule(entry, words, negation) for name, entry in data.fields.items()},
+            causes={
+                str(item.key): rule(item.keywords, data.causes.get(str(item.key)))
+                for item in causes
+            },
+            fields={
+                name: PhraseRule(entry, words, negation) for name, entry in data.fields.items()
+            },
             feelings=FeelingWords(
                 openers=compile_patterns(data.feelings.openers, words),
                 states=PhraseRule(PhraseData(phrases=data.feelings.states), words, negation),

@@ -42,9 +42,10 @@ class PhraseData(Strict):
     in another sense cannot match ("walked me through"); `in_feedback` count
     only in a clause reporting what the employer said that is not praise
     ("they said my SQL needed work"). `cancelled_by` act as negation cues for
-    this rule alone ("I think they wanted..." is a guess, not feedback). With `negation = "clause"` a negation anywhere in the clause
-    cancels a match, for phrases that span a subject and its verb ("my family
-    doesn't support me").
+    this rule alone ("I think they wanted..." is a guess, not feedback). With
+    `negation = "clause"` a negation anywhere in the clause cancels a match,
+    for phrases that span a subject and its verb ("my family doesn't support
+    me").
     """
 
     phrases: tuple[str, ...] = ()
