@@ -8,6 +8,7 @@ way, from the top of this list down:
 - `web`: the JSON API, the browser pages, auth, limits, streaming, health;
 - `coaching`: how a turn is answered and the life of a reply, stages, prompts,
   the reflection record's rules, the seeker's sessions;
+- `plans`: action plans, generated from a session and tracked over visits; exports;
 - `safety`: the crisis screen, careful mode, the fixed crisis replies and their
   resources, the output guard;
 - `providers`: the provider interface, `guided` and `openai`;
@@ -25,8 +26,9 @@ from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from coach import cli, config, providers, resources
-from coach.coaching import background, clock, keyword_rules, prompts
+from coach.coaching import background, clock, keyword_rules, prompts, reply_mark
 from coach.guide import frameworks
+from coach.plans import templates as plan_templates
 from coach.safety import rules as safety_rules
 from coach.storage import database
 from coach.web import api, auth, errors, health, limits, pages
@@ -60,10 +62,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     frameworks.init_app(app)
     prompts.init_app(app)
     keyword_rules.init_app(app)
+    plan_templates.init_app(app)
     safety_rules.init_app(app)
     providers.init_app(app)
     background.init_app(app)
     clock.init_app(app)
+    reply_mark.init_app(app)
     limits.init_app(app)
     auth.init_app(app)
 

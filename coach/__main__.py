@@ -9,7 +9,7 @@ import click
 from flask.cli import ScriptInfo
 
 from coach import create_app
-from coach.cli import db_group, purge, serve, users_group
+from coach.cli import db_group, evaluate, purge, serve, users_group
 
 # The name on PyPI ("coach" there is an unrelated project); the command stays `coach`.
 DISTRIBUTION = "second-interview-coach"
@@ -49,6 +49,7 @@ main.add_command(serve)
 main.add_command(db_group)
 main.add_command(users_group)
 main.add_command(purge)
+main.add_command(evaluate)
 
 if __name__ == "__main__":
     main()

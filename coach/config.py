@@ -99,6 +99,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("COACH_MODEL_ATTEMPTS", 3, integer(minimum=1), "attempts at opening a reply"),
     Setting(
+        "COACH_MAX_REPLY_TOKENS",
+        400,
+        integer(minimum=1),
+        "the most tokens the model may write in one reply (its `max_tokens`)",
+    ),
+    Setting(
         "COACH_MAX_MESSAGE_CHARS", 4000, integer(minimum=1), "longest message a seeker may send"
     ),
     Setting(
@@ -109,6 +115,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("COACH_SUMMARY_MAX_CHARS", 1500, integer(minimum=1), "size of the rolling summary"),
     Setting("COACH_RATE_LIMIT", "30 per minute", rate_limit, "messages a seeker may send"),
+    Setting(
+        "COACH_GUEST_LIMIT", "20 per hour", rate_limit, "guest accounts one address may create"
+    ),
+    Setting("COACH_LOGIN_LIMIT", "10 per minute", rate_limit, "logins one address may try"),
+    Setting("COACH_SESSION_LIMIT", "60 per hour", rate_limit, "conversations a seeker may start"),
+    Setting("COACH_PLAN_LIMIT", "30 per hour", rate_limit, "plans a seeker may have made"),
     Setting(
         "COACH_GUEST_RETENTION_DAYS",
         90,

@@ -1,7 +1,7 @@
-"""Where the files that are not Python live: the prompts (`prompts/`) and the HTML
-templates (`templates/`).
+"""Where the files that are not Python live: the prompts (`prompts/`), the HTML
+templates (`templates/`) and the conversations of the quality suite (`evals/`).
 
-Both stay at the top of the repository. A built wheel carries copies of them
+All three stay at the top of the repository. A built wheel carries copies of them
 inside the package, under `coach/_bundled/` (pyproject.toml maps them there), so that
 an installed coach finds them wherever it runs; a checkout, or an editable install
 of one, has no such copies and uses the folders beside `coach/`, so that an edit
@@ -15,7 +15,7 @@ from pathlib import Path
 
 BUNDLED = "_bundled"
 CHECKOUT = Path(__file__).resolve().parent.parent
-RESOURCE_NAMES = ("prompts", "templates")
+RESOURCE_NAMES = ("prompts", "templates", "evals")
 
 
 def resource_dir(name: str) -> Path:

@@ -27,6 +27,8 @@ from typing import Any
 Behaviour = Callable[["_Handler"], None]
 HOST = "127.0.0.1"
 CRISIS_CHECK = "crisis_check"  # the JSON schema name of the safety second check
+SUMMARY = "rolling_summary"  # the JSON schema name of the summary's rewrite
+DEFAULT_SUMMARY = "They are talking through a rejection after a second interview."
 
 ERROR_TYPES = {
     400: "invalid_request_error",
@@ -76,6 +78,10 @@ class FakeModel:
         # from `requests`, so that a test of the coaching path counts only its own.
         self.crisis_checks: list[RecordedRequest] = []
         self._crisis_answers: deque[bool] = deque()
+        # Rewrites of the rolling summary, likewise apart: answered from their own
+        # queue (`DEFAULT_SUMMARY` unless a test enqueues otherwise).
+        self.summary_requests: list[RecordedRequest] = []
+        self._summary_answers: deque[str] = deque()
         self.unscripted = 0
         self._script: deque[Behaviour] = deque()
         self._lock = threading.Lock()
@@ -161,6 +167,19 @@ class FakeModel:
 
         self._enqueue(behave)
 
+    def enqueue_cut_stream(self, chunks: list[str], model: str = "fake-model") -> None:
+        """A streamed reply whose body ends cleanly after these texts, with no finish
+        reason and no [DONE]: an upstream that closed the connection early."""
+        completion_id = self._next_id()
+
+        def behave(handler: _Handler) -> None:
+            handler.start_stream()
+            for event in _chunk_events(completion_id, model, chunks, finish=False):
+                handler.send_event(event)
+            handler.end_stream()
+
+        self._enqueue(behave)
+
     def enqueue_json(
         self,
         content: str,
@@ -175,6 +194,12 @@ class FakeModel:
         """The answer to the next crisis check (see `crisis_checks`)."""
         with self._lock:
             self._crisis_answers.append(crisis)
+
+    def enqueue_summary(self, summary: str | None = None, *, raw: str | None = None) -> None:
+        """The answer to the next summary rewrite: a summary, or `raw` content as is."""
+        content = raw if raw is not None else json.dumps({"summary": summary})
+        with self._lock:
+            self._summary_answers.append(content)
 
     def _completion(
         self, content: str, usage: tuple[int, int], model: str, finish_reason: str
@@ -236,6 +261,12 @@ class FakeModel:
                 self.crisis_checks.append(request)
                 crisis = self._crisis_answers.popleft() if self._crisis_answers else False
             return self._completion(json.dumps({"crisis": crisis}), (30, 5), "fake-model", "stop")
+        if request.schema_name == SUMMARY:
+            with self._lock:
+                self.summary_requests.append(request)
+                default = json.dumps({"summary": DEFAULT_SUMMARY})
+                content = self._summary_answers.popleft() if self._summary_answers else default
+            return self._completion(content, (60, 40), "fake-model", "stop")
         with self._lock:
             self.requests.append(request)
             if self._script:

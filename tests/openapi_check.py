@@ -66,8 +66,10 @@ def check_response(app: Flask, method: str, path: str, response: Any) -> None:
         for name, data in parse_events(response.get_data(as_text=True)):
             assert name in media["x-events"], f"{where}: event {name!r} is not described"
             assert_valid(document, data, media["x-events"][name], f"{where}, event {name}")
-    else:
+    elif response.is_json:
         assert_valid(document, response.get_json(), media["schema"], where)
+    else:  # a document in another format (Markdown, iCalendar): text
+        assert_valid(document, response.get_data(as_text=True), media["schema"], where)
 
 
 def find_operation(document: dict[str, Any], method: str, path: str) -> dict[str, Any] | None:

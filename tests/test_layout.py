@@ -21,6 +21,8 @@ SHARED = {"coach.config", "coach.config_parsers", "coach.errors", "coach.resourc
 ASSEMBLY = {"coach", "coach.cli", "coach.__main__"}
 
 MAY_IMPORT: dict[str, set[str]] = {
+    # The quality suite drives the whole app; only the command line imports it.
+    "quality": {"web", "coaching", "guide", "storage"},
     "web": {"coaching", "safety", "plans", "counsel", "providers", "guide", "storage"},
     "counsel": {"coaching", "safety", "plans", "providers", "guide", "storage"},
     "plans": {"coaching", "safety", "providers", "guide", "storage"},
@@ -96,6 +98,16 @@ def test_every_area_says_what_it_owns() -> None:
         assert docstring and len(docstring) > 60, init
 
 
+def test_only_the_command_line_imports_the_quality_suite() -> None:
+    importers = {
+        module_name(path)
+        for path in modules()
+        if area_of(module_name(path)) != "quality"
+        and any(target.startswith("coach.quality") for target in coach_imports(path))
+    }
+    assert importers == {"coach.cli"}
+
+
 @pytest.mark.parametrize(
     ("module", "imported", "wrong"),
     [
@@ -105,6 +117,8 @@ def test_every_area_says_what_it_owns() -> None:
         ("coach.guide.record", {"coach.guide.frameworks", "coach"}, ["coach"]),
         ("coach.web.api.sessions", {"coach.coaching.sessions", "coach.storage"}, []),
         ("coach.config", {"coach.web"}, ["coach.web"]),
+        ("coach.quality.drive", {"coach.web.auth", "coach.storage"}, []),
+        ("coach.web.pages", {"coach.quality.cases"}, ["coach.quality.cases"]),
     ],
 )
 def test_the_check_catches_an_upward_import(module: str, imported: set[str], wrong: list[str]):

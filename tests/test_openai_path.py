@@ -120,8 +120,11 @@ def test_system_prompt_carries_the_current_stage_framework(
     assert system["role"] == "system"
     assert improvement["coach_focus"].strip() in system["content"]
     assert emotions["coach_focus"].strip() not in system["content"]
-    for strategy in strategies.values():
-        assert strategy["name"] in system["content"]
+    # No cause is known yet: only the strategies for an unknown cause are offered.
+    unknown = set(read_toml(app, "strategies.toml")["causes"]["unknown"]["strategies"])
+    for key, strategy in strategies.items():
+        offered = f"- {strategy['name']}: {strategy['how']}" in system["content"]
+        assert offered == (key in unknown), key
     assert [m for m in second if m["role"] == "user"][-1]["content"] == second_text
     assert second[-1] == {"role": "user", "content": second_text}
     assert second[1:3] == [
@@ -198,6 +201,25 @@ def test_json_api_answers_from_the_stream(
     assert len(fake_model.reply_requests) == 1
 
 
+@pytest.mark.parametrize("configured", [None, 120])
+def test_the_reply_is_bounded_by_max_tokens(
+    app_factory: AppFactory, fake_model: FakeModel, configured: int | None
+) -> None:
+    settings = {} if configured is None else {"COACH_MAX_REPLY_TOKENS": configured}
+    app = make_openai_app(app_factory, fake_model, **settings)
+    api = ApiActions(app.test_client())
+    token = api.guest()
+    session_id = api.new_session(token)
+    fake_model.enqueue_stream(["Short and kind."])
+    fake_model.enqueue_json(EMPTY_RECORD)
+
+    assert api.send(token, session_id, "They said no.").status_code == 201
+    settle(app)
+
+    [request] = fake_model.reply_requests
+    assert request.body["max_tokens"] == (configured or 400)
+
+
 def test_json_api_reply_also_refines_the_reflection_record(
     app: Flask, api: ApiActions, seeker: tuple[str, int], fake_model: FakeModel
 ) -> None:
@@ -257,6 +279,23 @@ def test_retries_stop_after_the_configured_attempts(
 
 
 # Failures -----------------------------------------------------------------------------
+
+
+def test_a_stream_that_ends_without_a_finish_reason_is_partial_and_retry_is_offered(
+    app: Flask, api: ApiActions, seeker: tuple[str, int], fake_model: FakeModel
+) -> None:
+    token, session_id = seeker
+    fake_model.enqueue_cut_stream(["That sounds hard. ", "What did the"])
+
+    events = api.send_streaming(token, session_id, "They went with someone else.")
+
+    error = events[-1][1]
+    assert events[-1][0] == "error"
+    assert error["retryable"] is True
+    assert error["reply"]["status"] == "partial"
+    session = api.session(token, session_id)
+    assert session["retry_offered"] is True
+    assert [m["status"] for m in session["messages"]] == ["complete", "partial"]
 
 
 def test_a_broken_stream_leaves_a_partial_reply_that_retry_completes(

@@ -1,5 +1,6 @@
-"""Packaging: the prompts and HTML templates are found in a checkout and in an
-installed coach, and the wheel carries everything the app reads at run time."""
+"""Packaging: the prompts, HTML templates and the quality suite's conversations are
+found in a checkout and in an installed coach, and the wheel carries everything the
+app and `coach eval` read at run time."""
 
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ def _expected_files() -> list[str]:
     """Every file the app reads at run time, as the wheel should name it."""
     expected = []
     for name in _tracked_files():
-        if name.startswith(("prompts/", "templates/")):
+        if name.startswith(("prompts/", "templates/", "evals/conversations/")):
             expected.append(f"coach/{resources.BUNDLED}/{name}")
         elif name.startswith("coach/"):
             expected.append(name)
@@ -80,7 +81,13 @@ def _expected_files() -> list[str]:
 def test_the_wheel_carries_prompts_templates_static_files_and_migrations(wheel):
     names = set(wheel.namelist())
     expected = _expected_files()
-    for must in ("prompts/", "templates/", "coach/static/", "coach/storage/migrations/versions/"):
+    for must in (
+        "prompts/",
+        "templates/",
+        "evals/conversations/",
+        "coach/static/",
+        "coach/storage/migrations/versions/",
+    ):
         assert any(must in name for name in expected), must
     assert [name for name in expected if name not in names] == []
 

@@ -91,7 +91,10 @@ def test_the_record_stays_bounded():
     assert len(record.goals) == MAX_ITEMS
     assert all(len(goal) <= 240 for goal in record.goals)
     assert len(record.likely_causes) == MAX_ITEMS
-    assert record.goals[-1].startswith("goal 49")
+    # A full list keeps its earliest facts.
+    assert record.goals[0].startswith("goal 0 ")
+    assert record.goals[-1].startswith(f"goal {MAX_ITEMS - 1} ")
+    assert [c.evidence for c in record.likely_causes] == [f"case {n}" for n in range(MAX_ITEMS)]
 
 
 def test_an_unknown_cause_code_is_refused():

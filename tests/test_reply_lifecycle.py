@@ -172,11 +172,12 @@ def test_a_reply_that_never_starts_lets_the_mark_go_once(
 
 
 def test_a_long_reply_renews_its_mark_in_the_database(
-    app: Flask, api: ApiActions, fake_model: FakeModel, monkeypatch: pytest.MonkeyPatch
+    app: Flask, api: ApiActions, fake_model: FakeModel
 ) -> None:
-    monkeypatch.setattr(reply_mark, "RENEW_EVERY_SECONDS", 0.1)
+    reply_mark.mark_keeper(app).every = 0.1
     _token, session_id, user_id = _new_session(api)
-    fake_model.enqueue_stream(["Slow ", "and ", "steady ", "reply."], delay=0.25)
+    # The first word comes late: the mark is renewed while the model is silent too.
+    fake_model.enqueue_stream(["Slow ", "and ", "steady ", "reply."], delay=0.5)
     fake_model.enqueue_json(EMPTY_RECORD)
     answer = begin_turn(app, user_id, session_id, "I feel tired of all this.")
     claimed = _session_row(app, session_id).replying_since
@@ -292,3 +293,19 @@ def test_racing_messages_let_exactly_one_through(racing_app: Flask, fake_model: 
         ("assistant", "complete", stored[0].id)
     ]
     assert _session_row(racing_app, session_id).replying_token is None
+
+
+def test_the_keeper_stops_renewing_once_the_reply_has_ended(
+    app: Flask, api: ApiActions, fake_model: FakeModel
+) -> None:
+    keeper = reply_mark.mark_keeper(app)
+    keeper.every = 0.05
+    _token, session_id, user_id = _new_session(api)
+    fake_model.enqueue_stream(["Hello. What happened?"])
+    fake_model.enqueue_json(EMPTY_RECORD)
+    answer = begin_turn(app, user_id, session_id, "Hello")
+    assert keeper.kept() == [answer.mark]
+    assert [event.name for event in answer][-1] == "done"
+    answer.close()
+    assert keeper.kept() == []
+    assert _session_row(app, session_id).replying_token is None

@@ -10,6 +10,7 @@ that feeds it cannot drift apart unnoticed.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from coach.coaching.clock import clock
 from coach.coaching.transcript import recent_window
 from coach.guide.frameworks import CAUSES, STAGES, Frameworks, frameworks
 from coach.guide.record import ReflectionRecord
@@ -28,6 +30,12 @@ from coach.storage.models import CoachingSession, Message
 # The block that holds what the person said, in the system prompt.
 DATA_OPEN = "<seeker_information>"
 DATA_CLOSE = "</seeker_information>"
+
+
+def causes_found(record: ReflectionRecord) -> list[str]:
+    """The cause codes the record names, first found first; ["unknown"] when none is."""
+    found: list[str] = [c.cause for c in record.likely_causes if c.cause != "unknown"]
+    return list(dict.fromkeys(found)) or ["unknown"]
 
 
 def as_data(text: object) -> str:
@@ -60,8 +68,19 @@ class PromptBook:
         return self.environment.get_template(template).render(**context).strip() + "\n"
 
     def build_system_prompt(
-        self, stage: str, record: ReflectionRecord, summary: str, *, distress: bool = False
+        self,
+        stage: str,
+        record: ReflectionRecord,
+        summary: str,
+        *,
+        today: date,
+        distress: bool = False,
     ) -> str:
+        """The instructions for `stage`, then the record and summary as data.
+
+        Only the strategies of the causes found are offered (those of "unknown"
+        while none is), so the advice follows the cause and the prompt stays short.
+        """
         return self.render(
             "system.j2",
             distress=distress,
@@ -69,8 +88,9 @@ class PromptBook:
             data_close=DATA_CLOSE,
             framework=self.frameworks.stage(stage),
             frameworks=self.frameworks,
-            catalogue=self.frameworks.catalogue,
             stage_count=len(STAGES),
+            today=today,
+            causes=causes_found(record),
             record=record,
             summary=summary,
         )
@@ -122,7 +142,11 @@ def build_chat_prompt(app: Flask, message_id: int, *, distress: bool = False) ->
         recent = app.config["COACH_RECENT_MESSAGES"]
         return ChatPrompt(
             system=prompt_book(app).build_system_prompt(
-                message.stage, record, coaching_session.summary, distress=distress
+                message.stage,
+                record,
+                coaching_session.summary,
+                today=clock(app).today(),
+                distress=distress,
             ),
             history=tuple(recent_window(earlier, coaching_session.summary_through_id, recent)),
             user_message=message.content,

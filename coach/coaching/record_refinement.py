@@ -1,13 +1,16 @@
 """A model's reading of the reflection record, for providers that can give one.
 
-After a complete reply, the background asks the model to read the recent turns
-and merges what it finds into the record; the keyword rules have already filled
-it. The session remembers the last message the model's reading covers
+After a complete reply, the background shows the model the current record and
+the recent turns; the model proposes entries to add and to remove. Its proposals
+are checked, not trusted: a likely cause whose evidence is not found in the
+seeker's own messages is dropped (`coach.guide.record_reading`). The keyword rules
+have already filled the record. The session remembers the last message the model's reading covers
 (`refined_through_id`), so that the next turn can tell whether that reading is
 done: if it is not, the turn does it first (`bring_record_up_to_date`), and a
 stage decision never depends on how fast the background was. If the model
 cannot read the record, the rules' record stands and the turns count as read.
-The same reading takes the model's second look for a crisis (`coach.safety`).
+The same reading takes the model's second look for a crisis (`coach.safety`)
+and rewrites the rolling summary (`coach.coaching.summary_writing`).
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from flask import Flask
 from sqlalchemy import select
 
 from coach.coaching.prompts import prompt_book
+from coach.coaching.summary_writing import rewrite_summary
 from coach.coaching.transcript import conversation_history, recent_window
 from coach.errors import ModelUnavailable
 from coach.guide.record import ReflectionRecord
+from coach.guide.record_reading import apply_reading
 from coach.providers import provider
 from coach.safety.model_check import second_check
 from coach.safety.screening import last_fixed_reply_id
@@ -65,6 +70,7 @@ def refine_record(app: Flask, session_id: int, *, through_message_id: int) -> No
         ).all()
     history = conversation_history(list(reversed(newest_first)))
     turns = recent_window(history, 0, len(history))
+    seeker_words = [turn.content for turn in turns if turn.role == "user"]
     instructions = prompt_book(app).build_reflection_instructions()
     try:
         found = provider(app).extract_reflection(instructions, record, turns)
@@ -81,5 +87,15 @@ def refine_record(app: Flask, session_id: int, *, through_message_id: int) -> No
             return
         if found is not None:
             current = ReflectionRecord.model_validate(coaching_session.reflection)
-            coaching_session.reflection = current.merge(found).model_dump(mode="json")
+            applied = apply_reading(current, found, seeker_words)
+            coaching_session.reflection = applied.record.model_dump(mode="json")
+            if applied.unsupported:
+                # A count only: the words themselves stay out of the log.
+                log.info(
+                    "record reading for session %s: %d proposed causes dropped, their "
+                    "evidence not found in the seeker's words",
+                    session_id,
+                    applied.unsupported,
+                )
         coaching_session.refined_through_id = through_message_id
+    rewrite_summary(app, session_id)

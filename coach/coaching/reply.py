@@ -94,6 +94,8 @@ class Reply:
         self._settle_turn = settle
         self._events = self._run()
         self._lock = threading.Lock()
+        # From now until it ends, this process keeps the reply's mark alive.
+        reply_mark.mark_keeper(app).keep(mark)
 
     def __iter__(self) -> Iterator[ReplyEvent]:
         return self._events
@@ -176,9 +178,6 @@ class Reply:
                 "could not bring the record of session %s up to date", self.mark.session_id
             )
             return route
-        finally:
-            # The model may have taken a while: the mark must not expire meanwhile.
-            reply_mark.renew(self.app, self.mark)
         if in_careful_mode(self.app, self.mark.session_id):
             return screen_turn(
                 self.app, self.mark.session_id, self.mark.message_id, first_time=True
@@ -202,6 +201,7 @@ class Reply:
             if self.ending is not None:
                 return
             self.ending = ending
+        reply_mark.mark_keeper(self.app).drop(self.mark)
         try:
             self.stored = store_reply(
                 self.app, self.mark, self.completion, ending, error, self.safety, self.discloses
@@ -239,11 +239,11 @@ def stored_status(ending: Ending, has_text: bool) -> str | None:
 
 
 class _Watch:
-    """Between chunks: keeps a long reply's mark alive and notices a cancel request."""
+    """Between chunks: notices a cancel request."""
 
     def __init__(self, app: Flask, mark: ReplyMark) -> None:
         self.app, self.mark = app, mark
-        self.renewed = self.checked = time.monotonic()
+        self.checked = time.monotonic()
 
     def check(self) -> None:
         now = time.monotonic()
@@ -251,9 +251,6 @@ class _Watch:
             self.checked = now
             if reply_mark.cancel_requested(self.app, self.mark):
                 raise Cancelled("The reply was stopped.", retryable=True)
-        if now - self.renewed >= reply_mark.RENEW_EVERY_SECONDS:
-            self.renewed = now
-            reply_mark.renew(self.app, self.mark)
 
 
 def read_message(app: Flask, mark: ReplyMark) -> Message:

@@ -4,25 +4,39 @@ While the coach is answering, the coaching session carries a mark: when it was
 set, and a token that only the turn which set it holds. A second message or a
 retry meanwhile is refused (409), so two tabs or an impatient client cannot
 start a second reply. The turn clears its own mark when the reply is stored,
-whatever its status; a mark whose worker died expires. Long replies renew their
-mark as they stream.
+whatever its status. While a reply is being written, its process's `MarkKeeper`
+renews the mark every few seconds (also while the model has not said a word yet);
+a mark whose process died stops being renewed and expires seconds later, so no
+conversation stays stuck.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select, update
 
 from coach.errors import Conflict
 from coach.storage.database import short_transaction
 from coach.storage.models import CoachingSession
 
-MARK_LIFETIME = timedelta(minutes=5)
-RENEW_EVERY_SECONDS = 60.0
+log = logging.getLogger(__name__)
+
+# A mark lives this long after its last renewal: long enough for a busy database
+# to miss a renewal or two, short enough that a dead worker's conversation is free
+# again within seconds.
+MARK_LIFETIME = timedelta(seconds=20)
+RENEW_EVERY_SECONDS = 4.0
+# No reply takes longer (the model's timeouts and attempts are far shorter): a mark
+# kept this long belongs to a reply that was lost without being closed.
+LONGEST_REPLY_SECONDS = 600.0
+EXTENSION_KEY = "coach.coaching.reply_mark"
 # How often a streaming reply looks for a cancel request: one indexed read.
 CANCEL_CHECK_SECONDS = 0.5
 
@@ -81,8 +95,67 @@ def release(app: Flask, mark: ReplyMark) -> None:
 
 
 def renew(app: Flask, mark: ReplyMark) -> None:
-    """Keep a long reply's mark from expiring while it is still streaming."""
+    """Keep a reply's mark from expiring (the keeper does this every few seconds)."""
     _update_own_mark(app, mark, replying_since=_now())
+
+
+class MarkKeeper:
+    """Renews the marks of the replies this process is writing, all in one statement
+    every `every` seconds, from one thread that runs only while there are marks."""
+
+    def __init__(self, app: Flask, every: float = RENEW_EVERY_SECONDS) -> None:
+        self.app = app
+        self.every = every
+        self._kept: dict[str, tuple[ReplyMark, float]] = {}
+        self._lock = threading.Lock()
+        self._running = False
+
+    def keep(self, mark: ReplyMark) -> None:
+        with self._lock:
+            self._kept[mark.token] = (mark, time.monotonic())
+            if self._running:
+                return
+            self._running = True
+        threading.Thread(target=self._renew_while_kept, name="coach-marks", daemon=True).start()
+
+    def drop(self, mark: ReplyMark) -> None:
+        with self._lock:
+            self._kept.pop(mark.token, None)
+
+    def kept(self) -> list[ReplyMark]:
+        with self._lock:
+            return [mark for mark, _since in self._kept.values()]
+
+    def _renew_while_kept(self) -> None:
+        while True:
+            time.sleep(self.every)
+            with self._lock:
+                too_old = time.monotonic() - LONGEST_REPLY_SECONDS
+                for token in [t for t, (_m, since) in self._kept.items() if since < too_old]:
+                    del self._kept[token]
+                tokens = list(self._kept)
+                if not tokens:
+                    self._running = False
+                    return
+            try:
+                with short_transaction(self.app) as db:
+                    db.execute(
+                        update(CoachingSession)
+                        .where(CoachingSession.replying_token.in_(tokens))
+                        .values(replying_since=_now())
+                    )
+            except Exception:
+                # The next round tries again; a mark lives for several rounds.
+                log.exception("could not renew %d reply marks", len(tokens))
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION_KEY] = MarkKeeper(app)
+
+
+def mark_keeper(app: Flask | None = None) -> MarkKeeper:
+    keeper: MarkKeeper = (app or current_app).extensions[EXTENSION_KEY]
+    return keeper
 
 
 def request_cancel(coaching_session: CoachingSession) -> None:

@@ -11,7 +11,10 @@ from coach.providers.base import ChatTurn
 from coach.storage.models import CoachingSession, Message
 
 SUMMARY_LINE_CHARS = 200
-SUMMARY_HEADER = "(older turns left out)"
+# Lines of the summary that are never dropped for space before the others.
+OPENING_LINES = 4
+SUMMARY_GAP = "(some later turns left out)"
+NOTE_PREFIXES = ("- Seeker: ", "- Coach: ")
 
 
 def conversation_history(messages: Sequence[Message]) -> list[Message]:
@@ -40,19 +43,38 @@ def fold_old_turns(
 
 
 def fold_into_summary(previous: str, messages: Sequence[Message], max_chars: int) -> str:
-    """A plain, deterministic summary: one short line a turn, oldest lines dropped first.
+    """A plain, deterministic summary: one short note a turn, dropping middle turns first.
 
-    The reflection record already carries the facts that matter; the summary only
-    keeps the thread of the conversation, so a bounded list of lines is enough.
+    The opening turns say who the person is, how far the process went and what the
+    employer said, so the first lines stay; when the summary is too long, the
+    oldest line after them goes. A model may rewrite the summary later
+    (`coach.coaching.summary_writing`); its text is kept the same way.
     """
-    lines = [line for line in previous.splitlines() if line and line != SUMMARY_HEADER]
-    for message in messages:
-        lines.append(_summary_line(message))
-    dropped = False
-    while lines and len("\n".join(lines)) + len(SUMMARY_HEADER) + 1 > max_chars:
-        lines.pop(0)
+    lines = [line for line in previous.splitlines() if line and line != SUMMARY_GAP]
+    dropped = SUMMARY_GAP in previous.splitlines()
+    lines += [_summary_line(message) for message in messages]
+
+    def size() -> int:
+        return len("\n".join(lines)) + (len(SUMMARY_GAP) + 1 if dropped else 0)
+
+    while len(lines) > OPENING_LINES and size() > max_chars:
+        lines.pop(OPENING_LINES)
         dropped = True
-    return "\n".join(([SUMMARY_HEADER] if dropped else []) + lines)
+    while lines and size() > max_chars:
+        lines.pop()  # only the opening is left, and it is too long: keep its start
+        dropped = True
+    if dropped:
+        lines.insert(min(OPENING_LINES, len(lines)), SUMMARY_GAP)
+    return "\n".join(lines)
+
+
+def has_turn_notes(summary: str) -> bool:
+    """Whether the summary holds notes of turns that no model has summarised yet."""
+    return any(line.startswith(NOTE_PREFIXES) for line in summary.splitlines())
+
+
+def turn_notes(summary: str) -> int:
+    return sum(line.startswith(NOTE_PREFIXES) for line in summary.splitlines())
 
 
 def _summary_line(message: Message) -> str:

@@ -50,7 +50,8 @@ class ReflectionRecord(BaseModel):
     @field_validator("emotions", "feedback", "strengths", "goals", "routine", "support")
     @classmethod
     def _bounded(cls, values: list[str]) -> list[str]:
-        return _dedupe([_clip(v) for v in values if v.strip()])[-MAX_ITEMS:]
+        # The earliest facts stay: the role, the process and the feedback come first.
+        return _dedupe([_clip(v) for v in values if v.strip()])[:MAX_ITEMS]
 
     @field_validator("likely_causes")
     @classmethod
@@ -58,10 +59,10 @@ class ReflectionRecord(BaseModel):
         seen: dict[tuple[str, str], LikelyCause] = {}
         for value in values:
             seen.setdefault((value.cause, value.evidence.lower()), value)
-        return list(seen.values())[-MAX_ITEMS:]
+        return list(seen.values())[:MAX_ITEMS]
 
     def merge(self, other: ReflectionRecord) -> ReflectionRecord:
-        """Everything either record knows, still within the bounds."""
+        """Everything either record knows, still within the bounds (this one's first)."""
         return ReflectionRecord(
             emotions=self.emotions + other.emotions,
             likely_causes=self.likely_causes + other.likely_causes,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -17,6 +17,7 @@ from flask import Flask
 
 from coach.errors import ModelUnavailable
 from coach.guide.record import ReflectionRecord
+from coach.guide.record_reading import RecordReading
 
 
 class ReplyInterrupted(ModelUnavailable):
@@ -58,7 +59,14 @@ class GuidedPrompt:
     record: ReflectionRecord
 
 
+class StructuredOutputUnfit(ModelUnavailable):
+    """The model's structured answer did not fit its schema, even after a repair attempt."""
+
+    code = "structured_output_unfit"
+
+
 PromptT = TypeVar("PromptT", ChatPrompt, GuidedPrompt)
+Parsed = TypeVar("Parsed")
 
 
 @dataclass
@@ -94,6 +102,10 @@ class Provider(ABC, Generic[PromptT]):
     refines_record: ClassVar[bool] = False
     # Whether `check_for_crisis` can take a second look after the safety rules.
     screens_for_crisis: ClassVar[bool] = False
+    # Whether `complete_structured` can answer with JSON that fits a given schema.
+    structured_output: ClassVar[bool] = False
+    # Whether `write_summary` can rewrite the rolling summary.
+    writes_summary: ClassVar[bool] = False
     model_name: str
 
     @classmethod
@@ -111,10 +123,32 @@ class Provider(ABC, Generic[PromptT]):
 
     def extract_reflection(
         self, instructions: str, record: ReflectionRecord, turns: list[ChatTurn]
-    ) -> ReflectionRecord | None:
-        """What a model reads from the turns, or None where the keyword rules must do."""
+    ) -> RecordReading | None:
+        """What a model reads from the current record and the turns (entries to add
+        and to remove), or None where the keyword rules must do."""
         return None
 
     def check_for_crisis(self, instructions: str, messages: list[str]) -> bool | None:
         """Whether the seeker's recent messages suggest a crisis; None when it cannot tell."""
+        return None
+
+    def complete_structured(
+        self,
+        instructions: str,
+        content: str,
+        *,
+        name: str,
+        schema: dict[str, Any],
+        parse: Callable[[str], Parsed],
+        max_tokens: int,
+    ) -> Parsed | None:
+        """The model's JSON answer to `content`, fitting `schema` and read by `parse`.
+
+        `parse` raises `ValueError` (pydantic's `ValidationError` is one) for an answer
+        that does not fit; the model is shown why and asked once to repair it, then
+        `StructuredOutputUnfit` is raised. None where structured output cannot be had
+        at all (no model, or a server that refuses JSON schemas)."""
+
+    def write_summary(self, instructions: str, summary: str, turns: list[ChatTurn]) -> str | None:
+        """The summary rewritten with these turns; None when the notes must stand."""
         return None

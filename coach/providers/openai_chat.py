@@ -3,9 +3,10 @@
 The client's own retries are off (`max_retries=0`) and `tenacity` retries only
 the opening of a reply, and only on rate limits, timeouts, connection errors and
 5xx: once text has reached the seeker a stream is never retried. The reflection
-record is asked for as structured output (a JSON schema), validated with
-pydantic, with one repair attempt; a server that does not honour JSON schemas
-leaves the record to the keyword rules, and says so once in the log.
+record is asked for as structured output (a JSON schema: additions and removals,
+`RecordReading`), validated with pydantic, with one repair attempt; a server that
+does not honour JSON schemas leaves the record to the keyword rules, and says so
+once in the log.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import openai
 from flask import Flask
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tenacity import (
     RetryError,
     Retrying,
@@ -29,12 +30,29 @@ from tenacity import (
 
 from coach.errors import ConfigurationError, ModelUnavailable
 from coach.guide.record import ReflectionRecord
-from coach.providers.base import ChatPrompt, ChatTurn, Completion, Provider, ReplyInterrupted
+from coach.guide.record_reading import RecordReading
+from coach.providers.base import (
+    ChatPrompt,
+    ChatTurn,
+    Completion,
+    Provider,
+    ReplyInterrupted,
+    StructuredOutputUnfit,
+)
 
 log = logging.getLogger(__name__)
+Parsed = TypeVar("Parsed")
 
 REFLECTION_MAX_TOKENS = 800
 CRISIS_CHECK_MAX_TOKENS = 50
+SUMMARY_MAX_TOKENS = 700
+
+
+class WrittenSummary(BaseModel):
+    """The model's rewrite of the rolling summary."""
+
+    model_config = ConfigDict(extra="forbid")
+    summary: str = Field(min_length=1)
 
 
 class CrisisCheck(BaseModel):
@@ -81,11 +99,21 @@ class OpenAIProvider(Provider[ChatPrompt]):
     uses_model = True
     refines_record = True
     screens_for_crisis = True
+    structured_output = True
+    writes_summary = True
 
     def __init__(
-        self, *, api_key: str, base_url: str | None, model: str, timeout: float, attempts: int
+        self,
+        *,
+        api_key: str,
+        base_url: str | None,
+        model: str,
+        timeout: float,
+        attempts: int,
+        max_reply_tokens: int,
     ) -> None:
         self.model_name = model
+        self.max_reply_tokens = max_reply_tokens
         self.client = openai.OpenAI(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0
         )
@@ -105,6 +133,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
             model=app.config["COACH_MODEL"],
             timeout=app.config["COACH_MODEL_TIMEOUT"],
             attempts=app.config["COACH_MODEL_ATTEMPTS"],
+            max_reply_tokens=app.config["COACH_MAX_REPLY_TOKENS"],
         )
 
     def _retrying(self) -> Retrying:
@@ -126,10 +155,12 @@ class OpenAIProvider(Provider[ChatPrompt]):
         stream = self._call(
             model=self.model_name,
             messages=prompt.chat_messages(),
+            # A bound the model cannot talk its way past; the prompt asks for short turns.
+            max_tokens=self.max_reply_tokens,
             stream=True,
             stream_options={"include_usage": True},
         )
-        yielded = False
+        yielded = finished = False
         try:
             with stream:
                 for chunk in stream:
@@ -139,6 +170,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
                         completion.prompt_tokens = chunk.usage.prompt_tokens
                         completion.completion_tokens = chunk.usage.completion_tokens
                     for choice in chunk.choices:
+                        finished = finished or choice.finish_reason is not None
                         text = choice.delta.content if choice.delta else None
                         if text:
                             yielded = True
@@ -154,29 +186,54 @@ class OpenAIProvider(Provider[ChatPrompt]):
             raise failure from exc
         if not yielded:
             raise ModelUnavailable("The AI model sent an empty reply.", code="empty_reply")
+        if not finished:
+            # The connection closed cleanly but the model never said it was done: the
+            # text is cut, and must not be kept (or read back later) as a whole reply.
+            raise ReplyInterrupted("The AI model's reply broke off part-way. Try again.")
 
     def extract_reflection(
         self, instructions: str, record: ReflectionRecord, turns: list[ChatTurn]
-    ) -> ReflectionRecord | None:
+    ) -> RecordReading | None:
+        transcript = "\n".join(f"{t.role}: {t.content}" for t in turns)
+        current = json.dumps(record.model_dump(mode="json"), ensure_ascii=False)
+        try:
+            return self.complete_structured(
+                instructions,
+                f"The record so far:\n{current}\n\nThe conversation, oldest first:\n{transcript}",
+                name="reflection_record",
+                schema=RecordReading.model_json_schema(),
+                parse=lambda text: RecordReading.model_validate(json.loads(text)),
+                max_tokens=REFLECTION_MAX_TOKENS,
+            )
+        except StructuredOutputUnfit:
+            self._fall_back_once("its replies did not fit the schema, even after a repair attempt")
+            return None
+
+    def complete_structured(
+        self,
+        instructions: str,
+        content: str,
+        *,
+        name: str,
+        schema: dict[str, Any],
+        parse: Callable[[str], Parsed],
+        max_tokens: int,
+    ) -> Parsed | None:
         if not self.honours_json_schema:
             return None
-        transcript = "\n".join(f"{t.role}: {t.content}" for t in turns)
         messages: list[dict[str, str]] = [
             {"role": "system", "content": instructions},
-            {"role": "user", "content": transcript},
+            {"role": "user", "content": content},
         ]
         for attempt in range(2):  # the answer, then one repair attempt
             try:
                 response = self._call(
                     model=self.model_name,
                     messages=messages,
-                    max_tokens=REFLECTION_MAX_TOKENS,
+                    max_tokens=max_tokens,
                     response_format={
                         "type": "json_schema",
-                        "json_schema": {
-                            "name": "reflection_record",
-                            "schema": ReflectionRecord.model_json_schema(),
-                        },
+                        "json_schema": {"name": name, "schema": schema},
                     },
                 )
             except ModelUnavailable as exc:
@@ -186,21 +243,22 @@ class OpenAIProvider(Provider[ChatPrompt]):
                     self._fall_back_once("the server rejected the JSON schema request")
                     return None
                 raise
-            content = response.choices[0].message.content or ""
+            answer = response.choices[0].message.content or ""
             try:
-                return ReflectionRecord.model_validate(json.loads(content))
-            except (ValueError, ValidationError) as exc:
+                return parse(answer)
+            except ValueError as exc:  # pydantic's ValidationError and JSON errors alike
                 if attempt == 0:
                     messages += [
-                        {"role": "assistant", "content": content},
+                        {"role": "assistant", "content": answer},
                         {
                             "role": "user",
                             "content": "That did not fit the schema "
                             f"({str(exc)[:300]}). Reply with corrected JSON only.",
                         },
                     ]
-        self._fall_back_once("its replies did not fit the schema, even after a repair attempt")
-        return None
+        raise StructuredOutputUnfit(
+            "The AI model's answer did not fit the expected shape, even after a repair attempt."
+        )
 
     def check_for_crisis(self, instructions: str, messages: list[str]) -> bool | None:
         if not self.honours_json_schema:
@@ -223,12 +281,45 @@ class OpenAIProvider(Provider[ChatPrompt]):
         except ValidationError:
             return None
 
+    def write_summary(self, instructions: str, summary: str, turns: list[ChatTurn]) -> str | None:
+        if not self.honours_json_schema:
+            return None
+        transcript = "\n".join(f"{t.role}: {t.content}" for t in turns)
+        response = self._call(
+            model=self.model_name,
+            messages=[
+                {"role": "system", "content": instructions},
+                {
+                    "role": "user",
+                    "content": f"The summary so far:\n{summary}\n\n"
+                    f"The most recent of its turns in full, oldest first:\n{transcript}",
+                },
+            ],
+            max_tokens=SUMMARY_MAX_TOKENS,
+            response_format={
+                "type": "json_schema",
+                "json_schema": {
+                    "name": "rolling_summary",
+                    "schema": WrittenSummary.model_json_schema(),
+                },
+            },
+        )
+        try:
+            content = response.choices[0].message.content or ""
+            return WrittenSummary.model_validate_json(content).summary.strip() or None
+        except ValidationError:
+            return None
+
     def _fall_back_once(self, reason: str) -> None:
         with self._log_lock:  # background workers may fall back at the same moment
             if reason in self._logged_reasons:
                 return
             self._logged_reasons.add(reason)
-        log.warning("Reflection record from the keyword rules instead of the model: %s.", reason)
+        log.warning(
+            "Reflection record from the keyword rules (and plans from the templates)"
+            " instead of the model: %s.",
+            reason,
+        )
 
 
 def _rejects_json_schema(exc: BaseException | None) -> bool:

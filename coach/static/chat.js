@@ -66,6 +66,7 @@
     sendButton.disabled = value;
     retryButton.disabled = value;
     transcript.setAttribute('aria-busy', value ? 'true' : 'false');
+    setRecordBusy(value); // the record panel waits for the reply too
   }
 
   function isNearBottom() {
@@ -359,6 +360,7 @@
       // The page is missing what the server stored: show that, and its retry flag.
       catchUp(false);
     }
+    refreshRecord(); // the record panel: what this turn added
   }
 
   /* ---------- actions ---------- */
@@ -543,6 +545,297 @@
     setBusy(false);
   }
 
+  /* ================================================================
+   * The record panel: "What we have found so far"
+   *
+   * The reflection record as the seeker sees and corrects it. The page renders
+   * it; after every reply it is filled again from the session's "reflection",
+   * each entry cloned from the page's <template> (the server's one markup for an
+   * entry) and filled with text only: every text in it is the seeker's or the
+   * model's, so none of it ever becomes markup. An entry is edited in place
+   * (Save, Cancel, Escape) or removed; each correction is a PATCH of
+   * .../reflection with the text the seeker saw, so that a record changed
+   * meanwhile is refused rather than corrected in the wrong place.
+   * Hooks elsewhere in this file: setBusy (buttons wait for the reply),
+   * streamReply and reconcile (the panel follows each reply).
+   * ================================================================ */
+
+  const recordPanel = document.getElementById('record-panel');
+  const recordEmpty = document.getElementById('record-empty');
+  const recordError = document.getElementById('record-error');
+  const recordUrl = sessionUrl + '/reflection';
+  let recordEditing = null; // the entry being edited: { entry, form }
+  let recordPending = null; // a newer record, shown once the edit is closed
+
+  function recordGroupOf(entry) {
+    return entry.closest('.record-group');
+  }
+
+  // What the seeker saw of an entry: its text (a likely cause's evidence), and
+  // the name its buttons use (a likely cause's label).
+  function recordEntryText(entry) {
+    return entry.querySelector('.record-evidence').textContent;
+  }
+
+  function recordEntryName(entry) {
+    const cause = entry.querySelector('.record-cause');
+    return cause ? cause.textContent : recordEntryText(entry);
+  }
+
+  function buildRecordEntry(group, item, index) {
+    const isCause = group.dataset.field === 'likely_causes';
+    const template = document.getElementById(isCause ? 'template-record-cause' : 'template-record-entry');
+    const entry = template.content.firstElementChild.cloneNode(true);
+    const noun = group.dataset.noun;
+    const text = isCause ? item.evidence : item;
+    const name = isCause ? item.label : item;
+    entry.dataset.index = String(index);
+    entry.querySelector('.record-evidence').textContent = text;
+    if (isCause) {
+      entry.querySelector('.record-cause').textContent = item.label;
+    }
+    entry.querySelector('[data-action="edit"]').setAttribute('aria-label', 'Edit ' + noun + ': ' + name);
+    entry.querySelector('[data-action="remove"]').setAttribute('aria-label', 'Remove ' + noun + ': ' + name);
+    entry.querySelectorAll('.record-actions button').forEach(function (button) {
+      button.disabled = busy;
+    });
+    return entry;
+  }
+
+  function renderRecord(reflection) {
+    if (!recordPanel || !reflection) {
+      return;
+    }
+    if (recordEditing) {
+      recordPending = reflection; // the seeker's edit is not thrown away
+      return;
+    }
+    recordPending = null;
+    let any = Boolean(reflection.cause_unknown);
+    recordPanel.querySelectorAll('.record-group').forEach(function (group) {
+      const items = reflection[group.dataset.field] || [];
+      const list = group.querySelector('.record-list');
+      list.replaceChildren.apply(list, items.map(function (item, index) {
+        return buildRecordEntry(group, item, index);
+      }));
+      const note = group.querySelector('.record-note');
+      const unknown = Boolean(note) && Boolean(reflection.cause_unknown);
+      if (note) {
+        note.hidden = !unknown;
+      }
+      group.hidden = items.length === 0 && !unknown;
+      any = any || items.length > 0;
+    });
+    recordEmpty.hidden = any;
+  }
+
+  // Called after every reply, however it ended: the turn may have added to the record.
+  async function refreshRecord() {
+    if (!recordPanel) {
+      return;
+    }
+    const data = await loadSession();
+    if (data && data.reflection) {
+      renderRecord(data.reflection);
+    }
+  }
+
+  function setRecordBusy(value) {
+    if (recordPanel) {
+      // Edit and Remove only: an edit already open can still be cancelled.
+      recordPanel.querySelectorAll('.record-actions button').forEach(function (button) {
+        button.disabled = value;
+      });
+    }
+  }
+
+  // The entry's button after the record was shown again, or the panel's heading
+  // when the entry (or its whole group) is gone.
+  function focusRecordEntry(field, index, action) {
+    const group = recordPanel.querySelector('.record-group[data-field="' + CSS.escape(field) + '"]');
+    const entries = group ? group.querySelectorAll('.record-entry') : [];
+    const entry = entries[Math.min(index, entries.length - 1)];
+    const target = entry ? entry.querySelector('[data-action="' + action + '"]') : null;
+    (target || recordPanel.querySelector('summary')).focus();
+  }
+
+  // The record shown again under a click (a reply ended meanwhile): look again.
+  function recordMovedOn(entry) {
+    if (entry.isConnected) {
+      return false;
+    }
+    recordError.textContent = 'The list has just been updated; look at it again.';
+    recordPanel.querySelector('summary').focus();
+    return true;
+  }
+
+  function openRecordEdit(entry) {
+    closeRecordEdit(false);
+    if (recordMovedOn(entry)) {
+      return;
+    }
+    const group = recordGroupOf(entry);
+    const isCause = group.dataset.field === 'likely_causes';
+    const form = document.createElement('form');
+    form.className = 'record-edit-form';
+    const input = document.createElement('input');
+    input.type = 'text';
+    input.className = 'record-edit-input';
+    input.id = 'record-edit-input';
+    input.maxLength = Number(recordPanel.dataset.maxChars) || 240;
+    input.value = recordEntryText(entry);
+    input.autocomplete = 'off';
+    const label = document.createElement('label');
+    label.className = 'visually-hidden';
+    label.htmlFor = input.id;
+    label.textContent = isCause
+      ? 'What points to ' + recordEntryName(entry)
+      : 'Edit ' + group.dataset.noun + ': ' + recordEntryName(entry);
+    const save = document.createElement('button');
+    save.type = 'submit';
+    save.className = 'button button-small button-primary';
+    save.textContent = 'Save';
+    const cancel = document.createElement('button');
+    cancel.type = 'button';
+    cancel.className = 'button button-small';
+    cancel.dataset.action = 'cancel';
+    cancel.textContent = 'Cancel';
+    form.append(label, input, save, cancel);
+    entry.querySelector('.record-entry-text').hidden = true;
+    entry.querySelector('.record-actions').hidden = true;
+    entry.append(form);
+    recordEditing = { entry: entry, form: form };
+    input.focus();
+    input.select();
+  }
+
+  // Puts the entry back as it was; `refocus` returns the keyboard to its Edit button.
+  function closeRecordEdit(refocus) {
+    if (!recordEditing) {
+      return;
+    }
+    const entry = recordEditing.entry;
+    recordEditing.form.remove();
+    recordEditing = null;
+    entry.querySelector('.record-entry-text').hidden = false;
+    entry.querySelector('.record-actions').hidden = false;
+    if (recordPending) {
+      const group = recordGroupOf(entry);
+      renderRecord(recordPending);
+      if (refocus && group) {
+        focusRecordEntry(group.dataset.field, Number(entry.dataset.index), 'edit');
+      }
+    } else if (refocus) {
+      entry.querySelector('[data-action="edit"]').focus();
+    }
+  }
+
+  // One correction: `value` the new text, or null to remove the entry.
+  async function correctRecord(entry, value, after) {
+    const field = recordGroupOf(entry).dataset.field;
+    const index = Number(entry.dataset.index);
+    const body = { field: field, index: index, value: value, was: recordEntryText(entry) };
+    recordError.textContent = '';
+    let response;
+    try {
+      response = await send('PATCH', recordUrl, body, JSON_TYPE);
+    } catch (ignored) {
+      recordError.textContent = 'Could not reach the coach. Check your connection and try again.';
+      return false;
+    }
+    if (!response.ok) {
+      const failure = await readFailure(response);
+      recordError.textContent = failure.message;
+      if (failure.body && failure.body.error.code === 'record_changed') {
+        recordEditing = null;
+        await refreshRecord(); // show what is there now
+      }
+      return false;
+    }
+    recordEditing = null;
+    renderRecord(await response.json());
+    focusRecordEntry(field, index, after);
+    return true;
+  }
+
+  async function saveRecordEdit() {
+    const editing = recordEditing;
+    const input = editing.form.querySelector('input');
+    const value = input.value.trim();
+    if (value === '') {
+      recordError.textContent = 'Write something, or use Remove to take the entry away.';
+      input.focus();
+      return;
+    }
+    if (value === recordEntryText(editing.entry)) {
+      closeRecordEdit(true);
+      return;
+    }
+    editing.form.querySelectorAll('button').forEach(function (button) {
+      button.disabled = true;
+    });
+    if (await correctRecord(editing.entry, value, 'edit')) {
+      announce('Saved.');
+    } else if (recordEditing === editing) {
+      editing.form.querySelectorAll('button').forEach(function (button) {
+        button.disabled = false;
+      });
+      input.focus();
+    }
+  }
+
+  async function removeRecordEntry(entry) {
+    const group = recordGroupOf(entry);
+    const what = group.dataset.noun + ': ' + recordEntryName(entry);
+    const buttons = entry.querySelectorAll('.record-actions button');
+    buttons.forEach(function (button) {
+      button.disabled = true;
+    });
+    if (await correctRecord(entry, null, 'remove')) {
+      announce('Removed ' + what + '.');
+    } else if (entry.isConnected) {
+      buttons.forEach(function (button) {
+        button.disabled = busy;
+      });
+    }
+  }
+
+  if (recordPanel) {
+    recordPanel.addEventListener('click', function (event) {
+      const button = event.target.closest('button[data-action]');
+      const entry = button && button.closest('.record-entry');
+      if (!entry || button.disabled) {
+        return;
+      }
+      if (button.dataset.action === 'edit') {
+        openRecordEdit(entry);
+      } else if (button.dataset.action === 'remove') {
+        closeRecordEdit(false);
+        if (!recordMovedOn(entry)) {
+          removeRecordEntry(entry);
+        }
+      } else if (button.dataset.action === 'cancel') {
+        recordError.textContent = '';
+        closeRecordEdit(true);
+      }
+    });
+    recordPanel.addEventListener('submit', function (event) {
+      event.preventDefault();
+      if (recordEditing && recordEditing.form === event.target) {
+        saveRecordEdit();
+      }
+    });
+    recordPanel.addEventListener('keydown', function (event) {
+      if (event.key === 'Escape' && recordEditing && recordEditing.form.contains(event.target)) {
+        event.preventDefault();
+        recordError.textContent = '';
+        closeRecordEdit(true);
+      }
+    });
+  }
+
+  /* ================ end of the record panel ================ */
+
   /* ---------- catching up with the server ---------- */
 
   const POLL_MS = 2000;
@@ -565,6 +858,7 @@
     });
     updateStage(data.stage);
     setRetryVisible(Boolean(data.retry_offered));
+    renderRecord(data.reflection); // the record panel
     return added;
   }
 
@@ -600,7 +894,9 @@
   }
 
   if (root.dataset.replying === 'true') {
-    showError('The coach is still answering in another tab or window. This page will catch up.');
+    // Reloading mid-reply ends that reply (kept as partial, with retry offered); another
+    // tab may also be waiting for one. Either way this page shows what the server keeps.
+    showError('A reply was still being written when this page loaded. It will appear here when it is ready.');
     catchUp(true);
   }
 

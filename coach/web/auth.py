@@ -68,7 +68,9 @@ def log_in(db: Session, email: str, password: str) -> tuple[User, str]:
     # End the transaction before the deliberately slow hash check: on SQLite it
     # would otherwise hold the database's write lock all the while.
     db.commit()
-    if user is None or not user.password_hash or not check_password_hash(stored_hash, password):
+    # Checked first, whoever asks: an unknown email costs the same hash check.
+    matches = check_password_hash(stored_hash, password)
+    if user is None or not user.password_hash or not matches:
         raise NotAuthenticated("The email or password is wrong.", code="bad_credentials")
     token = issue_token(db, user)
     db.commit()

@@ -4,11 +4,16 @@ The page (`templates/chat.html`) and the script (`coach/static/chat.js`) must sh
 the same thing, so neither has rules of its own: a message's markup comes from
 one Jinja macro (`templates/_message.html`) and travels in the message JSON as
 `html`; whether a retry is offered travels in the session JSON as `retry_offered`.
+The record panel ("What we have found so far", `templates/_record.html`) is
+rendered by the page and filled again by the script from the session's
+`reflection`: both take an entry's markup from the same macro (the script clones
+it from a `<template>`), and its groups and their names from `RECORD_GROUPS`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -17,6 +22,28 @@ from coach.storage.models import Message
 
 MESSAGE_TEMPLATE = "_message.html"
 BROKEN_REPLY = ("partial", "failed")
+
+
+@dataclass(frozen=True)
+class RecordGroup:
+    """One list of the reflection record as the chat page shows it."""
+
+    field: str
+    title: str
+    # One entry, for the buttons' names: "Remove feeling: disappointment".
+    noun: str
+
+
+# In the order of the conversation's steps; one per list field of the record.
+RECORD_GROUPS = (
+    RecordGroup("emotions", "Feelings", "feeling"),
+    RecordGroup("likely_causes", "Likely causes", "likely cause"),
+    RecordGroup("feedback", "Feedback received", "feedback"),
+    RecordGroup("strengths", "Strengths", "strength"),
+    RecordGroup("goals", "Goals", "goal"),
+    RecordGroup("routine", "Routine", "routine"),
+    RecordGroup("support", "Support", "support"),
+)
 
 
 def message_html(shown: Mapping[str, Any]) -> str:

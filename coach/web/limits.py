@@ -7,30 +7,61 @@ object only carries the decorators.
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Callable
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from coach.errors import NotAuthenticated
+from coach.web.auth import current_user
 
-def _caller_key() -> str:
-    """Count per signed-in browser, per bearer token, else per address."""
-    user_id = session.get("user_id")
-    if user_id:
-        return f"user:{user_id}"
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        return "token:" + hashlib.sha256(header.encode()).hexdigest()[:24]
+
+def caller_key() -> str:
+    """Count per verified user, else per address (which COACH_PROXY_HOPS makes the
+    client's own). Never per raw header: a made-up or respelled `Authorization`
+    header must not buy a fresh count."""
+    try:
+        user = current_user()
+    except NotAuthenticated:
+        user = None
+    if user is not None:
+        return f"user:{user.id}"
+    return address_key()
+
+
+def address_key() -> str:
+    """For the limits that guard the doors (guests, logins): per address, whoever it
+    claims to be."""
     return f"address:{get_remote_address()}"
 
 
-limiter = Limiter(key_func=_caller_key)
+limiter = Limiter(key_func=caller_key)
 
 
-def message_limit() -> str:
-    limit: str = current_app.config["COACH_RATE_LIMIT"]
+def setting_limit(name: str) -> Callable[[], str]:
+    """A limit read from a setting when the request comes, so that each app's own counts."""
+
+    def limit() -> str:
+        value: str = current_app.config[name]
+        return value
+
     return limit
+
+
+message_limit = setting_limit("COACH_RATE_LIMIT")
+guest_limit = setting_limit("COACH_GUEST_LIMIT")
+login_limit = setting_limit("COACH_LOGIN_LIMIT")
+session_limit = setting_limit("COACH_SESSION_LIMIT")
+plan_limit = setting_limit("COACH_PLAN_LIMIT")
+
+
+# One count of guests per address, whether the browser's start page or the API creates them.
+guests_per_address = limiter.shared_limit(guest_limit, scope="guests", key_func=address_key)
+
+
+# Plans made by one seeker, through the API or the chat page: each may ask the model.
+plans_per_seeker = limiter.shared_limit(plan_limit, scope="plans")
 
 
 def init_app(app: Flask) -> None:

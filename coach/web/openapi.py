@@ -35,15 +35,16 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 METHOD_ORDER = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 ERROR_DESCRIPTIONS = {
-    400: "The body or a parameter is not valid: `invalid_json`, `invalid_input`, and for a"
-    " message `empty_message` or `invalid_characters`.",
+    400: "The body or a parameter is not valid: `invalid_json`, `invalid_input`, for a"
+    " message `empty_message` or `invalid_characters`, for a record correction"
+    " `invalid_characters` or `no_such_entry`.",
     401: "No caller, or a token that is not valid: `not_authenticated`, `bad_token`,"
     " `bad_credentials`.",
     403: "A browser's cookie-authenticated request without its CSRF token: `csrf_failed`.",
     404: "No such session, or not the caller's: `not_found`.",
     409: "Not now: a reply is being written (`reply_in_progress`), there is nothing to"
-    " retry or cancel (`nothing_to_retry`, `nothing_to_cancel`), or the reply was"
-    " cancelled (`cancelled`).",
+    " retry or cancel (`nothing_to_retry`, `nothing_to_cancel`), the reply was"
+    " cancelled (`cancelled`), or the record changed since it was shown (`record_changed`).",
     413: "The body or the message is too long: `too_large`, `message_too_long`.",
     429: "Too many requests from this caller: `rate_limited`.",
     502: "The model could not answer; the message is stored and `/retry` answers it again.",
@@ -52,10 +53,21 @@ ERROR_DESCRIPTIONS = {
 
 
 @dataclass(frozen=True)
+class Download:
+    """An answer that is a document in another format (Markdown, iCalendar), not JSON."""
+
+    media_type: str
+    description: str
+
+
+Answer = type[BaseModel] | Download | None
+
+
+@dataclass(frozen=True)
 class Operation:
     """What a view takes and answers, beyond what its route already says."""
 
-    answers: Mapping[int, type[BaseModel] | None]
+    answers: Mapping[int, Answer]
     body: type[RequestShape] | None = None
     query: type[QueryShape] | None = None
     errors: tuple[int, ...] = ()
@@ -65,7 +77,7 @@ class Operation:
 
 
 def documented(
-    answers: Mapping[int, type[BaseModel] | None],
+    answers: Mapping[int, Answer],
     *,
     body: type[RequestShape] | None = None,
     query: type[QueryShape] | None = None,
@@ -153,7 +165,7 @@ def _component_schemas(
         if route.operation.body is not None:
             used[route.operation.body] = "validation"
         for shape in [*route.operation.answers.values(), *route.operation.events.values()]:
-            if shape is not None:
+            if isinstance(shape, type):
                 used[shape] = "serialization"
     refs, definitions = models_json_schema(
         list(used.items()), ref_template=REF_TEMPLATE, schema_generator=_WithoutFieldTitles
@@ -199,6 +211,12 @@ def _answers(
         # The first answer is the usual one; only it may come as a stream instead.
         if shape is None:
             answers[str(status)] = {"description": "No content."}
+            continue
+        if isinstance(shape, Download):
+            answers[str(status)] = {
+                "description": shape.description,
+                "content": {shape.media_type: {"schema": {"type": "string"}}},
+            }
             continue
         content: dict[str, Any] = {"application/json": {"schema": refs[shape]}}
         if position == 0 and operation.events:

@@ -14,12 +14,27 @@ from coach.coaching.sessions import (
     list_sessions,
     session_messages,
 )
+from coach.errors import NotFound
 from coach.guide.frameworks import frameworks
+from coach.guide.record import MAX_ITEM_CHARS
+from coach.plans.generation import generate_plan
+from coach.plans.schema import DEFAULT_HORIZON, HORIZONS
+from coach.plans.templates import plan_templates
+from coach.plans.tracking import (
+    describe_plan,
+    describe_version,
+    latest_plans,
+    progress,
+    session_checkins,
+    session_plan,
+    session_plans,
+)
 from coach.providers import provider
 from coach.safety.rules import safety_rules
 from coach.storage.database import get_db
 from coach.web.auth import create_guest, csrf_token, current_user, sign_in_browser
-from coach.web.limits import limiter
+from coach.web.chat_view import RECORD_GROUPS
+from coach.web.limits import guests_per_address, plans_per_seeker
 from coach.web.representations import session_json, user_json
 
 bp = Blueprint("pages", __name__)
@@ -56,14 +71,26 @@ def _recent_sessions() -> list[dict[str, Any]] | None:
     return [session_json(s) for s in items]
 
 
+def _plan_progress(sessions: list[dict[str, Any]] | None) -> dict[int, dict[str, Any]]:
+    """Each listed session's latest plan's progress, for the seeker's home page."""
+    plans = latest_plans(get_db(), [s["id"] for s in sessions or []])
+    return {sid: progress(plan).model_dump(mode="json") for sid, plan in plans.items()}
+
+
 @bp.get("/")
 def index() -> str:
     """The landing page: what the coach is and is not, and a way in."""
-    return render_template("index.html", sessions=_recent_sessions(), stages=_stages())
+    sessions = _recent_sessions()
+    return render_template(
+        "index.html",
+        sessions=sessions,
+        stages=_stages(),
+        plan_progress=_plan_progress(sessions),
+    )
 
 
 @bp.post("/start")
-@limiter.limit("20 per hour")
+@guests_per_address
 def start() -> WerkzeugResponse:
     """Start a new conversation, as a new guest if nobody is signed in."""
     db = get_db()
@@ -81,7 +108,9 @@ def list_sessions_page() -> Any:
     sessions = _recent_sessions()
     if sessions is None:
         return redirect(url_for("pages.index"))
-    return render_template("sessions.html", sessions=sessions)
+    return render_template(
+        "sessions.html", sessions=sessions, plan_progress=_plan_progress(sessions)
+    )
 
 
 @bp.get("/chat/<int(max=2147483647):session_id>")
@@ -98,7 +127,54 @@ def chat(session_id: int) -> Any:
         stages=_stages(),
         max_message_chars=current_app.config["COACH_MAX_MESSAGE_CHARS"],
         crisis_resources=safety_rules().resources.model_dump(mode="json"),
+        has_plan=bool(latest_plans(db, [session_id])),
+        checkins=[c.model_dump(mode="json") for c in session_checkins(db, session_id)],
+        horizons=HORIZONS,
+        default_horizon=DEFAULT_HORIZON,
+        record_groups=RECORD_GROUPS,
+        record_max_chars=MAX_ITEM_CHARS,
     )
+
+
+@bp.get("/chat/<int(max=2147483647):session_id>/plan")
+def plan(session_id: int) -> Any:
+    """A session's action plan: progress, ticking off, editing, the exports."""
+    user = current_user()
+    if user is None:
+        return redirect(url_for("pages.index"))
+    db = get_db()
+    coaching_session = get_owned_session(db, user, session_id)
+    version = request.args.get("version", type=int)
+    try:
+        shown = session_plan(db, user, session_id, version)
+    except NotFound:
+        if version is not None:
+            raise
+        shown = None
+    return render_template(
+        "plan.html",
+        chat=session_json(coaching_session),
+        plan=None
+        if shown is None
+        else describe_plan(shown, plan_templates().disclaimer).model_dump(mode="json"),
+        versions=[
+            describe_version(p).model_dump(mode="json") for p in session_plans(db, user, session_id)
+        ],
+        horizons=HORIZONS,
+        default_horizon=DEFAULT_HORIZON,
+    )
+
+
+@bp.post("/chat/<int(max=2147483647):session_id>/plan")
+@plans_per_seeker
+def make_plan(session_id: int) -> WerkzeugResponse:
+    """Generate the session's plan (a new version), then show it."""
+    user = current_user()
+    if user is None:
+        return redirect(url_for("pages.index"), code=303)
+    horizon = request.form.get("horizon_weeks", default=DEFAULT_HORIZON, type=int)
+    generate_plan(current_app._get_current_object(), user.id, session_id, horizon)  # type: ignore[attr-defined]
+    return redirect(url_for("pages.plan", session_id=session_id), code=303)
 
 
 @bp.post("/me/delete")

@@ -10,6 +10,8 @@ from typing import Any
 from pydantic.experimental.missing_sentinel import MISSING
 
 from coach.coaching.reply_mark import is_replying
+from coach.guide.frameworks import frameworks
+from coach.guide.record import ReflectionRecord
 from coach.providers import provider
 from coach.safety.rules import safety_rules
 from coach.safety.screening import SHOWS_RESOURCES
@@ -31,6 +33,10 @@ def session_json(
     coaching_session: CoachingSession, messages: list[Message] | None = None
 ) -> dict[str, Any]:
     return session_shape(coaching_session, messages).model_dump(mode="json")
+
+
+def reflection_json(record: ReflectionRecord) -> dict[str, Any]:
+    return reflection_shape(record).model_dump(mode="json")
 
 
 def session_page_json(
@@ -85,6 +91,29 @@ def session_shape(
         retry_offered=MISSING
         if messages is None
         else retry_offered(is_replying(coaching_session), messages),
+        reflection=MISSING
+        if messages is None
+        else reflection_shape(ReflectionRecord.model_validate(coaching_session.reflection)),
+    )
+
+
+def reflection_shape(record: ReflectionRecord) -> schemas.Reflection:
+    """The record as the seeker sees it: each likely cause with its name for people."""
+    label = frameworks().cause_label
+    causes = [
+        schemas.ReflectedCause(cause=c.cause, label=label(c.cause), evidence=c.evidence)
+        for c in record.likely_causes
+    ]
+    # Field by field: the contract's shape, whatever else the record comes to keep.
+    return schemas.Reflection(
+        emotions=record.emotions,
+        likely_causes=causes,
+        cause_unknown=record.cause_unknown,
+        feedback=record.feedback,
+        strengths=record.strengths,
+        goals=record.goals,
+        routine=record.routine,
+        support=record.support,
     )
 
 

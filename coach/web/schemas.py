@@ -13,7 +13,7 @@ it out changes nothing, and a session listed without its messages has no
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -28,8 +28,19 @@ from pydantic import (
 from pydantic.experimental.missing_sentinel import MISSING
 from pydantic_core import core_schema
 
+from coach.coaching.record_corrections import LIST_FIELDS
 from coach.coaching.sessions import MAX_PER_PAGE
-from coach.guide.frameworks import STAGES
+from coach.guide.frameworks import CAUSES, STAGES
+from coach.guide.record import MAX_ITEM_CHARS
+from coach.plans.schema import (
+    Checkin,
+    JournalKind,
+    JournalText,
+    Moment,
+    Plan,
+    PlanText,
+    PlanVersions,
+)
 from coach.providers import PROVIDERS
 from coach.storage.models import MAX_TITLE_CHARS, MESSAGE_ROLES, MESSAGE_STATUSES, ROLES
 
@@ -121,12 +132,91 @@ class MessageCreate(RequestShape):
     )
 
 
+class PlanCreate(RequestShape):
+    """How far ahead the plan looks."""
+
+    body_optional: ClassVar[bool] = True
+    # The choices are `coach.plans.schema.HORIZONS`; a test checks that the two agree.
+    horizon_weeks: Literal[2, 4, 8] = Field(
+        default=4, description="Two, four or eight weeks from today."
+    )
+
+
+# Dates come as ISO strings in JSON, so these fields are not strict about their type.
+DueDate = Annotated[date, Field(strict=False)]
+
+
+class StepUpdate(RequestShape):
+    """Tick a step off or on, or change its title or due date; at least one."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+    done: bool | MISSING = MISSING
+    title: PlanText | MISSING = MISSING
+    due: DueDate | MISSING | None = Field(
+        default=MISSING, description="An ISO date; null for no date."
+    )
+
+
+class StepCreate(RequestShape):
+    """A new step at the end of a goal."""
+
+    title: PlanText
+    due: DueDate | None = Field(default=None, description="An ISO date; null for no date.")
+
+
+class GoalUpdate(RequestShape):
+    """A goal's new title."""
+
+    title: PlanText
+
+
+class JournalCreate(RequestShape):
+    """A journal entry beside a plan: what the seeker learned, or what went well."""
+
+    kind: JournalKind
+    body: JournalText
+
+
+class CheckinCreate(RequestShape):
+    """How the seeker feels right now, from 1 (very low) to 5 (very good)."""
+
+    moment: Moment = Field(description="`start` or `end` of the session.")
+    score: int = Field(ge=1, le=5)
+
+
+class PlanQuery(QueryShape):
+    version: int | None = Field(
+        default=None, ge=1, le=999_999, description="An earlier version; the latest if left out."
+    )
+
+
+class ReflectionCorrection(RequestShape):
+    """One entry of the reflection record to edit, or (with `value` null) to remove."""
+
+    model_config = ConfigDict(extra="forbid")
+    field: Annotated[str, OneOf(LIST_FIELDS)] = Field(description="The record's list.")
+    index: int = Field(ge=0, description="The entry's position in that list, from 0.")
+    value: Annotated[str, Field(min_length=1, max_length=MAX_ITEM_CHARS)] | None = Field(
+        description="The entry's new text (for a likely cause, its evidence), or null"
+        " to remove it. Kept on one line; no NUL or other control characters."
+    )
+    was: str | MISSING = Field(
+        default=MISSING,
+        description="The entry's text as the client showed it (for a likely cause, its"
+        " evidence): if the record has changed there meanwhile, 409 `record_changed`.",
+    )
+
+
 class SessionListQuery(QueryShape):
     page: int = Field(default=1, ge=1, le=999_999)
     per_page: int = Field(default=20, ge=1, le=MAX_PER_PAGE)
 
 
 # Responses
+
+# The plan's shapes live with the plans (`coach.plans.schema`), where generation
+# validates against them; the API answers with them as they are.
+PLAN_RESPONSES = (Plan, PlanVersions, Checkin)
 
 
 class User(ResponseShape):
@@ -205,8 +295,29 @@ class Message(ResponseShape):
     )
 
 
+class ReflectedCause(ResponseShape):
+    """A likely cause of the rejection and what the seeker said that points to it."""
+
+    cause: Annotated[str, OneOf(CAUSES)]
+    label: str = Field(description="The cause as people read it, e.g. `Skills gap`.")
+    evidence: str
+
+
+class Reflection(ResponseShape):
+    """The reflection record: what the seeker confirmed so far, which they may correct."""
+
+    emotions: list[str]
+    likely_causes: list[ReflectedCause]
+    cause_unknown: bool = Field(description="The seeker said the cause cannot be known yet.")
+    feedback: list[str] = Field(description="What the employer said.")
+    strengths: list[str]
+    goals: list[str]
+    routine: list[str]
+    support: list[str]
+
+
 class Session(ResponseShape):
-    """A coaching session; `messages` only where one session is shown."""
+    """A coaching session; `messages` and `reflection` only where one session is shown."""
 
     id: int
     title: str
@@ -225,6 +336,7 @@ class Session(ResponseShape):
         default=MISSING,
         description="With `messages`: whether `/retry` would answer the last message again.",
     )
+    reflection: Reflection | MISSING = MISSING
 
 
 class SessionPage(ResponseShape):
@@ -357,6 +469,8 @@ class Export(ResponseShape):
 
     user: ExportedUser
     sessions: list[ExportedSession]
+    plans: list[Plan] = Field(description="Every version of every session's plan.")
+    checkins: list[Checkin] = Field(description="The mood check-ins of every session.")
     exported_at: Timestamp
 
 

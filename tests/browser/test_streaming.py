@@ -87,7 +87,7 @@ def test_a_second_tab_waits_for_the_reply_and_then_shows_it(
 
     other = page.context.new_page()
     other.goto(page.url)
-    assert "still answering" in other.locator("#error-text").inner_text()
+    assert "still being written" in other.locator("#error-text").inner_text()
     assert other.locator("#retry-button").is_hidden()
 
     other.wait_for_selector(ASSISTANT_DONE)

@@ -1,5 +1,6 @@
 """Fixtures for the safety area: its data loaded once from the project's
-`prompts/`, and the crisis set's figures added to the terminal summary."""
+`prompts/`, and the figures of the crisis set and of the safe-statement set
+added to the terminal summary."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from coach.safety.crisis import CrisisScreen
 from coach.safety.replies import SafetyReplies
 from coach.safety.resources import ResourceDirectory
 from tests.safety.crisis_set import FIGURES_KEY
+from tests.safety.safe_statement_set import SAFE_FIGURES_KEY
 
 PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
 
@@ -42,7 +44,8 @@ def safe_statements() -> SafeStatements:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config):
-    figures = config.stash.get(FIGURES_KEY, None)
-    if figures:
-        terminalreporter.write_sep("-", "crisis set")
-        terminalreporter.write_line(figures)
+    for key, title in ((FIGURES_KEY, "crisis set"), (SAFE_FIGURES_KEY, "safe statements")):
+        figures = config.stash.get(key, None)
+        if figures:
+            terminalreporter.write_sep("-", title)
+            terminalreporter.write_line(figures)

@@ -64,6 +64,6 @@ def test_a_negation_or_hedge_is_not_safe(safe_statements, message):
 def test_a_broken_safe_statements_file_is_a_clear_error(tmp_path, prompts_dir):
     shutil.copytree(prompts_dir / "safety", tmp_path / "safety")
     path = tmp_path / "safety" / "safe_statements.toml"
-    path.write_text(path.read_text("utf-8").replace("'unsafe'", "'un(safe'", 1), "utf-8")
+    path.write_text(path.read_text("utf-8").replace("'unsafe|", "'un(safe|", 1), "utf-8")
     with pytest.raises(ConfigurationError, match=r"safe_statements\.toml"):
         SafeStatements.load(tmp_path)

@@ -9,7 +9,7 @@ from flask import Blueprint
 from coach.storage.database import get_db
 from coach.web.api.requests import parse_body
 from coach.web.auth import create_guest, log_in
-from coach.web.limits import limiter
+from coach.web.limits import address_key, guests_per_address, limiter, login_limit
 from coach.web.openapi import documented
 from coach.web.representations import token_grant_json
 from coach.web.schemas import Login, TokenGrant
@@ -19,7 +19,7 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 @bp.post("/guest")
 @documented({201: TokenGrant}, public=True, errors=(429, 503))
-@limiter.limit("20 per hour")
+@guests_per_address
 def create_guest_user() -> tuple[dict[str, Any], int]:
     """Create a guest seeker and return a bearer token for it."""
     user, token = create_guest(get_db(), with_token=True)
@@ -29,7 +29,7 @@ def create_guest_user() -> tuple[dict[str, Any], int]:
 
 @bp.post("/login")
 @documented({200: TokenGrant}, body=Login, public=True, errors=(401, 429, 503))
-@limiter.limit("10 per minute")
+@limiter.limit(login_limit, key_func=address_key)
 def login() -> dict[str, Any]:
     """Exchange an email and password for a bearer token."""
     credentials = parse_body(Login)

@@ -7,6 +7,8 @@ from typing import Any
 from flask import Blueprint, current_app, session
 
 from coach.coaching.privacy import delete_everything, export_everything
+from coach.plans.templates import plan_templates
+from coach.plans.tracking import export_plans
 from coach.storage.database import get_db
 from coach.web.auth import require_user
 from coach.web.openapi import documented
@@ -19,7 +21,8 @@ bp = Blueprint("me", __name__, url_prefix="/me")
 @documented({200: Export})
 def export() -> dict[str, Any]:
     """Everything stored about the caller, as JSON."""
-    data = export_everything(get_db(), require_user())
+    db, user = get_db(), require_user()
+    data = export_everything(db, user) | export_plans(db, user, plan_templates().disclaimer)
     return Export.model_validate(data).model_dump(mode="json")
 
 

@@ -1,11 +1,14 @@
-"""The seeker's coaching sessions: list, create, show, change, delete."""
+"""The seeker's coaching sessions: list, create, show, change, delete, and correct
+the reflection record."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Blueprint, current_app
+from pydantic.experimental.missing_sentinel import MISSING
 
+from coach.coaching.record_corrections import correct_record
 from coach.coaching.sessions import (
     create_session,
     delete_session,
@@ -17,10 +20,18 @@ from coach.coaching.sessions import (
 from coach.storage.database import get_db
 from coach.web.api.requests import ID_CONVERTER, parse_body, parse_query
 from coach.web.auth import require_user
-from coach.web.limits import limiter
+from coach.web.limits import limiter, session_limit
 from coach.web.openapi import documented
-from coach.web.representations import session_json, session_page_json
-from coach.web.schemas import Session, SessionCreate, SessionListQuery, SessionPage, SessionUpdate
+from coach.web.representations import reflection_json, session_json, session_page_json
+from coach.web.schemas import (
+    Reflection,
+    ReflectionCorrection,
+    Session,
+    SessionCreate,
+    SessionListQuery,
+    SessionPage,
+    SessionUpdate,
+)
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
 SESSION_ID = f"<{ID_CONVERTER}:session_id>"
@@ -37,7 +48,7 @@ def index() -> dict[str, Any]:
 
 @bp.post("")
 @documented({201: Session}, body=SessionCreate, errors=(429,))
-@limiter.limit("60 per hour")
+@limiter.limit(session_limit)
 def create() -> tuple[dict[str, Any], int]:
     """Start a new coaching session."""
     user = require_user()
@@ -62,6 +73,29 @@ def update(session_id: int) -> dict[str, Any]:
     coaching_session = get_owned_session(db, require_user(), session_id)
     changes = parse_body(SessionUpdate).model_dump()
     return session_json(update_session(db, coaching_session, changes))
+
+
+@bp.patch(f"/{SESSION_ID}/reflection")
+@documented({200: Reflection}, body=ReflectionCorrection, errors=(409,))
+def correct_reflection(session_id: int) -> dict[str, Any]:
+    """Edit or remove one entry of the reflection record.
+
+    Refused (409 `reply_in_progress`) while a reply is being written: the reply may
+    still add to the record, so positions settle once it is stored.
+    """
+    user = require_user()
+    correction = parse_body(ReflectionCorrection)
+    was = None if correction.was is MISSING else correction.was
+    record = correct_record(
+        current_app,
+        user.id,
+        session_id,
+        correction.field,
+        correction.index,
+        correction.value,
+        was,
+    )
+    return reflection_json(record)
 
 
 @bp.delete(f"/{SESSION_ID}")

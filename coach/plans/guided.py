@@ -1,0 +1,199 @@
+"""A plan built from the templates, with no model: goals from the cause-to-strategy
+map, in the seeker's own words wherever the record has them.
+
+For each likely cause in the record (or "unknown" when none is named) the most
+fitting strategy not yet used becomes a goal; a goal the seeker stated takes the
+place of the strategy's name when its words match that strategy, and the goals
+they stated that match no cause's strategy follow on their own. Each goal gets the
+strategy's steps, dated from this week to the end of the horizon, and its
+resources. A plan with fewer than two goals gets a wellbeing goal.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from coach.guide.frameworks import Frameworks, Strategy
+from coach.guide.record import ReflectionRecord
+from coach.plans.schema import GoalDraft, PlanDraft, PlanRules, StepDraft
+from coach.plans.templates import PlanTemplates
+
+MAX_GUIDED_GOALS = 4
+MAX_GUIDED_STEPS = 4
+MIN_GOALS = 2
+WELLBEING_STRATEGY = "self_care_routine"
+# Words too common to say which strategy a sentence is about.
+COMMON_WORDS = frozenset(
+    {
+        *("want", "will", "would", "like", "need", "should", "going", "plan", "goal"),
+        *("more", "better", "really", "about", "with", "your", "this", "that", "them"),
+        *("they", "from", "into", "have", "been", "some", "just", "also", "very"),
+    }
+)
+
+
+def record_causes(record: ReflectionRecord) -> list[str]:
+    """The record's causes, first named first; "unknown" when it names none."""
+    causes: list[str] = list(dict.fromkeys(c.cause for c in record.likely_causes))
+    return causes or ["unknown"]
+
+
+def build_guided_draft(
+    record: ReflectionRecord,
+    loaded: Frameworks,
+    templates: PlanTemplates,
+    rules: PlanRules,
+    horizon_weeks: int,
+) -> PlanDraft:
+    catalogue = loaded.catalogue
+    causes = record_causes(record)
+    # A sentence that is also the seeker's routine or support ("Every morning I will
+    # walk") belongs to those parts of the plan, not to its goals.
+    elsewhere = {s.lower() for s in [*record.routine, *record.support]}
+    own_goals = [g for g in record.goals if g.lower() not in elsewhere]
+    used: set[str] = set()
+    goals: list[GoalDraft] = []
+
+    for cause in causes:
+        if len(goals) >= MAX_GUIDED_GOALS:
+            break
+        key = next((k for k in catalogue.causes[cause].strategies if k not in used), None)
+        if key is None:
+            continue
+        used.add(key)
+        strategy = catalogue.strategies[key]
+        words = _best_match(own_goals, strategy)
+        if words is not None:
+            own_goals.remove(words)
+            why = templates.why.own_goal.format(words=words)
+        else:
+            why = _reason(record, cause, loaded, templates)
+        title = _in_own_words(words, templates) if words else strategy.name
+        goals.append(_goal(key, strategy, title, why, len(goals), rules, templates))
+
+    for words in own_goals:
+        if len(goals) >= MAX_GUIDED_GOALS:
+            break
+        key = _closest_strategy(words, loaded, exclude=used)
+        if key is None:
+            continue
+        used.add(key)
+        strategy = catalogue.strategies[key]
+        why = templates.why.own_goal.format(words=words)
+        title = _in_own_words(words, templates)
+        goals.append(_goal(key, strategy, title, why, len(goals), rules, templates))
+
+    if len(goals) < MIN_GOALS and WELLBEING_STRATEGY not in used:
+        strategy = catalogue.strategies[WELLBEING_STRATEGY]
+        goals.append(
+            _goal(
+                WELLBEING_STRATEGY,
+                strategy,
+                strategy.name,
+                templates.why.wellbeing,
+                len(goals),
+                rules,
+                templates,
+            )
+        )
+
+    named = [c for c in causes if c != "unknown"]
+    headline = (
+        templates.headline.with_cause.format(
+            horizon_weeks=horizon_weeks, cause=loaded.cause_label(named[0]).lower()
+        )
+        if named
+        else templates.headline.without_cause.format(horizon_weeks=horizon_weeks)
+    )
+    routine = [*record.routine[:3], *templates.routine.items]
+    support = list(record.support) or [templates.support.suggestion]
+    support.append(templates.support.review.format(review_on=rules.review_on.isoformat()))
+    return PlanDraft(
+        headline=headline,
+        goals=goals,
+        routine=routine[:8],
+        support=support[:8],
+    )
+
+
+def _goal(
+    key: str,
+    strategy: Strategy,
+    title: str,
+    why: str,
+    index: int,
+    rules: PlanRules,
+    templates: PlanTemplates,
+) -> GoalDraft:
+    titles = list(strategy.steps[:MAX_GUIDED_STEPS])
+    dates = step_dates(rules.first_day, rules.review_on, len(titles), index)
+    return GoalDraft(
+        title=title,
+        why=why,
+        category=strategy.category,
+        steps=[StepDraft(title=t, due=d) for t, d in zip(titles, dates, strict=True)],
+        resources=list(templates.resources.get(key, ())),
+    )
+
+
+def step_dates(first_day: date, review_on: date, count: int, offset: int = 0) -> list[date]:
+    """`count` dates from this week to the day before the review: the first within the
+    week (a later goal's first step a day later each), the rest spread evenly."""
+    start = first_day + timedelta(days=min(offset + 1, 6))
+    end = max(start, review_on - timedelta(days=1))
+    if count == 1:
+        return [start]
+    span = (end - start).days
+    return [start + timedelta(days=round(i * span / (count - 1))) for i in range(count)]
+
+
+def _reason(
+    record: ReflectionRecord, cause: str, loaded: Frameworks, templates: PlanTemplates
+) -> str:
+    evidence = next((c.evidence for c in record.likely_causes if c.cause == cause), None)
+    if evidence:
+        return templates.why.evidence.format(words=evidence)
+    if record.feedback:
+        return templates.why.feedback.format(words=record.feedback[0])
+    return templates.why.cause_only.format(
+        cause=loaded.cause_label(cause).lower(), advice=loaded.catalogue.causes[cause].advice
+    )
+
+
+def _in_own_words(sentence: str, templates: PlanTemplates) -> str:
+    """The seeker's goal as a title: "I want to learn SQL." becomes "Learn SQL"."""
+    text = sentence.strip().rstrip(".!")
+    lowered = text.lower()
+    for opening in sorted(templates.goal_openings.phrases, key=len, reverse=True):
+        if lowered.startswith(opening + " "):
+            text = text[len(opening) :].strip()
+            break
+    return text[:1].upper() + text[1:] if text else sentence
+
+
+def _stems(text: str) -> set[str]:
+    words = re.findall(r"[a-z]+", text.lower())
+    return {w[:5] for w in words if len(w) >= 4 and w not in COMMON_WORDS}
+
+
+def _overlap(sentence: str, strategy: Strategy) -> int:
+    return len(_stems(sentence) & _stems(f"{strategy.name} {strategy.how}"))
+
+
+def _best_match(sentences: list[str], strategy: Strategy) -> str | None:
+    scored = [(_overlap(s, strategy), -i, s) for i, s in enumerate(sentences)]
+    best = max(scored, default=None)
+    return best[2] if best and best[0] > 0 else None
+
+
+def _closest_strategy(sentence: str, loaded: Frameworks, exclude: set[str]) -> str | None:
+    """The strategy a goal the seeker stated is about, where its words say so clearly
+    (two shared words at least; one could be chance)."""
+    scored = [
+        (_overlap(sentence, s), key)
+        for key, s in loaded.catalogue.strategies.items()
+        if key not in exclude
+    ]
+    best = max(scored, default=None, key=lambda pair: pair[0])
+    return best[1] if best and best[0] >= 2 else None

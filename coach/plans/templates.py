@@ -1,0 +1,105 @@
+"""The plan templates in `prompts/plan.toml`, validated and loaded once per app.
+
+They say how a guided plan reads (headline, reasons, routine, support,
+resources per strategy) and hold the disclaimer every plan carries. Which goals a
+plan has comes from the cause-to-strategy map in `coach.guide.frameworks`.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from pathlib import Path
+
+from flask import Flask, current_app
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from coach.guide.frameworks import Frameworks, frameworks
+from coach.plans.schema import ResourceDraft
+
+EXTENSION_KEY = "coach.plans.templates"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Headline(_Strict):
+    with_cause: str
+    without_cause: str
+
+
+class Reasons(_Strict):
+    own_goal: str
+    evidence: str
+    feedback: str
+    cause_only: str
+    wellbeing: str
+
+
+class GoalOpenings(_Strict):
+    phrases: tuple[str, ...]
+
+
+class Routine(_Strict):
+    items: tuple[str, ...]
+
+
+class Support(_Strict):
+    suggestion: str
+    review: str
+
+
+class PlanTemplates(_Strict):
+    disclaimer: str
+    headline: Headline
+    why: Reasons
+    goal_openings: GoalOpenings
+    routine: Routine
+    support: Support
+    resources: dict[str, tuple[ResourceDraft, ...]]
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> PlanTemplates:
+        allowed = {"horizon_weeks", "cause", "words", "strategy", "advice", "review_on"}
+        texts = [
+            *self.headline.model_dump().values(),
+            *self.why.model_dump().values(),
+            self.support.review,
+        ]
+        for text in texts:
+            named = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+            if named - allowed:
+                raise ValueError(f"unknown placeholders {sorted(named - allowed)} in {text!r}")
+        return self
+
+    def check_against(self, loaded: Frameworks) -> None:
+        """Every strategy has resources here, one of its own kind among them, and
+        nothing here names an unknown strategy."""
+        known = set(loaded.catalogue.strategies)
+        if set(self.resources) != known:
+            raise ValueError(
+                "prompts/plan.toml [resources] must list exactly the strategies of"
+                f" strategies.toml; missing {sorted(known - set(self.resources))},"
+                f" unknown {sorted(set(self.resources) - known)}"
+            )
+        for key, strategy in loaded.catalogue.strategies.items():
+            if strategy.resource_kind not in {r.kind for r in self.resources[key]}:
+                raise ValueError(
+                    f"prompts/plan.toml [resources] {key} needs a {strategy.resource_kind}"
+                )
+
+    @classmethod
+    def load(cls, prompts_dir: Path) -> PlanTemplates:
+        return cls.model_validate(tomllib.loads((prompts_dir / "plan.toml").read_text("utf-8")))
+
+
+def init_app(app: Flask) -> None:
+    templates = PlanTemplates.load(Path(app.config["COACH_PROMPTS_DIR"]))
+    templates.check_against(frameworks(app))
+    app.extensions[EXTENSION_KEY] = templates
+
+
+def plan_templates(app: Flask | None = None) -> PlanTemplates:
+    loaded: PlanTemplates = (app or current_app).extensions[EXTENSION_KEY]
+    return loaded

@@ -1,0 +1,407 @@
+"""Action plans in guided mode over the API: generation from a scripted conversation
+per cause, versions, editing and ticking off, the journal, check-ins, exports,
+other people's plans, bad input, and plans going with their session."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from flask import Flask
+from icalendar import Calendar
+from sqlalchemy import func, select
+
+from coach.guide.frameworks import frameworks
+from coach.plans.schema import HORIZONS
+from coach.storage.database import database
+from coach.storage.models import JournalEntry, MoodCheckin, Plan, PlanStep
+from coach.web.schemas import PlanCreate
+from tests.conftest import ApiActions
+from tests.conversations import GUIDED_WALK
+from tests.plan_actions import TODAY, fix_today, make_plan
+from tests.test_privacy import _anywhere_on_disk
+
+# A scripted conversation that names each cause in the map.
+NAMING = {
+    "skills_gap": ["I feel gutted.", "They said my SQL skills were not strong enough."],
+    "culture_fit": ["I feel low.", "They felt I was not a good fit for the team culture."],
+    "preparation": ["I feel embarrassed.", "I went blank and was unprepared for their questions."],
+    "qualification_mismatch": ["I feel confused.", "They said I was overqualified for it."],
+    "competition": ["I feel crushed.", "They went with an internal candidate."],
+    "unknown": ["I feel lost.", "They didn't give a reason, just a generic email."],
+}
+
+
+@pytest.fixture
+def app(app_factory) -> Flask:
+    made = app_factory()
+    fix_today(made)
+    return made
+
+
+def converse(api: ApiActions, messages: list[str]) -> tuple[str, int]:
+    token = api.guest()
+    session_id = api.new_session(token)
+    for text in messages:
+        assert api.send(token, session_id, text).status_code == 201
+    return token, session_id
+
+
+@pytest.fixture
+def walked(api: ApiActions) -> tuple[str, int, dict]:
+    """A guided conversation walked to the end, and its plan."""
+    token, session_id = converse(api, GUIDED_WALK)
+    response = make_plan(api, token, session_id)
+    assert response.status_code == 201, response.json
+    return token, session_id, response.json
+
+
+def steps_of(plan: dict) -> list[dict]:
+    return [step for goal in plan["goals"] for step in goal["steps"]]
+
+
+@pytest.mark.parametrize("cause", sorted(NAMING))
+def test_a_guided_plan_follows_the_cause_the_seeker_named(app, api, cause):
+    token, session_id = converse(api, NAMING[cause])
+    plan = make_plan(api, token, session_id).json
+    named = {c["cause"] for c in plan["insights"]["likely_causes"]} or {"unknown"}
+    assert cause in named
+    loaded = frameworks(app)
+    categories = {goal["category"] for goal in plan["goals"]}
+    most_fitting = loaded.catalogue.strategies[loaded.catalogue.causes[cause].strategies[0]]
+    assert most_fitting.category in categories
+    assert most_fitting.resource_kind in {r["kind"] for g in plan["goals"] for r in g["resources"]}
+    assert 2 <= len(plan["goals"]) <= 4
+    assert plan["model"] == "guided"
+
+
+def test_a_skills_gap_brings_courses_and_competition_brings_distinctive_strengths(app, api):
+    token, session_id = converse(api, NAMING["skills_gap"])
+    skills = make_plan(api, token, session_id).json
+    assert {"course"} <= {r["kind"] for g in skills["goals"] for r in g["resources"]}
+    token, session_id = converse(api, NAMING["competition"])
+    competition = make_plan(api, token, session_id).json
+    assert "Show your distinctive strengths" in [g["title"] for g in competition["goals"]]
+
+
+def test_a_guided_plan_is_personal_dated_and_honest(walked):
+    _token, _session_id, plan = walked
+    # The seeker's own words make the goal and its reason.
+    first = plan["goals"][0]
+    assert first["title"] == "Show my distinctive strengths more clearly in applications"
+    assert "I want to show my distinctive strengths" in first["why"]
+    assert "My friend Sam will check in with me every Friday." in plan["support"]
+    routine = " ".join(plan["routine"]).lower()
+    for part in ("job search", "skill", "rest", "exercise", "sleep"):
+        assert part in routine
+    review_on = TODAY + timedelta(weeks=4)
+    assert plan["review_on"] == review_on.isoformat()
+    for goal in plan["goals"]:
+        assert goal["why"]
+        assert 2 <= len(goal["steps"]) <= 4
+        dues = [date.fromisoformat(s["due"]) for s in goal["steps"]]
+        assert dues[0] < TODAY + timedelta(days=7), "the first step is due this week"
+        assert all(TODAY <= d <= review_on for d in dues)
+        assert dues == sorted(dues)
+    assert "guarantee" in plan["disclaimer"] and "not a therapist" in plan["disclaimer"]
+
+
+@pytest.mark.parametrize("weeks", HORIZONS)
+def test_the_horizon_sets_the_review_date_and_bounds_every_step(app, api, weeks):
+    token, session_id = converse(api, NAMING["skills_gap"])
+    plan = make_plan(api, token, session_id, horizon_weeks=weeks).json
+    end = TODAY + timedelta(weeks=weeks)
+    assert plan["review_on"] == end.isoformat()
+    assert plan["horizon_weeks"] == weeks
+    assert max(date.fromisoformat(s["due"]) for s in steps_of(plan)) <= end
+
+
+def test_the_request_shape_offers_the_horizons_the_plans_accept():
+    assert PlanCreate.model_json_schema()["properties"]["horizon_weeks"]["enum"] == list(HORIZONS)
+
+
+def test_generating_again_makes_a_new_version_and_keeps_the_old(api, walked):
+    token, session_id, first = walked
+    step = steps_of(first)[0]
+    api.client.patch(
+        f"/api/v1/plans/{first['id']}/steps/{step['id']}",
+        headers=api.headers(token),
+        json={"done": True},
+    )
+    second = make_plan(api, token, session_id, horizon_weeks=8).json
+    assert second["version"] == 2
+    assert second["progress"]["done"] == 0
+    url = f"/api/v1/sessions/{session_id}"
+    latest = api.client.get(f"{url}/plan", headers=api.headers(token)).json
+    assert latest["id"] == second["id"]
+    old = api.client.get(f"{url}/plan?version=1", headers=api.headers(token)).json
+    assert old["id"] == first["id"] and old["progress"]["done"] == 1
+    versions = api.client.get(f"{url}/plans", headers=api.headers(token)).json["items"]
+    assert [v["version"] for v in versions] == [2, 1]
+    assert versions[1]["progress"]["done"] == 1
+    missing = api.client.get(f"{url}/plan?version=9", headers=api.headers(token))
+    assert missing.status_code == 404
+
+
+def test_ticking_editing_adding_and_removing_steps(api, walked):
+    token, _session_id, plan = walked
+    base = f"/api/v1/plans/{plan['id']}"
+    goal = plan["goals"][0]
+    step = goal["steps"][0]
+    headers = api.headers(token)
+
+    ticked = api.client.patch(f"{base}/steps/{step['id']}", headers=headers, json={"done": True})
+    assert ticked.status_code == 200
+    shown = ticked.json["goals"][0]["steps"][0]
+    assert shown["done"] is True and shown["done_at"]
+    assert ticked.json["progress"]["done"] == 1
+    assert ticked.json["progress"]["next_step"]["id"] != step["id"]
+
+    edited = api.client.patch(
+        f"{base}/steps/{step['id']}",
+        headers=headers,
+        json={"title": "Ask Sam and Jo", "due": "2025-03-06", "done": False},
+    ).json["goals"][0]["steps"][0]
+    assert edited == {**edited, "title": "Ask Sam and Jo", "due": "2025-03-06", "done": False}
+    assert edited["done_at"] is None
+
+    added = api.client.post(
+        f"{base}/goals/{goal['id']}/steps",
+        headers=headers,
+        json={"title": "Update my profile", "due": "2025-03-20"},
+    )
+    assert added.status_code == 201
+    new_step = added.json["goals"][0]["steps"][-1]
+    assert (new_step["title"], new_step["due"]) == ("Update my profile", "2025-03-20")
+    assert added.json["progress"]["total"] == plan["progress"]["total"] + 1
+
+    retitled = api.client.patch(
+        f"{base}/goals/{goal['id']}", headers=headers, json={"title": "Stand out in applications"}
+    )
+    assert retitled.json["goals"][0]["title"] == "Stand out in applications"
+
+    removed = api.client.delete(f"{base}/steps/{new_step['id']}", headers=headers)
+    assert removed.status_code == 200
+    assert new_step["id"] not in [s["id"] for s in steps_of(removed.json)]
+    assert removed.json["progress"]["total"] == plan["progress"]["total"]
+
+
+def test_a_journal_entry_and_mood_checkins_are_stored(app, api, walked):
+    token, session_id, plan = walked
+    headers = api.headers(token)
+    entry = api.client.post(
+        f"/api/v1/plans/{plan['id']}/journal",
+        headers=headers,
+        json={"kind": "went_well", "body": "Sam gave me three strengths."},
+    )
+    assert entry.status_code == 201
+    assert entry.json["journal"][0]["body"] == "Sam gave me three strengths."
+    for moment, score in (("start", 2), ("end", 4)):
+        checkin = api.client.post(
+            f"/api/v1/sessions/{session_id}/checkins",
+            headers=headers,
+            json={"moment": moment, "score": score},
+        )
+        assert checkin.status_code == 201
+        assert (checkin.json["moment"], checkin.json["score"]) == (moment, score)
+    export = api.client.get("/api/v1/me/export", headers=headers).json
+    assert [c["score"] for c in export["checkins"]] == [2, 4]
+    assert export["plans"][0]["journal"][0]["kind"] == "went_well"
+    assert export["plans"][0]["goals"] == plan["goals"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "wrong"),
+    [
+        ("post", "/sessions/{s}/plan", {"horizon_weeks": 3}, "horizon_weeks"),
+        ("post", "/sessions/{s}/plan", {"horizon_weeks": "4"}, "horizon_weeks"),
+        ("patch", "/plans/{p}/steps/{st}", {"due": "next week"}, "due"),
+        ("patch", "/plans/{p}/steps/{st}", {"due": "2025-02-30"}, "due"),
+        ("patch", "/plans/{p}/steps/{st}", {"title": "   "}, "title"),
+        ("patch", "/plans/{p}/steps/{st}", {"done": "yes"}, "done"),
+        ("patch", "/plans/{p}/steps/{st}", {}, "at least one"),
+        ("post", "/plans/{p}/goals/{g}/steps", {"title": "", "due": "2025-03-05"}, "title"),
+        ("post", "/plans/{p}/goals/{g}/steps", {"title": "Go", "due": "soon"}, "due"),
+        ("patch", "/plans/{p}/goals/{g}", {"title": ""}, "title"),
+        ("post", "/plans/{p}/journal", {"kind": "mood", "body": "x"}, "kind"),
+        ("post", "/sessions/{s}/checkins", {"moment": "start", "score": 6}, "score"),
+        ("post", "/sessions/{s}/checkins", {"moment": "middle", "score": 3}, "moment"),
+    ],
+)
+def test_bad_input_is_a_400_that_names_the_field(api, walked, method, path, body, wrong):
+    token, session_id, plan = walked
+    goal = plan["goals"][0]
+    url = "/api/v1" + path.format(
+        s=session_id, p=plan["id"], st=goal["steps"][0]["id"], g=goal["id"]
+    )
+    response = getattr(api.client, method)(url, headers=api.headers(token), json=body)
+    assert response.status_code == 400, response.json
+    assert wrong in response.json["error"]["message"]
+
+
+def test_other_peoples_plans_steps_and_sessions_are_404s(api, walked):
+    owner, session_id, plan = walked
+    stranger = api.guest()
+    step = steps_of(plan)[0]
+    goal = plan["goals"][0]
+    attempts = [
+        ("get", f"/sessions/{session_id}/plan", None),
+        ("get", f"/sessions/{session_id}/plans", None),
+        ("get", f"/sessions/{session_id}/plan.md", None),
+        ("get", f"/sessions/{session_id}/plan.ics", None),
+        ("post", f"/sessions/{session_id}/plan", None),
+        ("post", f"/sessions/{session_id}/checkins", {"moment": "end", "score": 3}),
+        ("patch", f"/plans/{plan['id']}/steps/{step['id']}", {"done": True}),
+        ("delete", f"/plans/{plan['id']}/steps/{step['id']}", None),
+        ("post", f"/plans/{plan['id']}/goals/{goal['id']}/steps", {"title": "x", "due": None}),
+        ("patch", f"/plans/{plan['id']}/goals/{goal['id']}", {"title": "Mine now"}),
+        ("post", f"/plans/{plan['id']}/journal", {"kind": "learned", "body": "x"}),
+    ]
+    for method, path, body in attempts:
+        response = getattr(api.client, method)(
+            "/api/v1" + path, headers=api.headers(stranger), json=body
+        )
+        assert response.status_code == 404, (method, path)
+        assert response.json["error"]["code"] == "not_found"
+    unchanged = api.client.get(f"/api/v1/sessions/{session_id}/plan", headers=api.headers(owner))
+    assert unchanged.json == plan
+
+
+def test_a_step_or_goal_of_another_plan_is_a_404(api, walked):
+    token, _session_id, plan = walked
+    _other_session = api.new_session(token)
+    token2, session2 = converse(api, NAMING["competition"])
+    other = make_plan(api, token2, session2).json
+    # The same seeker's second plan, and a step from it used on the first.
+    own_second = make_plan(api, token, _session_id).json
+    foreign_step = steps_of(own_second)[0]["id"]
+    response = api.client.patch(
+        f"/api/v1/plans/{plan['id']}/steps/{foreign_step}",
+        headers=api.headers(token),
+        json={"done": True},
+    )
+    assert response.status_code == 404
+    assert "step" in response.json["error"]["message"]
+    response = api.client.post(
+        f"/api/v1/plans/{plan['id']}/goals/{other['goals'][0]['id']}/steps",
+        headers=api.headers(token),
+        json={"title": "x", "due": None},
+    )
+    assert response.status_code == 404
+
+
+def test_no_plan_yet_is_a_404(api):
+    token, session_id = converse(api, ["I feel sad."])
+    response = api.client.get(f"/api/v1/sessions/{session_id}/plan", headers=api.headers(token))
+    assert response.status_code == 404
+    assert "no plan" in response.json["error"]["message"]
+
+
+def test_the_markdown_export_holds_every_goal_and_step(api, walked):
+    token, session_id, plan = walked
+    step = steps_of(plan)[0]
+    api.client.patch(
+        f"/api/v1/plans/{plan['id']}/steps/{step['id']}",
+        headers=api.headers(token),
+        json={"done": True},
+    )
+    response = api.client.get(f"/api/v1/sessions/{session_id}/plan.md", headers=api.headers(token))
+    assert response.status_code == 200
+    assert response.mimetype == "text/markdown"
+    text = response.get_data(as_text=True)
+    for goal in plan["goals"]:
+        assert goal["title"] in text
+        for s in goal["steps"]:
+            assert s["title"] in text
+            assert s["due"] in text
+    assert f"- [x] {step['title']}" in text
+    assert plan["disclaimer"] in text
+
+
+def test_the_calendar_export_is_valid_icalendar_with_one_event_per_dated_step(api, walked):
+    token, session_id, plan = walked
+    goal = plan["goals"][0]
+    headers = api.headers(token)
+    base = f"/api/v1/plans/{plan['id']}"
+    tricky = "Call Jo; ask about the team, and\\or the role"
+    api.client.post(
+        f"{base}/goals/{goal['id']}/steps",
+        headers=headers,
+        json={"title": tricky, "due": "2025-03-21"},
+    )
+    api.client.post(
+        f"{base}/goals/{goal['id']}/steps", headers=headers, json={"title": "Some day", "due": None}
+    )
+    response = api.client.get(f"/api/v1/sessions/{session_id}/plan.ics", headers=headers)
+    assert response.status_code == 200
+    assert response.mimetype == "text/calendar"
+    raw = response.get_data()
+    assert raw.endswith(b"\r\n")
+    assert all(line.endswith(b"\r") for line in raw.split(b"\n")[:-1]), "CRLF line endings"
+    assert all(len(line) <= 76 for line in raw.split(b"\n")), "folded at 75 octets"
+
+    calendar = Calendar.from_ical(raw)
+    events = list(calendar.walk("VEVENT"))
+    dated = [
+        s
+        for g in api.client.get(f"/api/v1/sessions/{session_id}/plan", headers=headers).json[
+            "goals"
+        ]
+        for s in g["steps"]
+        if s["due"]
+    ]
+    assert len(events) == len(dated) == len(steps_of(plan)) + 1
+    assert len({str(e["UID"]) for e in events}) == len(events)
+    for event in events:
+        assert "DTSTAMP" in event
+        start = event.decoded("DTSTART")
+        assert isinstance(start, date) and event.decoded("DTEND") == start + timedelta(days=1)
+    summaries = {str(e["SUMMARY"]): e.decoded("DTSTART") for e in events}
+    assert summaries[tricky] == date(2025, 3, 21)
+
+
+def test_deleting_a_session_or_the_user_deletes_their_plans(app, api, walked):
+    token, session_id, plan = walked
+    api.client.post(
+        f"/api/v1/plans/{plan['id']}/journal",
+        headers=api.headers(token),
+        json={"kind": "learned", "body": "x"},
+    )
+    api.client.post(
+        f"/api/v1/sessions/{session_id}/checkins",
+        headers=api.headers(token),
+        json={"moment": "start", "score": 3},
+    )
+    other_token, other_session = converse(api, NAMING["competition"])
+    make_plan(api, other_token, other_session)
+
+    def counts() -> tuple[int, ...]:
+        with database(app).make_session() as db:
+            return tuple(
+                db.scalar(select(func.count()).select_from(table)) or 0
+                for table in (Plan, PlanStep, JournalEntry, MoodCheckin)
+            )
+
+    before = counts()
+    assert (
+        api.client.delete(f"/api/v1/sessions/{session_id}", headers=api.headers(token)).status_code
+        == 204
+    )
+    after = counts()
+    assert after[0] == before[0] - 1 and after[2:] == (0, 0)
+    assert api.client.delete("/api/v1/me", headers=api.headers(other_token)).status_code == 204
+    assert counts() == (0, 0, 0, 0)
+
+
+def test_a_deleted_plan_leaves_no_words_in_the_sqlite_files(app, api, walked):
+    token, session_id, plan = walked
+    marker = "okapi-lantern-5521"
+    goal = plan["goals"][0]
+    api.client.patch(
+        f"/api/v1/plans/{plan['id']}/goals/{goal['id']}",
+        headers=api.headers(token),
+        json={"title": f"Learn {marker}"},
+    )
+    assert _anywhere_on_disk(app, marker)
+    api.client.delete(f"/api/v1/sessions/{session_id}", headers=api.headers(token))
+    assert not _anywhere_on_disk(app, marker)
