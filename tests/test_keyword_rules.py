@@ -253,6 +253,8 @@ def test_a_guess_about_the_employer_is_not_feedback(rules):
         "whatever",
         "ok",
         "Not quite",
+        "Skills or experience gap",
+        "Strong competition",
     ],
 )
 def test_questions_instructions_greetings_and_fragments_propose_nothing(rules, text):

@@ -40,6 +40,7 @@ from coach.coaching.phrase_reading import (
 from coach.errors import ConfigurationError
 from coach.guide.frameworks import Frameworks, frameworks
 from coach.guide.record import ReflectionRecord, split_sentences
+from coach.safety.normalise import normalise
 
 SIGNALS_FILE = "signals.toml"
 # Record fields filled with the whole sentence in which one of their phrases occurs.
@@ -108,6 +109,9 @@ class KeywordRules:
     causes: dict[str, PhraseRule]
     fields: dict[str, PhraseRule]
     feelings: FeelingWords
+    # A cause's label sent as the message is a quick reply the seeker picked; the
+    # confirmation reads it, and it is no evidence of its own.
+    cause_labels: frozenset[str]
 
     @classmethod
     def compile(cls, frameworks: Frameworks, prompts_dir: Path) -> KeywordRules:
@@ -154,6 +158,7 @@ class KeywordRules:
                 not_feelings=frozenset(data.feelings.not_feelings),
                 max_words=data.feelings.max_words,
             ),
+            cause_labels=frozenset(normalise(frameworks.cause_label(str(i.key))) for i in causes),
         )
 
     def read(self, text: str) -> ReflectionRecord:
@@ -168,7 +173,11 @@ class KeywordRules:
             proposal["emotions"] += self._feelings_in(sentence)
             if self._says("cause_unknown", sentence):
                 proposal["cause_unknown"] = True
-            if self.reader.is_fragment(sentence) or sentence.question:
+            if (
+                self.reader.is_fragment(sentence)
+                or sentence.question
+                or sentence.normal in self.cause_labels
+            ):
                 continue
             reported = self._says("feedback", sentence)
             for field in SENTENCE_FIELDS:
