@@ -45,6 +45,10 @@ from coach.safety.normalise import normalise
 SIGNALS_FILE = "signals.toml"
 # Record fields filled with the whole sentence in which one of their phrases occurs.
 SENTENCE_FIELDS = ("feedback", "strengths", "goals", "routine", "support")
+# Fields read over the whole sentence, not clause by clause: the person and what
+# they do are often in different clauses ("My uncle is in shipping, he said he'd
+# introduce me").
+WHOLE_SENTENCE_FIELDS = frozenset({"support"})
 # The cause that employer feedback naming another cause outranks.
 GUESSED_CAUSE = "competition"
 
@@ -179,9 +183,13 @@ class KeywordRules:
                 or sentence.normal in self.cause_labels
             ):
                 continue
-            reported = self._says("feedback", sentence)
+            found = {field for field in SENTENCE_FIELDS if self._says(field, sentence)}
+            # What a friend or relative said is support, not the employer's feedback.
+            if "support" in found:
+                found.discard("feedback")
+            reported = "feedback" in found
             for field in SENTENCE_FIELDS:
-                if self._says(field, sentence):
+                if field in found:
                     proposal[field].append(sentence.original)
             causes = reported_causes if reported else guessed_causes
             causes += [
@@ -195,7 +203,8 @@ class KeywordRules:
         return ReflectionRecord.model_validate(_written_by_seeker(proposal, text))
 
     def _says(self, field: str, sentence: Sentence) -> bool:
-        return any(self.fields[field].says(clause) for clause in sentence.clauses)
+        parts = (sentence.normal,) if field in WHOLE_SENTENCE_FIELDS else sentence.clauses
+        return any(self.fields[field].says(part) for part in parts)
 
     def _causes_in(self, sentence: Sentence, *, reported: bool) -> list[str]:
         strengths = self.fields["strengths"]
