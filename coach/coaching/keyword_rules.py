@@ -1,5 +1,20 @@
-"""The guided keyword rules: what one seeker message adds to the reflection record,
-read with plain phrase patterns from the frameworks and `prompts/signals.toml`.
+"""The guided keyword rules: what one seeker message *proposes* for the reflection
+record, read with phrase patterns from the frameworks and `prompts/signals.toml`.
+
+The result is a proposal that the coach checks with the seeker before keeping
+it, so the rules would rather miss an entry than propose a wrong one: a wrong
+cause steers the strategies that follow. Three habits come from that:
+
+- only statements count: greetings, questions and instructions to the coach and
+  one-word fragments propose nothing as content (`phrase_reading`);
+- negation, contrast and other senses of a word are read clause by clause
+  (`phrase_reading.PhraseRule`);
+- what the employer said outranks the seeker's guesses: a sentence that reports
+  feedback goes into `feedback`, the cause it names is proposed first, and
+  when it names one, "another candidate" in the same message is not proposed
+  as strong competition.
+
+Every entry's text is a sentence the seeker wrote, checked before it is returned.
 """
 
 from __future__ import annotations
@@ -7,107 +22,225 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from itertools import takewhile
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app
+from pydantic import BaseModel, ConfigDict
 
+from coach.coaching.phrase_reading import (
+    Negation,
+    PhraseData,
+    PhraseRule,
+    ReadingData,
+    Sentence,
+    SentenceReader,
+    compile_patterns,
+)
+from coach.errors import ConfigurationError
 from coach.guide.frameworks import Frameworks, frameworks
 from coach.guide.record import ReflectionRecord, split_sentences
+from coach.safety.normalise import normalise
 
-MAX_FEELING_WORDS = 3
-# Words that end a named feeling: "I feel crushed and angry" names "crushed".
-FEELING_STOPWORDS = frozenset(
-    [
-        "and",
-        "but",
-        "because",
-        "about",
-        "that",
-        "since",
-        "so",
-        "when",
-        "like",
-        "as",
-        "if",
-        "it",
-        "the",
-        "a",
-        "an",
-        "to",
-        "of",
-    ]
-)
+SIGNALS_FILE = "signals.toml"
 # Record fields filled with the whole sentence in which one of their phrases occurs.
-SENTENCE_SIGNALS = ("feedback", "strengths", "goals", "routine", "support")
+SENTENCE_FIELDS = ("feedback", "strengths", "goals", "routine", "support")
+# Fields read over the whole sentence, not clause by clause: the person and what
+# they do are often in different clauses ("My uncle is in shipping, he said he'd
+# introduce me").
+WHOLE_SENTENCE_FIELDS = frozenset({"support"})
+# The cause that employer feedback naming another cause outranks.
+GUESSED_CAUSE = "competition"
 
 
-def _phrase_pattern(phrases: tuple[str, ...] | list[str]) -> re.Pattern[str] | None:
-    if not phrases:
-        return None
-    alternatives = "|".join(re.escape(p.lower()) for p in sorted(phrases, key=len, reverse=True))
-    return re.compile(rf"(?<![a-z])(?:{alternatives})")
+class FeelingData(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    openers: tuple[str, ...]
+    lead_words: tuple[str, ...]
+    not_feelings: tuple[str, ...]
+    max_words: int
+    states: tuple[str, ...]
+
+
+class SignalData(BaseModel):
+    """`prompts/signals.toml`, checked when the app starts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    words: dict[str, str]
+    reading: ReadingData
+    emotions: dict[str, PhraseData]
+    causes: dict[str, PhraseData]
+    fields: dict[str, PhraseData]
+    feelings: FeelingData
+
+
+@dataclass(frozen=True)
+class FeelingWords:
+    """Finds the feeling a seeker names in their own words ("I feel numb")."""
+
+    openers: re.Pattern[str]
+    states: PhraseRule
+    lead_words: frozenset[str]
+    not_feelings: frozenset[str]
+    max_words: int
+
+    def named_in(self, clause: str) -> str | None:
+        state = self.states.first_match(clause)
+        if state:
+            return state.group().split()[-1]
+        match = self.openers.search(clause)
+        if not match:
+            return None
+        words = clause[match.end() :].split()
+        while words and words[0] in self.lead_words:
+            words.pop(0)
+        named: list[str] = []
+        for word in words[: self.max_words]:
+            if word in self.not_feelings:
+                break
+            named.append(word)
+        return " ".join(named) or None
 
 
 @dataclass(frozen=True)
 class KeywordRules:
     """The guided rules, compiled once from the frameworks and `prompts/signals.toml`."""
 
-    emotions: dict[str, re.Pattern[str]]
-    causes: dict[str, re.Pattern[str]]
-    signals: dict[str, re.Pattern[str]]
+    reader: SentenceReader
+    emotions: dict[str, PhraseRule]
+    causes: dict[str, PhraseRule]
+    fields: dict[str, PhraseRule]
+    feelings: FeelingWords
+    # A cause's label sent as the message is a quick reply the seeker picked; the
+    # confirmation reads it, and it is no evidence of its own.
+    cause_labels: frozenset[str]
 
     @classmethod
     def compile(cls, frameworks: Frameworks, prompts_dir: Path) -> KeywordRules:
-        signals = tomllib.loads((prompts_dir / "signals.toml").read_text("utf-8"))
+        path = prompts_dir / SIGNALS_FILE
+        try:
+            return cls._compile(
+                frameworks, SignalData.model_validate(tomllib.loads(path.read_text("utf-8")))
+            )
+        except (OSError, ValueError) as exc:
+            raise ConfigurationError(f"the guided rules in {path} are not valid: {exc}") from exc
+
+    @classmethod
+    def _compile(cls, frameworks: Frameworks, data: SignalData) -> KeywordRules:
+        words = data.words
+        negation = Negation(data.reading, words)
+
+        def rule(phrases: tuple[str, ...], extra: PhraseData | None) -> PhraseRule:
+            extra = extra or PhraseData()
+            merged = extra.model_copy(update={"phrases": phrases + extra.phrases})
+            return PhraseRule(merged, words, negation)
+
         reactions = frameworks.stage("emotions").section("reactions").items
         causes = frameworks.stage("causes").section("causes").items
+        missing = {*SENTENCE_FIELDS, "cause_unknown"} - set(data.fields)
+        if missing:
+            raise ValueError(f"no phrases for {sorted(missing)}")
         return cls(
+            reader=SentenceReader(data.reading, words),
             emotions={
-                item.name.lower(): p for item in reactions if (p := _phrase_pattern(item.keywords))
+                item.name.lower(): rule(item.keywords, data.emotions.get(str(item.key)))
+                for item in reactions
             },
-            causes={str(item.key): p for item in causes if (p := _phrase_pattern(item.keywords))},
-            signals={
-                name: p
-                for name, entry in signals.items()
-                if (p := _phrase_pattern(entry["phrases"]))
+            causes={
+                str(item.key): rule(item.keywords, data.causes.get(str(item.key)))
+                for item in causes
             },
+            fields={
+                name: PhraseRule(entry, words, negation) for name, entry in data.fields.items()
+            },
+            feelings=FeelingWords(
+                openers=compile_patterns(data.feelings.openers, words),
+                states=PhraseRule(PhraseData(phrases=data.feelings.states), words, negation),
+                lead_words=frozenset(data.feelings.lead_words),
+                not_feelings=frozenset(data.feelings.not_feelings),
+                max_words=data.feelings.max_words,
+            ),
+            cause_labels=frozenset(normalise(frameworks.cause_label(str(i.key))) for i in causes),
         )
 
     def read(self, text: str) -> ReflectionRecord:
-        """What one seeker message adds to the record, in the seeker's own words."""
-        sentences = split_sentences(text)
-        lowered = [s.lower() for s in sentences]
-        pairs = list(zip(sentences, lowered, strict=True))
-        found = {
-            field: [s for s, low in pairs if self.signals[field].search(low)]
-            for field in SENTENCE_SIGNALS
-        }
-        return ReflectionRecord.model_validate(
-            {
-                "emotions": [n for n, p in self.emotions.items() if p.search(text.lower())]
-                + self._named_feelings(lowered),
-                "likely_causes": [
-                    {"cause": cause, "evidence": s}
-                    for cause, p in self.causes.items()
-                    for s, low in pairs
-                    if p.search(low)
-                ],
-                "cause_unknown": bool(self.signals["cause_unknown"].search(text.lower())),
-                **found,
-            }
-        )
+        """What one seeker message proposes for the record, in the seeker's own words."""
+        sentences = [self.reader.sentence(s) for s in split_sentences(text)]
+        statements = [s for s in sentences if not self.reader.speaks_to_coach(s)]
+        proposal: dict[str, Any] = {field: [] for field in SENTENCE_FIELDS}
+        proposal["emotions"] = []
+        reported_causes: list[dict[str, str]] = []
+        guessed_causes: list[dict[str, str]] = []
+        for sentence in statements:
+            proposal["emotions"] += self._feelings_in(sentence)
+            if self._says("cause_unknown", sentence):
+                proposal["cause_unknown"] = True
+            if (
+                self.reader.is_fragment(sentence)
+                or sentence.question
+                or sentence.normal in self.cause_labels
+            ):
+                continue
+            found = {field for field in SENTENCE_FIELDS if self._says(field, sentence)}
+            # What a friend or relative said is support, not the employer's feedback.
+            if "support" in found:
+                found.discard("feedback")
+            reported = "feedback" in found
+            for field in SENTENCE_FIELDS:
+                if field in found:
+                    proposal[field].append(sentence.original)
+            causes = reported_causes if reported else guessed_causes
+            causes += [
+                {"cause": cause, "evidence": sentence.original}
+                for cause in self._causes_in(sentence, reported=reported)
+            ]
+        causes = reported_causes + guessed_causes
+        if any(c["cause"] != GUESSED_CAUSE for c in reported_causes):
+            causes = [c for c in causes if c["cause"] != GUESSED_CAUSE]
+        proposal["likely_causes"] = causes
+        return ReflectionRecord.model_validate(_written_by_seeker(proposal, text))
 
-    def _named_feelings(self, sentences: list[str]) -> list[str]:
-        feelings = []
-        for sentence in sentences:
-            match = self.signals["feeling_openers"].search(sentence)
-            if match:
-                words = re.findall(r"[a-z'-]+", sentence[match.end() :])
-                named = list(takewhile(lambda w: w not in FEELING_STOPWORDS, words))
-                if named:
-                    feelings.append(" ".join(named[:MAX_FEELING_WORDS]))
-        return feelings
+    def _says(self, field: str, sentence: Sentence) -> bool:
+        parts = (sentence.normal,) if field in WHOLE_SENTENCE_FIELDS else sentence.clauses
+        return any(self.fields[field].says(part) for part in parts)
+
+    def _causes_in(self, sentence: Sentence, *, reported: bool) -> list[str]:
+        strengths = self.fields["strengths"]
+        return [
+            cause
+            for cause, rule in self.causes.items()
+            if any(
+                rule.says(clause, in_feedback=reported and not strengths.says(clause))
+                for clause in sentence.clauses
+            )
+        ]
+
+    def _feelings_in(self, sentence: Sentence) -> list[str]:
+        found: list[str] = []
+        for clause in sentence.clauses:
+            named = [name for name, rule in self.emotions.items() if rule.says(clause)]
+            if not named and not self.reader.is_fragment(sentence):
+                own_words = self.feelings.named_in(clause)
+                named = [own_words] if own_words else []
+            found += named
+        return found
+
+
+def _written_by_seeker(proposal: dict[str, Any], text: str) -> dict[str, Any]:
+    """The proposal without any entry whose text the seeker did not write: the
+    record quotes the seeker, so a rule can never put words in their mouth."""
+    written = " ".join(text.split())
+
+    def found(sentence: str) -> bool:
+        return " ".join(sentence.split()) in written
+
+    checked = dict(proposal)
+    for field in SENTENCE_FIELDS:
+        checked[field] = [s for s in proposal[field] if found(s)]
+    checked["likely_causes"] = [c for c in proposal["likely_causes"] if found(c["evidence"])]
+    return checked
 
 
 EXTENSION_KEY = "coach.keyword_rules"
