@@ -5,7 +5,9 @@ guests are purged; an admin sees counts, not people."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 import stat
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +16,8 @@ from flask import Flask
 from sqlalchemy import func, select, update
 
 from coach.coaching.privacy import purge_idle_guests
-from coach.storage.database import database
+from coach.storage import database as database_module
+from coach.storage.database import CHECKPOINT_ATTEMPTS, database
 from coach.storage.models import CoachingSession, Message, User
 from coach.web.auth import create_user
 from tests.conftest import ApiActions
@@ -59,6 +62,96 @@ def test_deleting_everything_removes_the_user_and_their_words(storage_app, stora
         assert not _anywhere_on_disk(storage_app, MARKER)
     gone = storage_api.client.get("/api/v1/sessions", headers=storage_api.headers(token))
     assert gone.status_code == 401
+
+
+@pytest.fixture
+def reader(app: Flask) -> Iterator[sqlite3.Connection]:
+    """Another connection to the SQLite file, reading a snapshot, as a request in
+    flight does while a deletion is checkpointed."""
+    path = app.config["COACH_DATABASE_URL"].removeprefix("sqlite:///")
+    connection = sqlite3.connect(path, isolation_level=None)
+    yield connection
+    connection.close()
+
+
+def _watch_checkpoints(
+    monkeypatch: pytest.MonkeyPatch, then: Callable[[bool], None] = lambda _emptied: None
+) -> list[bool]:
+    """Whether each checkpoint attempt emptied the log, in order."""
+    attempts: list[bool] = []
+    attempt = database_module._checkpoint_emptied_log
+
+    def watched(driver: object) -> bool:
+        emptied = attempt(driver)
+        attempts.append(emptied)
+        then(emptied)
+        return emptied
+
+    monkeypatch.setattr(database_module, "_checkpoint_emptied_log", watched)
+    return attempts
+
+
+def _wal_size(app: Flask) -> int:
+    main = Path(app.config["COACH_DATABASE_URL"].removeprefix("sqlite:///"))
+    return main.with_name(main.name + "-wal").stat().st_size
+
+
+def test_a_reader_keeps_deleted_words_in_the_log_until_a_later_checkpoint(
+    app: Flask,
+    api: ApiActions,
+    reader: sqlite3.Connection,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    token, session_id = _conversation(api)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM messages").fetchone() == (4,)
+    attempts = _watch_checkpoints(monkeypatch)
+    caplog.set_level(logging.WARNING, logger="coach.storage.database")
+    response = api.client.delete(f"/api/v1/sessions/{session_id}", headers=api.headers(token))
+    assert response.status_code == 204
+    assert attempts == [False] * CHECKPOINT_ATTEMPTS
+    [warning] = [r for r in caplog.records if r.name == "coach.storage.database"]
+    assert warning.levelno == logging.WARNING
+    assert "write-ahead log" in warning.getMessage()
+    assert MARKER not in warning.getMessage()
+    assert _anywhere_on_disk(app, MARKER)  # what the warning is about
+
+    reader.execute("COMMIT")
+    caplog.clear()
+    attempts.clear()
+    other = api.guest()
+    other_session = api.new_session(other)
+    api.client.delete(f"/api/v1/sessions/{other_session}", headers=api.headers(other))
+    assert attempts == [True]
+    assert not caplog.records
+    assert _wal_size(app) == 0
+    assert not _anywhere_on_disk(app, MARKER)
+
+
+def test_the_checkpoint_tries_again_while_a_reader_finishes(
+    app: Flask,
+    api: ApiActions,
+    reader: sqlite3.Connection,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    token, session_id = _conversation(api)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM messages").fetchone()
+
+    def reader_finishes(emptied: bool) -> None:
+        if not emptied:
+            reader.execute("COMMIT")
+
+    attempts = _watch_checkpoints(monkeypatch, then=reader_finishes)
+    caplog.set_level(logging.WARNING, logger="coach.storage.database")
+    response = api.client.delete(f"/api/v1/sessions/{session_id}", headers=api.headers(token))
+    assert response.status_code == 204
+    assert attempts == [False, True]
+    assert not [r for r in caplog.records if r.name == "coach.storage.database"]
+    assert _wal_size(app) == 0
+    assert not _anywhere_on_disk(app, MARKER)
 
 
 def test_the_export_holds_everything_stored_about_the_caller(api: ApiActions):

@@ -27,6 +27,7 @@ from coach.guide.frameworks import frameworks
 from coach.guide.record import ReflectionRecord
 from coach.storage.database import short_transaction
 from coach.storage.models import DEFAULT_TITLE, MAX_TITLE_CHARS, CoachingSession, Message
+from coach.storage.text import require_storable
 
 TITLE_WORDS = 8
 
@@ -36,9 +37,8 @@ def validate_content(raw: object, max_chars: int) -> str:
         raise InvalidInput('"content" must be a string.')
     if not raw.strip():
         raise InvalidInput("The message is empty.", code="empty_message")
-    if "\x00" in raw:
-        # PostgreSQL cannot store it; refusing it here keeps both databases alike.
-        raise InvalidInput("The message contains a NUL character.", code="invalid_characters")
+    # A NUL or a lone surrogate: one database or both cannot store it.
+    require_storable(raw, "The message")
     if len(raw) > max_chars:
         raise PayloadTooLarge(
             f"The message is {len(raw)} characters; the most is {max_chars}.",

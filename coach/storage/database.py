@@ -9,6 +9,8 @@ The schema is kept by the Alembic migrations in `coach/migrations/`.
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +28,11 @@ log = logging.getLogger(__name__)
 EXTENSION_KEY = "coach.storage.database"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# Emptying the write-ahead log after a deletion: short waits, a few times, so that a
+# delete request is not held for long by a reader that stays.
+CHECKPOINT_ATTEMPTS = 5
+CHECKPOINT_BUSY_TIMEOUT_MS = 50
+CHECKPOINT_PAUSE_SECONDS = 0.05
 BEGIN_OPTION = "coach_sqlite_begin"
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -102,17 +109,48 @@ def forget_deleted(app: Flask) -> None:
     """After deleting a seeker's data: on SQLite, copy the write-ahead log into the
     database (where secure_delete has overwritten the rows) and empty it, so that
     the deleted text is not left readable in `coach.db-wal`. PostgreSQL needs nothing:
-    its files are the server's, not readable by the app's users."""
+    its files are the server's, not readable by the app's users.
+
+    A checkpoint cannot empty the log while another connection still reads an older
+    snapshot from it (a request in flight): then it tries again a few times, and if
+    the log still holds the text, warns; the next deletion's checkpoint empties it.
+    """
     engine = database(app).engine
     if engine.dialect.name != "sqlite":
         return
     # On the driver's connection, outside any transaction: a checkpoint cannot
     # empty the log while its own connection holds a read open.
     connection = engine.raw_connection()
+    driver = connection.driver_connection
+    assert driver is not None  # a connection just checked out of the pool
     try:
-        connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        # Waiting for readers is what the pauses below are for: a checkpoint waits
+        # out the whole busy timeout (seconds) when a reader stays.
+        driver.execute(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_TIMEOUT_MS}")
+        for attempt in range(1, CHECKPOINT_ATTEMPTS + 1):
+            if _checkpoint_emptied_log(driver):
+                return
+            if attempt < CHECKPOINT_ATTEMPTS:
+                time.sleep(CHECKPOINT_PAUSE_SECONDS * attempt)
+        log.warning(
+            "The SQLite write-ahead log still holds deleted data after %d checkpoint "
+            "attempts: another connection is reading from it. A later deletion's "
+            "checkpoint will empty it.",
+            CHECKPOINT_ATTEMPTS,
+        )
     finally:
+        driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         connection.close()
+
+
+def _checkpoint_emptied_log(driver: Any) -> bool:
+    """One TRUNCATE checkpoint; whether it copied the whole log and emptied it."""
+    try:
+        busy, _log_frames, _copied = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.OperationalError:  # "database is locked": a writer held on
+        return False
+    # busy is 1 when a reader or writer kept the log from being copied and emptied.
+    return bool(busy == 0)
 
 
 def database(app: Flask | None = None) -> Database:

@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from coach.errors import Forbidden, InvalidInput, NotAuthenticated
 from coach.storage.database import short_transaction
 from coach.storage.models import ROLES, ApiToken, User
+from coach.storage.text import require_storable
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 DUMMY_HASH_KEY = "coach.web.auth.dummy_hash"
@@ -46,7 +47,10 @@ def create_guest(db: Session, *, with_token: bool) -> tuple[User, str | None]:
 
 
 def create_user(db: Session, email: str, password: str, role: str) -> User:
-    email = email.strip().lower()
+    # From the command line too, where undecodable bytes arrive as lone surrogates.
+    email = require_storable(email, "The email address").strip().lower()
+    # Never stored itself, but hashing needs its UTF-8 form.
+    require_storable(password, "The password")
     if "@" not in email:
         raise InvalidInput("An email address is needed.")
     if role not in ROLES:

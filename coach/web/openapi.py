@@ -35,9 +35,10 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 METHOD_ORDER = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 ERROR_DESCRIPTIONS = {
-    400: "The body or a parameter is not valid: `invalid_json`, `invalid_input`, for a"
-    " message `empty_message` or `invalid_characters`, for a record correction"
-    " `invalid_characters` or `no_such_entry`.",
+    400: "The body or a parameter is not valid: `invalid_json`, `invalid_input`,"
+    " `invalid_characters` (a string holds a NUL character or a lone surrogate, which"
+    " cannot be stored), for a message `empty_message`, for a record correction"
+    " `no_such_entry`.",
     401: "No caller, or a token that is not valid: `not_authenticated`, `bad_token`,"
     " `bad_credentials`.",
     403: "A browser's cookie-authenticated request without its CSRF token: `csrf_failed`.",

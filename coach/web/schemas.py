@@ -77,7 +77,10 @@ Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS)]
 
 
 class RequestShape(BaseModel):
-    """A JSON body the API accepts. Strict: `"yes"` is not a boolean, 42 not a string."""
+    """A JSON body the API accepts. Strict: `"yes"` is not a boolean, 42 not a string.
+
+    No string in any body may hold a NUL character or a lone surrogate (`\\ud800`):
+    `coach.web.api.requests` refuses those for every shape at once."""
 
     model_config = ConfigDict(strict=True)
     # Whether a request may come without any body at all.
@@ -127,8 +130,7 @@ class MessageCreate(RequestShape):
     """The seeker's message."""
 
     content: str = Field(
-        description="Not blank, no NUL character, at most COACH_MAX_MESSAGE_CHARS"
-        " (4000 by default) characters."
+        description="Not blank, at most COACH_MAX_MESSAGE_CHARS (4000 by default) characters."
     )
 
 
