@@ -25,7 +25,7 @@ from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from coach import cli, config, providers, resources
-from coach.coaching import background, clock, keyword_rules, prompts
+from coach.coaching import background, clock, keyword_rules, prompts, reading
 from coach.guide import frameworks
 from coach.safety import rules as safety_rules
 from coach.storage import database
@@ -60,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     frameworks.init_app(app)
     prompts.init_app(app)
     keyword_rules.init_app(app)
+    reading.init_app(app)
     safety_rules.init_app(app)
     providers.init_app(app)
     background.init_app(app)

@@ -15,9 +15,9 @@ from typing import Any
 
 from flask import Flask, current_app
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
+from coach.coaching.dialogue import decided_move
 from coach.coaching.transcript import recent_window
 from coach.guide.frameworks import CAUSES, STAGES, Frameworks, frameworks
 from coach.guide.record import ReflectionRecord
@@ -130,35 +130,13 @@ def build_chat_prompt(app: Flask, message_id: int, *, distress: bool = False) ->
 
 
 def build_guided_prompt(app: Flask, message_id: int) -> GuidedPrompt:
-    """Where the conversation stands for the message; guided mode needs no more."""
+    """Where the conversation stands for the message, and the dialogue's move for it."""
     with short_transaction(app, read_only=True) as db:
         message = db.get_one(Message, message_id)
         coaching_session = db.get_one(CoachingSession, message.coaching_session_id)
         return GuidedPrompt(
             user_message=message.content,
             stage=message.stage,
-            stage_turn=_stage_turn(coaching_session, message),
-            turn_number=_turn_number(db, message),
             record=ReflectionRecord.model_validate(coaching_session.reflection),
+            move=decided_move(coaching_session, message),
         )
-
-
-def _stage_turn(coaching_session: CoachingSession, message: Message) -> int:
-    """Which seeker turn in its stage the message is (1 for the first).
-
-    The session counts the turns of its current stage; a message answered again
-    after the seeker moved elsewhere starts its stage afresh.
-    """
-    if message.stage == coaching_session.stage and coaching_session.stage_turns >= 1:
-        return coaching_session.stage_turns
-    return 1
-
-
-def _turn_number(db: Session, message: Message) -> int:
-    count = db.scalar(
-        select(func.count())
-        .select_from(Message)
-        .where(Message.coaching_session_id == message.coaching_session_id)
-        .where(Message.role == "user", Message.id <= message.id)
-    )
-    return int(count or 1)
