@@ -55,6 +55,8 @@ from coach.storage.models import CoachingSession, Message
 MAX_TURNS_PER_STAGE = 6
 # After "Stay here", the coach waits this many turns before asking again.
 STAY_TURNS = 2
+# A stage is never offered to be left on its first turn: the seeker is heard first.
+MIN_TURNS_BEFORE_ASKING = 2
 MAX_CHOICES = 6
 
 
@@ -171,6 +173,8 @@ def _answer(
             return "stayed", ReflectionRecord()
         if "move_on" in answers or "confirm" in answers:
             return "moved", ReflectionRecord()
+    if "stay" in answers and last.ask != "confirm":
+        return "stayed", ReflectionRecord()
     if last.ask == "confirm" and not last.proposed.is_empty():
         kept = kept_by_answer(last.proposed, text, frameworks)
         if "deny" in answers and not ("confirm" in answers and "not" not in normalise(text)):
@@ -266,7 +270,8 @@ def _ask(
         state.stayed_at = stage_turn
     ready = stage_is_complete(stage, found_in_stage(record, state.baseline))
     waited = state.stayed_at is None or stage_turn - state.stayed_at >= STAY_TURNS
-    if stage != "plan" and waited and (ready or stage_turn >= MAX_TURNS_PER_STAGE):
+    heard = stage_turn >= MIN_TURNS_BEFORE_ASKING
+    if stage != "plan" and waited and heard and (ready or stage_turn >= MAX_TURNS_PER_STAGE):
         move.ask, move.summarise, move.choices = "move_on", True, [MOVE_ON, STAY_HERE]
         return
     if reading.fragment and move.answer == "none" and not reading.addressed:

@@ -24,7 +24,47 @@ FRAGMENT_WORDS = 2
 # Another language: at least this many of its common words, and more than English.
 LANGUAGE_MIN_WORDS = 2
 ENGLISH_WORDS = frozenset(
-    ["i", "the", "and", "to", "a", "of", "my", "it", "was", "is", "that", "in", "for", "me", "you", "they", "with", "not", "but", "on", "have", "this", "be", "so", "just", "what", "do", "at", "feel", "about", "had", "an", "we", "are", "how", "would", "can", "get", "job"]
+    [
+        "i",
+        "the",
+        "and",
+        "to",
+        "a",
+        "of",
+        "my",
+        "it",
+        "was",
+        "is",
+        "that",
+        "in",
+        "for",
+        "me",
+        "you",
+        "they",
+        "with",
+        "not",
+        "but",
+        "on",
+        "have",
+        "this",
+        "be",
+        "so",
+        "just",
+        "what",
+        "do",
+        "at",
+        "feel",
+        "about",
+        "had",
+        "an",
+        "we",
+        "are",
+        "how",
+        "would",
+        "can",
+        "get",
+        "job",
+    ]
 )
 TYPOGRAPHIC_APOSTROPHE = "\u2019"
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")

@@ -60,7 +60,7 @@ class Wording:
 
     def entries(self, record: ReflectionRecord) -> str:
         """What a record holds, named without giving back the seeker's sentences."""
-        parts = list(record.emotions)
+        parts = [e if e.lower() in self.reactions else f"feeling {e}" for e in record.emotions]
         parts += [f"**{self.cause(c.cause)}** as a likely cause" for c in record.likely_causes]
         if record.cause_unknown:
             parts.append("that the reason is not known yet")
