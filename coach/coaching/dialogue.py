@@ -231,12 +231,25 @@ def _take_news(
         record = record.merge(chosen)
         move.confirmed = move.confirmed.merge(chosen)
         move.answer = "chose" if move.answer == "none" else move.answer
-    proposed = without(found.model_copy(update={"feedback": []}), record)
+    proposed = without(found.model_copy(update={"feedback": [], "emotions": []}), record)
+    proposed.emotions = _feelings_to_propose(found.emotions, record, frameworks)
     if record.feedback and proposed.likely_causes:
         # The employer's words outrank a cause guessed from elsewhere in the message.
         proposed = rank_by_feedback(proposed, record.feedback)
     move.proposed = proposed
     return record, move
+
+
+def _feelings_to_propose(
+    emotions: list[str], record: ReflectionRecord, frameworks: Frameworks
+) -> list[str]:
+    """The common reactions heard, and a feeling the seeker named in one word of their
+    own ("numb") when no common reaction was heard: a phrase is not reflected back."""
+    known = {e.lower() for e in record.emotions}
+    reactions = {name.lower() for name in feeling_names(frameworks)}
+    heard = [e for e in emotions if e.lower() in reactions and e.lower() not in known]
+    own = [e for e in emotions if e.lower() not in reactions and " " not in e.strip()]
+    return heard or [e for e in own[:1] if e.lower() not in known]
 
 
 def _ask(
