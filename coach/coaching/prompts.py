@@ -18,8 +18,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select
 
 from coach.coaching.dialogue import decided_move
+from coach.coaching.move_prompt import move_data, move_instructions
 from coach.coaching.transcript import recent_window
 from coach.guide.frameworks import CAUSES, STAGES, Frameworks, frameworks
+from coach.guide.move import Move
 from coach.guide.record import ReflectionRecord
 from coach.providers import ChatPrompt, GuidedPrompt, Provider, provider
 from coach.storage.database import short_transaction
@@ -120,13 +122,26 @@ def build_chat_prompt(app: Flask, message_id: int, *, distress: bool = False) ->
             .order_by(Message.id)
         ).all()
         recent = app.config["COACH_RECENT_MESSAGES"]
+        system = prompt_book(app).build_system_prompt(
+            message.stage, record, coaching_session.summary, distress=distress
+        )
+        if not distress:
+            system = with_move(system, decided_move(coaching_session, message), frameworks(app))
         return ChatPrompt(
-            system=prompt_book(app).build_system_prompt(
-                message.stage, record, coaching_session.summary, distress=distress
-            ),
+            system=system,
             history=tuple(recent_window(earlier, coaching_session.summary_through_id, recent)),
             user_message=message.content,
         )
+
+
+def with_move(system: str, move: Move, frameworks: Frameworks) -> str:
+    """The dialogue's move added to a system prompt: what to do as instructions,
+    before the data block; the entries it concerns inside the block, as data."""
+    instructions, data = system.split(DATA_OPEN, 1)
+    entries = move_data(move, frameworks, as_data)
+    if entries:
+        data = data.replace(DATA_CLOSE, entries + "\n" + DATA_CLOSE, 1)
+    return instructions + move_instructions(move, frameworks) + "\n" + DATA_OPEN + data
 
 
 def build_guided_prompt(app: Flask, message_id: int) -> GuidedPrompt:
