@@ -20,8 +20,7 @@ model's instructions) and its quick replies come from the same decision.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
+from coach.coaching.dialogue_state import DialogueState, load_state
 from coach.coaching.keyword_rules import KeywordRules
 from coach.coaching.offers import choose_offers
 from coach.coaching.proposals import (
@@ -47,7 +46,7 @@ from coach.guide.move import (
     Move,
 )
 from coach.guide.record import ReflectionRecord
-from coach.storage.models import CoachingSession, Message
+from coach.storage.models import CoachingSession
 
 # After this many turns in a stage the coach summarises and asks whether to move
 # on, so that nobody is held in one stage by wording the rules do not recognise;
@@ -58,31 +57,7 @@ STAY_TURNS = 2
 # A stage is never offered to be left on its first turn: the seeker is heard first.
 MIN_TURNS_BEFORE_ASKING = 2
 MAX_CHOICES = 6
-
-
-class DialogueState(BaseModel):
-    """What the session remembers between turns (stored as `pending`)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    # The last turn's move: what it proposed and what it asked.
-    move: Move | None = None
-    # The record as the current stage found it: what is new since is this stage's.
-    baseline: ReflectionRecord = ReflectionRecord()
-    # Framework items offered in this session ("stage/section/key").
-    shown: list[str] = []
-    # The stage's questions asked so far, and the stage turn of the last "Stay here".
-    questions: int = 0
-    stayed_at: int | None = None
-    # The seeker message `move` answers: a turn the safety rules took has none.
-    message_id: int | None = None
-
-
-def load_state(coaching_session: CoachingSession) -> DialogueState:
-    if coaching_session.pending:
-        return DialogueState.model_validate(coaching_session.pending)
-    # A session from before the dialogue: what it holds counts as found already.
-    return DialogueState(baseline=ReflectionRecord.model_validate(coaching_session.reflection))
+RESILIENCE_OFFERS = 2
 
 
 def found_in_stage(record: ReflectionRecord, baseline: ReflectionRecord) -> ReflectionRecord:
@@ -147,20 +122,35 @@ def decide_turn(
         move.kind = "plan"
 
     _ask(move, state, record, reading, coaching_session.stage_turns + 1, frameworks)
-    if move.kind in ("reflect", "plan", "fragment") or move.left_stage:
+    if move.kind in ("reflect", "plan", "recruiter") or move.left_stage:
         relevant = reading.relevant if news or move.left_stage else ()
-        count = 0 if move.ask == "confirm" and not relevant else 1
+        if move.kind == "recruiter":
+            relevant = ("causes/reading_feedback/ask_clarification",)
         move.offer = choose_offers(
             frameworks,
             stage,
             relevant=relevant,
             record=record,
             shown=state.shown,
-            seed=text,
-            count=count if move.kind != "fragment" else 0,
+            seed=_seed(text, record),
+            count=_offer_count(move, relevant),
         )
         state.shown = state.shown + move.offer
     return _finish(coaching_session, state, record, move, stage)
+
+
+def _offer_count(move: Move, relevant: tuple[str, ...]) -> int:
+    """One item a turn; none while checking what was heard unless something fits it;
+    two in resilience, whose material is the widest, when the coach asks a question."""
+    if move.ask == "confirm":
+        return 1 if relevant else 0
+    return RESILIENCE_OFFERS if move.stage == "resilience" and move.ask == "question" else 1
+
+
+def _seed(text: str, record: ReflectionRecord) -> str:
+    """What picks among equally fitting items: this message and what the record holds,
+    so that "Move on" in two conversations does not meet the same part of the guide."""
+    return text + "|" + record.model_dump_json()
 
 
 def _answer(
@@ -328,28 +318,3 @@ def _finish(
     coaching_session.stage_turns += 1
     coaching_session.pending = state.model_dump(mode="json")
     return move
-
-
-def turn_choices(coaching_session: CoachingSession, message_id: int) -> list[str] | None:
-    """The quick replies of the move decided for this seeker message, if any was."""
-    state = load_state(coaching_session)
-    if state.move is None or state.message_id != message_id:
-        return None
-    return list(state.move.choices) or None
-
-
-def forget_question(coaching_session: CoachingSession) -> dict[str, object] | None:
-    """The pending state without the last question: the safety rules answered instead."""
-    if not coaching_session.pending:
-        return coaching_session.pending
-    state = load_state(coaching_session)
-    state.move, state.message_id = None, None
-    return state.model_dump(mode="json")
-
-
-def decided_move(coaching_session: CoachingSession, message: Message) -> Move:
-    """The move decided for this seeker message; a plain one in its stage if none was."""
-    state = load_state(coaching_session)
-    if state.move is not None and state.message_id == message.id:
-        return state.move
-    return Move(stage=message.stage)

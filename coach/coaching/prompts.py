@@ -17,7 +17,7 @@ from flask import Flask, current_app
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select
 
-from coach.coaching.dialogue import decided_move
+from coach.coaching.dialogue_state import decided_move
 from coach.coaching.move_prompt import move_data, move_instructions
 from coach.coaching.transcript import recent_window
 from coach.guide.frameworks import CAUSES, STAGES, Frameworks, frameworks

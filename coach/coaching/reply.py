@@ -35,7 +35,7 @@ from sqlalchemy import select
 
 from coach.coaching import reply_mark
 from coach.coaching.background import background
-from coach.coaching.dialogue import forget_question, turn_choices
+from coach.coaching.dialogue_state import forget_question, turn_choices
 from coach.coaching.record_refinement import bring_record_up_to_date, refine_record
 from coach.coaching.reply_mark import ReplyMark
 from coach.coaching.reply_text import reply_text
