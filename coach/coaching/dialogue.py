@@ -93,6 +93,9 @@ def decide_turn(
     chosen = named_entries(text, frameworks)
     answered = _answer(last, reading, chosen, text, frameworks)
     move.answer, confirmed = answered
+    if last.ask == "move_on" and move.answer == "none":
+        # They went on talking: that is "stay here" for now, not a question to repeat.
+        state.stayed_at = coaching_session.stage_turns + 1
     record = record.merge(confirmed)
     move.confirmed = confirmed
 
