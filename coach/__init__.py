@@ -26,7 +26,7 @@ from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from coach import cli, config, providers, resources
-from coach.coaching import background, clock, keyword_rules, prompts, reply_mark
+from coach.coaching import background, clock, keyword_rules, prompts, reading, reply_mark
 from coach.guide import frameworks
 from coach.plans import templates as plan_templates
 from coach.safety import rules as safety_rules
@@ -63,6 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     prompts.init_app(app)
     keyword_rules.init_app(app)
     plan_templates.init_app(app)
+    reading.init_app(app)
     safety_rules.init_app(app)
     providers.init_app(app)
     background.init_app(app)

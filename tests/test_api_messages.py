@@ -20,7 +20,10 @@ def test_a_turn_stores_the_message_and_the_reply(api):
     assert body["user_message"]["role"] == "user"
     assert body["reply"]["role"] == "assistant"
     assert body["reply"]["status"] == "complete"
-    assert "I feel gutted" in body["reply"]["content"]  # the seeker's words come back
+    # Reflected in the coach's words, not given back, and checked with the seeker.
+    assert "disappointment" in body["reply"]["content"]
+    assert "I feel gutted" not in body["reply"]["content"]
+    assert body["reply"]["choices"] == ["Yes, that's right", "Not quite"]
     messages = api.session(token, session_id)["messages"]
     assert [m["id"] for m in messages] == [body["user_message"]["id"], body["reply"]["id"]]
     assert {"id", "role", "content", "stage", "status", "created_at"} <= set(messages[0])

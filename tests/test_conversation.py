@@ -1,18 +1,15 @@
-"""The conversation engine: stage exits, jumps, and a guided walk through all stages."""
+"""The conversation engine: stage exits, jumps, readiness and consent, and a guided
+walk through all stages."""
 
 from __future__ import annotations
 
 import pytest
 
-from coach.coaching.stages import (
-    MAX_TURNS_PER_STAGE,
-    decide_stage,
-    requested_stage,
-    stage_is_complete,
-)
+from coach.coaching.dialogue import MAX_TURNS_PER_STAGE
+from coach.coaching.stages import requested_stage, stage_is_complete
 from coach.guide.frameworks import STAGES, frameworks
+from coach.guide.move import MOVE_ON, STAY_HERE, YES
 from coach.guide.record import LikelyCause, ReflectionRecord
-from coach.storage.models import CoachingSession
 from tests.conversations import GUIDED_WALK
 
 
@@ -65,76 +62,75 @@ def test_the_seeker_can_ask_for_a_stage(app, text, stage):
     assert requested_stage(text, frameworks(app)) == stage
 
 
-def _session(stage: str = "emotions", turns: int = 0) -> CoachingSession:
-    return CoachingSession(stage=stage, stage_turns=turns)
-
-
-def test_a_stage_is_not_left_before_the_coach_has_answered_in_it(app):
-    session = _session()
-    record = ReflectionRecord(emotions=["anger"])
-    decision = decide_stage(session, record, "I'm angry", frameworks(app))
-    assert decision.stage == "emotions"
-    assert session.stage_turns == 1
-
-
-def test_a_complete_stage_moves_on_once_answered(app):
-    session = _session(turns=1)
-    decision = decide_stage(session, ReflectionRecord(emotions=["anger"]), "yes", frameworks(app))
-    assert (decision.stage, decision.changed, decision.requested) == ("causes", True, False)
-    assert session.stage_turns == 1
-
-
-def test_an_incomplete_stage_stays(app):
-    session = _session(turns=2)
-    assert decide_stage(session, ReflectionRecord(), "hmm", frameworks(app)).stage == "emotions"
-    assert session.stage_turns == 3
-
-
-def test_a_stage_that_has_run_long_enough_moves_on(app):
-    session = _session(turns=MAX_TURNS_PER_STAGE)
-    assert decide_stage(session, ReflectionRecord(), "hmm", frameworks(app)).stage == "causes"
-
-
-def test_a_request_wins_over_the_exit_rules(app):
-    session = _session(stage="causes", turns=1)
-    decision = decide_stage(session, ReflectionRecord(), "let's do my plan", frameworks(app))
-    assert (decision.stage, decision.requested) == ("plan", True)
-
-
-def test_asking_for_the_current_stage_stays_in_it(app):
-    session = _session(stage="causes", turns=2)
-    record = ReflectionRecord(cause_unknown=True)
-    decision = decide_stage(session, record, "I still want to figure out why", frameworks(app))
-    assert (decision.stage, decision.changed) == ("causes", False)
-
-
-def test_going_back_to_a_finished_stage_stays_there_for_a_turn(app):
-    session = _session(stage="improvement", turns=2)
-    record = ReflectionRecord(emotions=["anger"])
-    decide_stage(session, record, "I need to vent about my feelings", frameworks(app))
-    assert session.stage == "emotions"
-    assert decide_stage(session, record, "ok", frameworks(app)).stage == "causes"
-
-
-def test_a_guided_conversation_walks_all_stages(api):
+def _stages(api, texts: list[str]) -> tuple[list[str], list[dict]]:
     token = api.guest()
     session_id = api.new_session(token)
-    stages = []
-    for text in GUIDED_WALK:
+    stages, replies = [], []
+    for text in texts:
         response = api.send(token, session_id, text)
         assert response.status_code == 201
         stages.append(response.json["user_message"]["stage"])
-        assert response.json["reply"]["content"].strip()
+        replies.append(response.json["reply"])
+    return stages, replies
+
+
+def test_a_guided_conversation_walks_all_stages(api):
+    stages, replies = _stages(api, GUIDED_WALK)
+    assert all(reply["content"].strip() for reply in replies)
     assert stages[0] == "emotions"
     assert stages[-1] == "plan"
     # Every stage is visited, in order.
     assert [s for i, s in enumerate(stages) if i == 0 or s != stages[i - 1]] == list(STAGES)
+    # Each change came on a turn where the seeker agreed to move on.
+    changes = [GUIDED_WALK[i] for i in range(1, len(stages)) if stages[i] != stages[i - 1]]
+    assert set(changes) == {MOVE_ON}
+
+
+def test_a_cause_named_in_the_first_message_does_not_end_the_causes_stage(api):
+    stages, replies = _stages(
+        api,
+        ["I'm gutted, they went with an internal candidate.", YES, MOVE_ON, "Hmm, let me think"],
+    )
+    assert stages == ["emotions", "emotions", "causes", "causes"]
+    # The coach asked before it moved, and waited for the seeker's word.
+    assert replies[1]["choices"] == [MOVE_ON, STAY_HERE]
+    assert MOVE_ON not in replies[3]["choices"]
+
+
+def test_a_ready_stage_asks_and_stays_until_the_seeker_agrees(api):
+    texts = [
+        "I feel so disappointed.",
+        "It was a long process.",
+        STAY_HERE,
+        "ok then",
+        "I see",
+        "yes",
+    ]
+    stages, replies = _stages(api, texts)
+    assert stages == ["emotions"] * 5 + ["causes"]
+    assert MOVE_ON not in replies[0]["choices"]  # the seeker is heard first
+    assert replies[1]["choices"] == [MOVE_ON, STAY_HERE]
+    assert MOVE_ON not in replies[2]["choices"] + replies[3]["choices"]  # not again at once
+    assert replies[4]["choices"] == [MOVE_ON, STAY_HERE]
+
+
+def test_the_stage_cap_asks_rather_than_moves(api):
+    texts = ["The weather was grey."] * MAX_TURNS_PER_STAGE
+    stages, replies = _stages(api, texts)
+    assert set(stages) == {"emotions"}
+    assert replies[-1]["choices"] == [MOVE_ON, STAY_HERE]
+
+
+def test_a_request_for_a_stage_is_honoured_at_once(api):
+    stages, _ = _stages(api, ["Hello", "I want to figure out why they said no"])
+    assert stages == ["emotions", "causes"]
 
 
 def test_guided_replies_follow_the_cause_to_strategy_map(app, api):
-    token = api.guest()
-    session_id = api.new_session(token)
-    for text in GUIDED_WALK[:4]:
-        reply = api.send(token, session_id, text).json["reply"]["content"]
+    _stages_seen, replies = _stages(api, GUIDED_WALK[:6])
+    reply = replies[-1]
     expected = [s.name for s in frameworks(app).strategies_for("competition")]
-    assert any(name in reply for name in expected), reply
+    assert all(name in reply["content"] for name in expected), reply["content"]
+    assert frameworks(app).cause_label("competition").lower() in reply["content"].lower()
+    # The goal options offered are the same strategies.
+    assert [c for c in reply["choices"] if c in expected] == expected

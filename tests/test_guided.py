@@ -1,83 +1,111 @@
-"""Guided mode: deterministic replies drawn from the frameworks, in the seeker's words."""
+"""Guided mode: the dialogue's move put into the coach's own words, drawn from the
+frameworks; never the seeker's words given back."""
 
 from __future__ import annotations
+
+import tomllib
+from pathlib import Path
 
 import pytest
 
 from coach.guide.frameworks import STAGES, frameworks
+from coach.guide.move import Move
 from coach.guide.record import LikelyCause, ReflectionRecord
 from coach.providers import Completion, GuidedPrompt, provider
 from coach.providers.guided import GuidedProvider
 
 
-def _prompt(
-    stage: str, turn: int, text: str, record: ReflectionRecord | None = None
-) -> GuidedPrompt:
-    return GuidedPrompt(
-        user_message=text,
-        stage=stage,
-        stage_turn=turn,
-        turn_number=turn,
-        record=record or ReflectionRecord(),
+def _reply(app, move: Move, text: str = "Something I said.", record=None) -> str:
+    prompt = GuidedPrompt(
+        user_message=text, stage=move.stage, record=record or ReflectionRecord(), move=move
     )
-
-
-def _reply(app, prompt: GuidedPrompt) -> str:
     completion = Completion()
-    text = "".join(provider(app).stream_reply(prompt, completion))
+    reply = "".join(provider(app).stream_reply(prompt, completion))
     assert completion.model == "guided"
-    return text
+    return reply
 
 
-def test_the_same_turn_gets_the_same_reply(app):
-    prompt = _prompt("emotions", 2, "I feel flat.")
-    assert _reply(app, prompt) == _reply(app, prompt)
+def test_the_same_move_gets_the_same_reply(app):
+    move = Move(stage="emotions", ask="question", question=1)
+    assert _reply(app, move) == _reply(app, move)
 
 
-@pytest.mark.parametrize("stage", STAGES)
-def test_entering_a_stage_opens_it_and_gives_the_words_back(app, stage):
-    reply = _reply(app, _prompt(stage, 1, "This is what I said. And more."))
-    assert "This is what I said." in reply
-    assert frameworks(app).stage(stage).opening in reply
+@pytest.mark.parametrize("stage", STAGES[1:])
+def test_entering_a_stage_summarises_the_last_and_opens_the_next(app, stage):
+    previous = STAGES[STAGES.index(stage) - 1]
+    record = ReflectionRecord(emotions=["disappointment"])
+    move = Move(stage=stage, left_stage=previous, ask="question", answer="moved")
+    move = move.model_copy(update={"kind": "plan"}) if stage == "plan" else move
+    reply = _reply(app, move, "Move on", record)
+    assert "Here is what" in reply or "not pinned much down" in reply
+    if stage != "plan":
+        assert frameworks(app).stage(stage).opening in reply
 
 
-def test_later_turns_ask_the_stage_questions_in_order(app):
+def test_proposals_are_reflected_in_the_coachs_words_and_checked(app):
+    proposed = ReflectionRecord(
+        emotions=["disappointment", "self-doubt"],
+        likely_causes=[LikelyCause(cause="skills_gap", evidence="I froze on the SQL exercise.")],
+    )
+    move = Move(stage="emotions", proposed=proposed, ask="confirm")
+    reply = _reply(app, move, "I froze on the SQL exercise.")
+    assert "disappointment, and some self-doubt" in reply
+    assert "**skills or experience gap**" in reply
+    assert reply.split("\n\n")[0].endswith("Is that right?")
+    assert "froze on the SQL" not in reply
+
+
+def test_later_turns_ask_the_stage_questions(app):
     questions = frameworks(app).stage("resilience").questions
-    assert questions[0] in _reply(app, _prompt("resilience", 2, "ok"))
-    assert questions[1] in _reply(app, _prompt("resilience", 3, "ok"))
+    assert questions[0] in _reply(app, Move(stage="resilience", ask="question", question=0))
+    assert questions[1] in _reply(app, Move(stage="resilience", ask="question", question=1))
 
 
-def test_entering_causes_acknowledges_the_named_feeling(app):
-    anger = frameworks(app).stage("emotions").section("reactions").item("anger")
-    record = ReflectionRecord(emotions=[anger.name.lower()])
-    reply = _reply(app, _prompt("causes", 1, "Yes, angry.", record))
-    assert f"**{anger.name}**" in reply
-    assert anger.text in reply
-
-
-def test_improvement_offers_the_strategies_mapped_to_the_cause(app):
+def test_improvement_names_the_cause_and_its_strategies_together(app):
     record = ReflectionRecord(likely_causes=[LikelyCause(cause="skills_gap", evidence="SQL")])
-    reply = _reply(app, _prompt("improvement", 1, "So, skills.", record))
+    move = Move(stage="improvement", left_stage="causes", ask="question", answer="moved")
+    reply = _reply(app, move, "Move on", record)
+    assert "**skills or experience gap**" in reply
     for strategy in frameworks(app).strategies_for("skills_gap"):
         assert strategy.name in reply
+    for other in frameworks(app).strategies_for("competition"):
+        assert other.name not in reply
 
 
-def test_the_seekers_markdown_is_not_echoed_as_markup(app):
-    reply = _reply(app, _prompt("emotions", 1, "[click me](https://evil.example) **loud**"))
-    assert "](" not in reply.split("\n\n")[0]
-    assert "click me" in reply
+def test_an_offered_item_is_shown_by_name(app):
+    move = Move(stage="resilience", ask="question", offer=["resilience/routine/basics"])
+    item = frameworks(app).stage("resilience").section("routine").item("basics")
+    assert f"**{item.name}.**" in _reply(app, move)
 
 
-def test_openings_keep_varying_in_a_long_conversation(api):
-    token = api.guest()
-    session_id = api.new_session(token)
-    openings = []
-    for turn in range(12):
-        reply = api.send(token, session_id, f"Point {turn}.").json["reply"]["content"]
-        openings.append(reply.split(f"Point {turn}.")[0])
-    assert len(set(openings[-5:])) > 1, openings
+def test_the_recruiter_draft_is_a_polite_blockquote(app):
+    reply = _reply(app, Move(stage="causes", kind="recruiter"), "help me reply to the recruiter")
+    quoted = [line for line in reply.splitlines() if line.startswith(">")]
+    assert quoted
+    draft = " ".join(quoted).lower()
+    assert "thank" in draft and "feedback" in draft
+    assert "close a door" in reply
 
 
-def test_acknowledgements_need_the_words_placeholder(app):
-    with pytest.raises(ValueError, match="words"):
-        GuidedProvider(frameworks(app), ("Thanks for sharing.",))
+def test_a_break_says_the_conversation_is_kept(app):
+    assert "kept" in _reply(app, Move(stage="causes", kind="break"), "I need a break")
+
+
+@pytest.mark.parametrize("code", ["es", "fr", "de", "pt", "it"])
+def test_another_language_gets_its_fixed_line(app, code):
+    data = tomllib.loads((Path(app.config["COACH_PROMPTS_DIR"]) / "guided.toml").read_text())
+    reply = _reply(app, Move(stage="emotions", kind="language", language=code))
+    assert reply == data["languages"][code]["line"]
+
+
+def test_wording_varies_with_content(app):
+    openings = {
+        _reply(app, Move(stage="emotions", ask="question"), f"Something else {n}").split("\n\n")[0]
+        for n in range(12)
+    }
+    assert len(openings) > 1
+
+
+def test_the_wording_file_must_have_every_table(app):
+    with pytest.raises(ValueError, match=r"guided\.toml"):
+        GuidedProvider(frameworks(app), {"reflect": {}})

@@ -19,6 +19,8 @@ from flask import Flask
 
 from coach.coaching.background import background
 from coach.coaching.keyword_rules import keyword_rules
+from coach.coaching.proposals import named_entries
+from coach.guide.frameworks import frameworks
 from coach.guide.record import ReflectionRecord
 from coach.storage.database import database
 from coach.storage.models import CoachingSession, Message
@@ -62,6 +64,21 @@ def stored_record(app: Flask, session_id: int) -> ReflectionRecord:
     with database(app).make_session() as db:
         reflection = db.get_one(CoachingSession, session_id).reflection
     return ReflectionRecord.model_validate(reflection)
+
+
+def stored_proposals(app: Flask, session_id: int) -> ReflectionRecord:
+    """What the dialogue proposed on the last turn and waits for the seeker to confirm."""
+    with database(app).make_session() as db:
+        pending = db.get_one(CoachingSession, session_id).pending or {}
+    return ReflectionRecord.model_validate((pending.get("move") or {}).get("proposed", {}))
+
+
+def named_by_seeker(app: Flask, *texts: str) -> ReflectionRecord:
+    """The feelings and causes the seeker named by their labels: recorded at once."""
+    named = ReflectionRecord()
+    for text in texts:
+        named = named.merge(named_entries(text, frameworks(app)))
+    return named
 
 
 def post_retry(api: ApiActions, token: str, session_id: int, **headers: str) -> Any:
@@ -451,8 +468,10 @@ def test_reflection_request_uses_a_json_schema_and_its_answer_is_merged(
     assert rules.emotions, "the keyword rules should find something in this message"
     assert "embarrassed" not in rules.emotions
     record = stored_record(app, session_id)
-    assert record == rules.merge(ReflectionRecord.model_validate(from_model))
-    assert set(rules.emotions) | {"embarrassed"} <= set(record.emotions)
+    # The rules only propose; the record holds what the seeker named and the model's reading.
+    assert record == named_by_seeker(app, text).merge(ReflectionRecord.model_validate(from_model))
+    assert "embarrassed" in record.emotions
+    assert "competition" in [c.cause for c in stored_proposals(app, session_id).likely_causes]
     assert {"cause": "competition", "evidence": "they hired an internal candidate"} in [
         c.model_dump() for c in record.likely_causes
     ]
@@ -489,7 +508,9 @@ def test_reflection_falls_back_to_the_keyword_rules_after_two_bad_answers(
     assert "did not fit the schema" in repair.messages[-1]["content"]
     rules = keyword_rules(app).read(text)
     assert rules.emotions
-    assert stored_record(app, session_id) == ReflectionRecord().merge(rules)
+    # Without the model's reading, the rules' guesses wait for the seeker to confirm them.
+    assert stored_record(app, session_id) == named_by_seeker(app, text)
+    assert "disappointment" in stored_proposals(app, session_id).emotions
     assert len(provider_warnings(caplog)) == 1
 
     # The chat goes on; the same failure again is not logged again.
@@ -504,7 +525,7 @@ def test_reflection_falls_back_to_the_keyword_rules_after_two_bad_answers(
     assert events[-1][1]["reply"]["content"] == "What happened next?"
     assert len(fake_model.reflection_requests) == 4
     assert len(provider_warnings(caplog)) == 1
-    assert stored_record(app, session_id) == rules.merge(keyword_rules(app).read(later))
+    assert stored_record(app, session_id) == named_by_seeker(app, text, later)
 
 
 def test_a_server_without_json_schemas_is_asked_once_and_logged_once(
@@ -532,10 +553,7 @@ def test_a_server_without_json_schemas_is_asked_once_and_logged_once(
     warnings = provider_warnings(caplog)
     assert len(warnings) == 1
     assert "keyword rules" in warnings[0]
-    rules = ReflectionRecord()
-    for text in texts:
-        rules = rules.merge(keyword_rules(app).read(text))
-    assert stored_record(app, session_id) == rules
+    assert stored_record(app, session_id) == named_by_seeker(app, *texts)
 
 
 def test_an_unrelated_400_does_not_switch_structured_output_off(

@@ -214,9 +214,11 @@ def test_nobody_can_cancel_another_seekers_reply(app: Flask, api: ApiActions) ->
 # Stage decisions read stored state only ------------------------------------------------
 
 
-def _walk(app: Flask, fake_model: FakeModel, *, background_finishes: bool) -> list[str]:
+def _walk(
+    app: Flask, fake_model: FakeModel, *, background_finishes: bool
+) -> tuple[list[str], list[str]]:
     """Two turns; the model's reading of the first names a feeling the keyword rules
-    miss. Returns the stage of each seeker message."""
+    miss. Returns the stage of each seeker message and the last reply's choices."""
     api = ApiActions(app.test_client())
     token = api.guest()
     session_id = api.new_session(token)
@@ -231,7 +233,8 @@ def _walk(app: Flask, fake_model: FakeModel, *, background_finishes: bool) -> li
     fake_model.enqueue_json(EMPTY_RECORD)
     assert api.send(token, session_id, "It was a long process").status_code == 201
     background(app).wait_idle()
-    return [m["stage"] for m in api.session(token, session_id)["messages"] if m["role"] == "user"]
+    messages = api.session(token, session_id)["messages"]
+    return [m["stage"] for m in messages if m["role"] == "user"], messages[-1]["choices"]
 
 
 @pytest.mark.parametrize("background_finishes", [True, False])
@@ -239,8 +242,11 @@ def test_the_stage_decision_does_not_depend_on_the_background(
     fake_model: FakeModel, app_factory: AppFactory, background_finishes: bool
 ) -> None:
     app = make_openai_app(app_factory, fake_model)
-    stages = _walk(app, fake_model, background_finishes=background_finishes)
-    assert stages == ["emotions", "causes"]
+    stages, choices = _walk(app, fake_model, background_finishes=background_finishes)
+    # The feeling the model read makes the stage ready either way: the coach asks to
+    # move on, and stays until the seeker agrees.
+    assert stages == ["emotions", "emotions"]
+    assert choices == ["Move on", "Stay here"]
     kinds = ["reflection" if "response_format" in r.body else "reply" for r in fake_model.requests]
     if background_finishes:
         assert kinds == ["reply", "reflection", "reply", "reflection"]

@@ -45,15 +45,18 @@ def test_a_conversation_is_stored_and_read_back(storage_app, storage_api):
     token = storage_api.guest()
     session_id = storage_api.new_session(token)
     storage_api.send(token, session_id, "I feel gutted. They went with an internal candidate.")
+    storage_api.send(token, session_id, "Yes, that's right")
     shown = storage_api.session(token, session_id)
-    assert [m["role"] for m in shown["messages"]] == ["user", "assistant"]
+    assert [m["role"] for m in shown["messages"]] == ["user", "assistant"] * 2
+    assert shown["messages"][1]["choices"] == ["Yes, that's right", "Not quite"]
     assert shown["messages"][0]["created_at"].endswith("+00:00")
     with database(storage_app).make_session() as db:
         stored = db.get(CoachingSession, session_id)
         record = ReflectionRecord.model_validate(stored.reflection)
         reply = db.get(Message, shown["messages"][1]["id"])
-    assert "disappointment" in record.emotions
+    assert "disappointment" in record.emotions  # confirmed by the seeker
     assert [c.cause for c in record.likely_causes] == ["competition"]
+    assert stored.pending is not None
     assert reply.model == "guided"
     assert reply.reply_to_id == shown["messages"][0]["id"]
     assert reply.latency_ms is not None

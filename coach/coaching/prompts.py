@@ -16,12 +16,14 @@ from typing import Any
 
 from flask import Flask, current_app
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from coach.coaching.clock import clock
+from coach.coaching.dialogue_state import decided_move
+from coach.coaching.move_prompt import move_data, move_instructions
 from coach.coaching.transcript import recent_window
 from coach.guide.frameworks import CAUSES, STAGES, Frameworks, frameworks
+from coach.guide.move import Move
 from coach.guide.record import ReflectionRecord
 from coach.providers import ChatPrompt, GuidedPrompt, Provider, provider
 from coach.storage.database import short_transaction
@@ -140,49 +142,40 @@ def build_chat_prompt(app: Flask, message_id: int, *, distress: bool = False) ->
             .order_by(Message.id)
         ).all()
         recent = app.config["COACH_RECENT_MESSAGES"]
+        system = prompt_book(app).build_system_prompt(
+            message.stage,
+            record,
+            coaching_session.summary,
+            today=clock(app).today(),
+            distress=distress,
+        )
+        if not distress:
+            system = with_move(system, decided_move(coaching_session, message), frameworks(app))
         return ChatPrompt(
-            system=prompt_book(app).build_system_prompt(
-                message.stage,
-                record,
-                coaching_session.summary,
-                today=clock(app).today(),
-                distress=distress,
-            ),
+            system=system,
             history=tuple(recent_window(earlier, coaching_session.summary_through_id, recent)),
             user_message=message.content,
         )
 
 
+def with_move(system: str, move: Move, frameworks: Frameworks) -> str:
+    """The dialogue's move added to a system prompt: what to do as instructions,
+    before the data block; the entries it concerns inside the block, as data."""
+    instructions, data = system.split(DATA_OPEN, 1)
+    entries = move_data(move, frameworks, as_data)
+    if entries:
+        data = data.replace(DATA_CLOSE, entries + "\n" + DATA_CLOSE, 1)
+    return instructions + move_instructions(move, frameworks) + "\n" + DATA_OPEN + data
+
+
 def build_guided_prompt(app: Flask, message_id: int) -> GuidedPrompt:
-    """Where the conversation stands for the message; guided mode needs no more."""
+    """Where the conversation stands for the message, and the dialogue's move for it."""
     with short_transaction(app, read_only=True) as db:
         message = db.get_one(Message, message_id)
         coaching_session = db.get_one(CoachingSession, message.coaching_session_id)
         return GuidedPrompt(
             user_message=message.content,
             stage=message.stage,
-            stage_turn=_stage_turn(coaching_session, message),
-            turn_number=_turn_number(db, message),
             record=ReflectionRecord.model_validate(coaching_session.reflection),
+            move=decided_move(coaching_session, message),
         )
-
-
-def _stage_turn(coaching_session: CoachingSession, message: Message) -> int:
-    """Which seeker turn in its stage the message is (1 for the first).
-
-    The session counts the turns of its current stage; a message answered again
-    after the seeker moved elsewhere starts its stage afresh.
-    """
-    if message.stage == coaching_session.stage and coaching_session.stage_turns >= 1:
-        return coaching_session.stage_turns
-    return 1
-
-
-def _turn_number(db: Session, message: Message) -> int:
-    count = db.scalar(
-        select(func.count())
-        .select_from(Message)
-        .where(Message.coaching_session_id == message.coaching_session_id)
-        .where(Message.role == "user", Message.id <= message.id)
-    )
-    return int(count or 1)

@@ -35,6 +35,7 @@ from sqlalchemy import select
 
 from coach.coaching import reply_mark
 from coach.coaching.background import background
+from coach.coaching.dialogue_state import forget_question, turn_choices
 from coach.coaching.record_refinement import bring_record_up_to_date, refine_record
 from coach.coaching.reply_mark import ReplyMark
 from coach.coaching.reply_text import reply_text
@@ -290,6 +291,9 @@ def store_reply(
             error=error,
             safety=safety,
             discloses=discloses,
+            # The quick replies the dialogue decided for this turn; the safety
+            # rules' own words offer none.
+            choices=turn_choices(coaching_session, mark.message_id) if safety is None else None,
         )
         db.add(reply)
         db.flush()
@@ -297,6 +301,8 @@ def store_reply(
             # Nothing here for a model to read into the record: a crisis and the
             # turns of careful mode stay out of it.
             coaching_session.refined_through_id = reply.id
+            # Nor does the next message answer what the coach asked before it.
+            coaching_session.pending = forget_question(coaching_session)
         if status == "complete":
             unfolded = db.scalars(
                 select(Message)

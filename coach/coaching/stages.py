@@ -1,8 +1,8 @@
-"""The stages of a conversation: when one is done (the design's table), which stage
-a seeker asks for in so many words, and the decision for each turn.
+"""The stages of a conversation: when one is ready to leave (the design's table,
+read from what was confirmed during it), and which stage a seeker asks for in so
+many words. The dialogue (`coach.coaching.dialogue`) decides each turn's stage
+from these, by readiness and consent.
 
-A decision reads only what is stored (the session and its reflection record as
-the turn finds them), so the same stored conversation always gets the same one.
 `stage_turns` counts the seeker turns answered in the current stage, the one
 being decided included: 1 on the first turn in a stage, 0 before any.
 """
@@ -10,15 +10,11 @@ being decided included: 1 on the first turn in a stage, 0 before any.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from coach.guide.frameworks import STAGES, Frameworks, next_stage
+from coach.guide.frameworks import STAGES, Frameworks
 from coach.guide.record import ReflectionRecord
 from coach.storage.models import CoachingSession
 
-# A stage whose questions have all been asked moves on, so that nobody is held
-# in one stage forever by wording the keyword rules do not recognise.
-MAX_TURNS_PER_STAGE = 6
 # A refusal right before a jump phrase ("I don't want to talk about my feelings")
 # makes it no request; plain negations elsewhere ("I don't know what went wrong")
 # do not.
@@ -29,15 +25,10 @@ REFUSAL = re.compile(
 TYPOGRAPHIC_APOSTROPHE = "\u2019"
 
 
-@dataclass(frozen=True)
-class StageDecision:
-    stage: str
-    changed: bool
-    requested: bool
-
-
 def stage_is_complete(stage: str, record: ReflectionRecord) -> bool:
-    """The design's exit criteria, read from the reflection record."""
+    """The design's exit criteria, read from a record: the dialogue passes what
+    was confirmed during the stage, so something said earlier for another stage
+    never ends this one."""
     if stage == "emotions":
         return bool(record.emotions)
     if stage == "causes":
@@ -65,30 +56,11 @@ def requested_stage(text: str, frameworks: Frameworks) -> str | None:
     return max(found)[1] if found else None
 
 
-def decide_stage(
-    coaching_session: CoachingSession, record: ReflectionRecord, text: str, frameworks: Frameworks
-) -> StageDecision:
-    """Move the session to the stage this turn belongs in, counting the turn."""
-    current = coaching_session.stage
-    asked_for = requested_stage(text, frameworks)
-    if asked_for:
-        # Asking for the stage one is in means staying there, not moving on.
-        stage, requested = asked_for, True
-    elif coaching_session.stage_turns >= 1 and (
-        stage_is_complete(current, record) or coaching_session.stage_turns >= MAX_TURNS_PER_STAGE
-    ):
-        stage, requested = next_stage(current), False
-    else:
-        stage, requested = current, False
-    changed = stage != current
-    coaching_session.stage = stage
-    coaching_session.stage_turns = 1 if changed else coaching_session.stage_turns + 1
-    return StageDecision(stage=stage, changed=changed, requested=requested)
-
-
 def set_stage(coaching_session: CoachingSession, stage: str) -> None:
     if stage not in STAGES:
         raise ValueError(stage)
     if stage != coaching_session.stage:
         coaching_session.stage = stage
         coaching_session.stage_turns = 0
+        # The new stage starts from the record as it is, and nothing is pending.
+        coaching_session.pending = {"baseline": coaching_session.reflection or {}}

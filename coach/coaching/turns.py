@@ -6,8 +6,9 @@
    the session's reply mark (`coach.coaching.reply_mark`). `begin_retry` claims
    the mark for the last message again when its reply failed or broke off. Both
    hand back a `Reply` (`coach.coaching.reply`), which owns the rest.
-2. `settle_turn` reads the new message into the reflection record and decides its
-   stage, from stored state only.
+2. `settle_turn` has the dialogue (`coach.coaching.dialogue`) read the new message
+   against what the coach asked last: the record, the stage, and the coach's move
+   for this turn, from stored state only.
 3. The `Reply` builds the provider's prompt (`coach.coaching.prompts`), streams
    the reply, stores it whatever its status, and releases the mark.
 """
@@ -17,14 +18,15 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from coach.coaching.dialogue import decide_turn
 from coach.coaching.keyword_rules import keyword_rules
+from coach.coaching.reading import dialogue_rules
 from coach.coaching.reply import Reply
 from coach.coaching.reply_mark import ReplyMark, claim, refuse_while_replying
 from coach.coaching.sessions import lock_owned_session
-from coach.coaching.stages import decide_stage
 from coach.errors import Conflict, InvalidInput, PayloadTooLarge
 from coach.guide.frameworks import frameworks
-from coach.guide.record import ReflectionRecord
+from coach.providers import provider
 from coach.storage.database import short_transaction
 from coach.storage.models import DEFAULT_TITLE, MAX_TITLE_CHARS, CoachingSession, Message
 from coach.storage.text import require_storable
@@ -97,7 +99,7 @@ def _title_from(content: str) -> str:
 
 
 def settle_turn(app: Flask, mark: ReplyMark) -> Message:
-    """Read the new message into the reflection record and decide its stage.
+    """Decide the coach's move for the new message: record, stage and what is asked.
 
     The record a decision reads includes the model's reading of every earlier
     turn (the `Reply` has it done first if the background has not finished it),
@@ -106,9 +108,14 @@ def settle_turn(app: Flask, mark: ReplyMark) -> Message:
     with short_transaction(app) as db:
         message = db.get_one(Message, mark.message_id)
         coaching_session = db.get_one(CoachingSession, mark.session_id, with_for_update=True)
-        record = ReflectionRecord.model_validate(coaching_session.reflection)
-        record = record.merge(keyword_rules(app).read(message.content))
-        decision = decide_stage(coaching_session, record, message.content, frameworks(app))
-        coaching_session.reflection = record.model_dump(mode="json")
-        message.stage = decision.stage
+        move = decide_turn(
+            coaching_session,
+            message.content,
+            frameworks(app),
+            keyword_rules(app),
+            dialogue_rules(app),
+            uses_model=provider(app).uses_model,
+            message_id=message.id,
+        )
+        message.stage = move.stage
         return message

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from flask import Flask
 
 from coach.errors import ModelUnavailable
+from coach.guide.move import Move
 from coach.guide.record import ReflectionRecord
 from coach.guide.record_reading import RecordReading
 
@@ -50,13 +51,14 @@ class ChatPrompt:
 
 @dataclass(frozen=True)
 class GuidedPrompt:
-    """What guided mode needs: where the conversation stands, and no system prompt."""
+    """What guided mode needs: the record as confirmed and the dialogue's move for
+    this turn (what to reflect, propose, offer and ask); no system prompt. The
+    seeker's message is here so that it can be left unquoted, never to echo it."""
 
     user_message: str
     stage: str
-    stage_turn: int  # 1 for the first seeker turn in this stage
-    turn_number: int  # 1 for the first seeker turn of the conversation
     record: ReflectionRecord
+    move: Move = field(default_factory=Move)
 
 
 class StructuredOutputUnfit(ModelUnavailable):

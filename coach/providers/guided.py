@@ -1,23 +1,28 @@
-"""Guided mode: no model. A deterministic coach that walks the same stages with the
-frameworks' own questions, reflects the seeker's words back and draws on the
-frameworks and the strategy catalogue for what it offers.
+"""Guided mode: no model. A deterministic coach that puts the dialogue's move for
+the turn (`coach.guide.move`, decided by `coach.coaching.dialogue`) into words:
+it reflects what it heard in its own words and checks it, affirms what the
+seeker shows, offers what the guide holds for this moment, summarises before a
+stage changes, and answers requests. The words are data in `prompts/guided.toml`
+(`coach.providers.guided_words`).
 """
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 
-from coach.guide.frameworks import Framework, Frameworks, Item, frameworks
-from coach.guide.record import ReflectionRecord, split_sentences
+from coach.guide.frameworks import Frameworks, frameworks, next_stage
+from coach.guide.move import Move
+from coach.guide.record import ReflectionRecord
 from coach.providers.base import Completion, GuidedPrompt, Provider
+from coach.providers.guided_words import Wording, reflects_nothing
 
-ECHO_MAX_WORDS = 24
 CHUNK_WORDS = 4
+REQUIRED_TABLES = ("reflect", "answered", "affirmations", "stage_summary", "turns", "recruiter")
 
 
 class GuidedProvider(Provider[GuidedPrompt]):
@@ -26,11 +31,12 @@ class GuidedProvider(Provider[GuidedPrompt]):
     uses_model = False
     model_name = "guided"
 
-    def __init__(self, frameworks: Frameworks, acknowledgements: tuple[str, ...]) -> None:
-        if not acknowledgements or any("{words}" not in a for a in acknowledgements):
-            raise ValueError("every guided acknowledgement needs a {words} placeholder")
+    def __init__(self, frameworks: Frameworks, words: dict[str, Any]) -> None:
+        missing = [t for t in (*REQUIRED_TABLES, "languages") if t not in words]
+        if missing:
+            raise ValueError(f"guided.toml lacks the tables {missing}")
         self.frameworks = frameworks
-        self.acknowledgements = acknowledgements
+        self.wording = Wording(words, frameworks)
 
     @classmethod
     def from_app(cls, app: Flask) -> GuidedProvider:
@@ -38,127 +44,116 @@ class GuidedProvider(Provider[GuidedPrompt]):
 
     @classmethod
     def load(cls, frameworks: Frameworks, prompts_dir: Path) -> GuidedProvider:
-        data = tomllib.loads((prompts_dir / "guided.toml").read_text("utf-8"))
-        return cls(frameworks, tuple(data["acknowledgements"]))
+        return cls(frameworks, tomllib.loads((prompts_dir / "guided.toml").read_text("utf-8")))
 
     def stream_reply(self, prompt: GuidedPrompt, completion: Completion) -> Iterator[str]:
         completion.model = self.model_name
-        words = compose_reply(prompt, self.frameworks, self.acknowledgements).split(" ")
+        words = compose_reply(prompt, self.wording).split(" ")
         for start in range(0, len(words), CHUNK_WORDS):
             chunk = " ".join(words[start : start + CHUNK_WORDS])
             yield chunk if start + CHUNK_WORDS >= len(words) else chunk + " "
 
 
-def compose_reply(
-    prompt: GuidedPrompt, frameworks: Frameworks, acknowledgements: tuple[str, ...]
-) -> str:
-    framework = frameworks.stage(prompt.stage)
-    # Vary the opening with the turn, deterministically.
-    acknowledgement = acknowledgements[prompt.turn_number % len(acknowledgements)]
-    paragraphs = [echo(prompt.user_message, acknowledgement)]
-    offer = _offer(prompt.stage, prompt.record, prompt.stage_turn, frameworks)
-    if offer:
-        paragraphs.append(offer)
-    if prompt.stage_turn == 1:
-        paragraphs.append(f"**{framework.title}.** {framework.opening}")
+def compose_reply(prompt: GuidedPrompt, wording: Wording) -> str:
+    """The reply for the turn's move, in the coach's words."""
+    move, record, seed = prompt.move, prompt.record, prompt.user_message
+    turns = wording.data["turns"]
+    if move.kind == "language" and move.language in wording.data["languages"]:
+        return str(wording.data["languages"][move.language]["line"])
+    if move.kind == "break":
+        return str(turns["break"])
+    paragraphs: list[str] = []
+    if move.kind == "recruiter":
+        paragraphs.append(wording.recruiter_draft())
     else:
-        paragraphs.append(next_question(framework, prompt.stage_turn))
-    return "\n\n".join(paragraphs)
+        paragraphs.append(" ".join(_opening(move, record, wording, seed)))
+    paragraphs += [wording.data["affirmations"][key] for key in move.affirm[:1]]
+    offers = [wording.offered(_item(wording.frameworks, ref)) for ref in move.offer]
+    closing = _closing(move, record, wording)
+    if move.left_stage and closing:
+        # Entering a stage: what it offers comes before its opening question.
+        closing[-1:-1] = offers
+    else:
+        paragraphs += offers
+    paragraphs += closing
+    return "\n\n".join(p for p in paragraphs if p)
 
 
-def echo(text: str, acknowledgement: str) -> str:
-    """The seeker's first sentence, given back in their own words."""
-    sentences = split_sentences(text)
-    first = sentences[0] if sentences else text.strip()
-    words = first.split()
-    quoted = " ".join(words[:ECHO_MAX_WORDS]) + ("…" if len(words) > ECHO_MAX_WORDS else "")
-    quoted = re.sub(r"[*_`#>\[\]]", "", quoted)  # keep their words, not Markdown syntax
-    return acknowledgement.format(words=quoted)
+def _item(frameworks: Frameworks, ref: str) -> Any:
+    stage, section, key = ref.split("/")
+    return frameworks.stage(stage).section(section).item(key)
 
 
-def next_question(framework: Framework, stage_turn: int) -> str:
-    # The opening asked the first thing; questions follow from the second turn on.
-    return framework.questions[(stage_turn - 2) % len(framework.questions)]
-
-
-def _offer(stage: str, record: ReflectionRecord, turn: int, frameworks: Frameworks) -> str | None:
-    """Something from the frameworks that fits this turn.
-
-    Entering a stage, the coach first gives back what the previous one found (the
-    feeling named, the likely cause and the strategies that fit it); later turns
-    in a stage go through the stage's own material, one item a turn.
-    """
-    if stage == "emotions":
-        return (
-            None
-            if turn == 1
-            else _named_reaction(record, frameworks)
-            or _rotate(frameworks.stage("emotions").section("processing").items, turn)
+def _opening(move: Move, record: ReflectionRecord, wording: Wording, seed: str) -> list[str]:
+    """Reflect, never echo: what was confirmed, corrected or newly heard."""
+    sentences: list[str] = []
+    answered = wording.data["answered"]
+    if move.answer in ("confirmed", "chose", "partial") and not move.confirmed.is_empty():
+        key = move.answer
+        sentences.append(
+            wording.line("answered", key, seed, entries=wording.entries(move.confirmed))
         )
-    if stage == "causes":
-        if turn == 1:
-            return _named_reaction(record, frameworks)
-        return _latest_cause(record, frameworks) or _rotate(
-            frameworks.stage("causes").section("self_review").items, turn
-        )
-    if stage == "improvement":
-        if turn == 1:
-            found = _latest_cause(record, frameworks)
-            return "\n\n".join(filter(None, [found, _fitting_strategies(record, frameworks)]))
-        improvement = frameworks.stage("improvement")
-        items = improvement.section("tailoring").items + improvement.section("resources").items
-        return _rotate(items, turn)
-    if stage == "resilience":
-        if turn == 1:
-            return None
-        resilience = frameworks.stage("resilience")
-        items = resilience.section("methods").items + resilience.section("motivation").items
-        return "One thing that helps: " + _rotate(items, turn)
-    return _plan_recap(record, frameworks) or None
+    elif move.answer == "denied":
+        sentences.append(wording.line("answered", "denied", seed))
+    elif move.answer == "stayed":
+        sentences.append(answered["stayed"])
+    elif move.answer == "moved":
+        sentences.append(answered["moved"])
+    if move.feedback_noted:
+        sentences.append(wording.line("reflect", "feedback", seed))
+    sentences += wording.reflection(move.proposed, seed)
+    if move.kind == "greeting":
+        sentences.insert(0, wording.data["turns"]["greeting"])
+    elif move.kind == "coach_question":
+        sentences.insert(0, wording.data["turns"]["coach_question"])
+        if not record.is_empty():
+            sentences.append(wording.line("turns", "what_we_have", found=wording.entries(record)))
+    elif move.kind == "fragment":
+        sentences.append(wording.data["turns"]["fragment"])
+    elif not sentences and reflects_nothing(move) and move.kind == "reflect":
+        sentences.append(wording.line("reflect", "plain", seed))
+    if move.ask == "confirm":
+        sentences.append(wording.data["reflect"]["check"])
+    return sentences
 
 
-def _rotate(items: tuple[Item, ...], turn: int) -> str:
-    item = items[(turn - 2) % len(items)]
-    return f"**{item.name}.** {item.text}"
+def _closing(move: Move, record: ReflectionRecord, wording: Wording) -> list[str]:
+    """The question the turn ends on: one at a time."""
+    frameworks, summary = wording.frameworks, wording.data["stage_summary"]
+    framework = frameworks.stage(move.stage)
+    if move.kind == "recruiter" or move.ask in ("confirm", "none"):
+        return []
+    if move.ask == "what_fits":
+        if move.kind == "fragment":
+            return [wording.data["turns"]["pause"]]
+        return [wording.data["answered"]["denied_ask"]]
+    if move.ask == "move_on":
+        following = frameworks.stage(next_stage(move.stage)).title
+        return [wording.summary(move.stage, record), summary["ask_move_on"].format(next=following)]
+    if move.kind == "plan":
+        said = [wording.summary(move.left_stage, record)] if move.left_stage else []
+        return [*said, wording.plan_recap(record), wording.data["turns"]["plan_ask"]]
+    if move.left_stage:
+        parts = [wording.summary(move.left_stage, record)]
+        parts.append(summary["entering"].format(title=framework.title))
+        if move.stage == "improvement":
+            parts += _cause_and_strategies(record, wording)
+        parts.append(framework.opening)
+        return parts
+    if move.kind in ("greeting", "coach_question") and not framework.questions:
+        return [framework.opening]
+    return [framework.questions[move.question % len(framework.questions)]]
 
 
-def _named_reaction(record: ReflectionRecord, frameworks: Frameworks) -> str | None:
-    reactions = {i.name.lower(): i for i in frameworks.stage("emotions").section("reactions").items}
-    named = [reactions[e] for e in record.emotions if e in reactions]
-    if not named:
-        return None
-    reaction = named[-1]
-    return f"**{reaction.name}** is a very common response here. {reaction.text}"
-
-
-def _latest_cause(record: ReflectionRecord, frameworks: Frameworks) -> str | None:
-    if not record.likely_causes:
-        return None
-    latest = record.likely_causes[-1]
-    response = frameworks.catalogue.causes[latest.cause]
-    return (
-        f"That may point to **{frameworks.cause_label(latest.cause).lower()}**. {response.advice}"
+def _cause_and_strategies(record: ReflectionRecord, wording: Wording) -> list[str]:
+    """The cause named and the strategies offered, from the same record entry."""
+    cause = record.likely_causes[-1].cause if record.likely_causes else "unknown"
+    response = wording.frameworks.catalogue.causes[cause]
+    strategies = wording.frameworks.strategies_for(cause)
+    lines = "\n".join(f"- **{s.name}**: {s.how}" for s in strategies)
+    named = (
+        f"For a **{wording.cause(cause)}**: {response.advice}"
+        if cause != "unknown"
+        else response.advice
     )
-
-
-def _fitting_strategies(record: ReflectionRecord, frameworks: Frameworks) -> str:
-    causes = [c.cause for c in record.likely_causes] or ["unknown"]
-    strategies = {s.name: s for cause in causes for s in frameworks.strategies_for(cause)}
-    lines = [f"- **{s.name}**: {s.how}" for s in list(strategies.values())[:3]]
-    return "These fit best with what we found:\n\n" + "\n".join(lines)
-
-
-def _plan_recap(record: ReflectionRecord, frameworks: Frameworks) -> str:
-    parts = ["Here is what we have for your plan so far:"]
-    if record.emotions:
-        parts.append("- **Feelings named:** " + ", ".join(record.emotions))
-    for found in record.likely_causes:
-        parts.append(f"- **Likely cause:** {frameworks.cause_label(found.cause)}")
-    for label, values in (
-        ("Goals", record.goals),
-        ("Routine", record.routine),
-        ("Support", record.support),
-    ):
-        if values:
-            parts.append(f"- **{label}:** " + "; ".join(values))
-    return "\n".join(parts) if len(parts) > 1 else ""
+    return [named, lines]

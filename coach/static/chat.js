@@ -67,6 +67,7 @@
     retryButton.disabled = value;
     transcript.setAttribute('aria-busy', value ? 'true' : 'false');
     setRecordBusy(value); // the record panel waits for the reply too
+    refreshChoices();
   }
 
   function isNearBottom() {
@@ -94,7 +95,18 @@
   function insertMessage(article) {
     removeEmptyHint();
     transcript.append(article);
+    refreshChoices();
     return article;
+  }
+
+  // Only the quick replies under the last message answer the conversation as it
+  // stands; older ones stay visible but inactive.
+  function refreshChoices() {
+    const articles = transcript.querySelectorAll('article.message');
+    const last = articles[articles.length - 1];
+    transcript.querySelectorAll('.choice-button').forEach(function (button) {
+      button.disabled = busy || button.closest('article.message') !== last;
+    });
   }
 
   // A bubble for a message the server has not stored yet, from the page's own
@@ -118,6 +130,7 @@
     const article = articleFromServer(message);
     if (bubble && bubble.isConnected) {
       bubble.replaceWith(article);
+      refreshChoices();
     } else {
       insertMessage(article);
     }
@@ -506,6 +519,18 @@
   });
 
   input.addEventListener('input', fitInput);
+
+  // A quick reply is sent as the seeker's own message, exactly like typed text.
+  transcript.addEventListener('click', function (event) {
+    const button = event.target.closest('.choice-button');
+    if (!button || button.disabled || busy) {
+      return;
+    }
+    input.focus();
+    sendMessage(button.dataset.choice).finally(function () {
+      setBusy(false);
+    });
+  });
 
   retryButton.addEventListener('click', function () {
     if (busy) {
@@ -903,4 +928,5 @@
   if (transcript.querySelector('.message')) {
     scrollToBottom();
   }
+  refreshChoices();
 })();

@@ -111,6 +111,9 @@ class CoachingSession(Base):
     # Careful mode: set when a crisis was seen; the coach checks in and keeps the
     # resources in view until the seeker says they are safe (or a counselor clears it).
     careful_since: Mapped[datetime | None] = mapped_column()
+    # What the coach's last turn proposed and asked (`coach.coaching.dialogue`): the
+    # next turn reads the seeker's answer against it, from stored state only.
+    pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -155,6 +158,9 @@ class Message(Base):
     safety: Mapped[str | None] = mapped_column(String(20))
     # The conversation's first reply says what the coach is and what is stored.
     discloses: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # For a coach message: the quick replies offered under it; picking one sends its
+    # label as the seeker's next message.
+    choices: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     coaching_session: Mapped[CoachingSession] = relationship(back_populates="messages")

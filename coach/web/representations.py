@@ -68,6 +68,7 @@ def message_shape(message: Message) -> schemas.Message:
         html="",
         safety=MISSING if message.safety is None else _safety(message.safety),
         disclosure=_disclosure() if message.discloses else MISSING,
+        choices=list(message.choices or []),
     )
     # The whole article as the page shows it, so that the script shows the same.
     return shape.model_copy(update={"html": message_html(shape.model_dump(mode="json"))})

@@ -295,6 +295,11 @@ class Message(ResponseShape):
         description="On the conversation's first reply: what the coach is, what it is "
         "not, and what is stored (plain text).",
     )
+    choices: list[str] = Field(
+        default_factory=list,
+        description="On a coach message: quick replies. Picking one sends its text as "
+        "the seeker's next message; free text works as well.",
+    )
 
 
 class ReflectedCause(ResponseShape):

@@ -58,3 +58,15 @@ def send_and_wait(page: Any, text: str) -> None:
         arg=before,
         timeout=REPLY_TIMEOUT_MS,
     )
+
+
+def pick_and_wait(page: Any, label: str) -> None:
+    """Click a quick reply under the last coach message and wait for the finished reply."""
+    page.locator("#send-button:enabled").wait_for()
+    before = page.locator(ASSISTANT_DONE).count()
+    page.locator(ASSISTANT_DONE).last.get_by_role("button", name=label).click()
+    page.wait_for_function(
+        "n => document.querySelectorAll(" + repr(ASSISTANT_DONE) + ").length > n",
+        arg=before,
+        timeout=REPLY_TIMEOUT_MS,
+    )

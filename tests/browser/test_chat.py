@@ -14,6 +14,7 @@ from coach.web.chat_view import message_html
 from tests.browser.actions import (
     ASSISTANT_DONE,
     REPLY_TIMEOUT_MS,
+    pick_and_wait,
     send_and_wait,
     serve_app,
     start_chat,
@@ -90,6 +91,39 @@ def test_keyboard_only(page: Any) -> None:
     ).is_visible()
     # Focus stays in the message box, ready for the next message.
     assert page.evaluate("document.activeElement.id") == "message-input"
+
+
+def test_a_quick_reply_is_sent_as_the_seekers_message(page: Any) -> None:
+    start_chat(page)
+    send_and_wait(page, "Honestly I'm gutted about it.")
+    group = page.locator(ASSISTANT_DONE).last.get_by_role("group", name="Quick replies")
+    assert group.get_by_role("button").all_inner_texts() == ["Yes, that's right", "Not quite"]
+
+    pick_and_wait(page, "Yes, that's right")
+    picked = page.locator("#transcript article.message-user").last
+    assert picked.inner_text().endswith("Yes, that's right")
+    assert picked.get_attribute("data-message-id")
+    # Only the last coach message's quick replies are active.
+    first = page.locator(ASSISTANT_DONE).first.get_by_role("button", name="Not quite")
+    assert first.is_disabled()
+    latest = page.locator(ASSISTANT_DONE).last.get_by_role("button", name="Move on")
+    assert latest.is_enabled()
+
+    # Keyboard: Tab reaches the quick reply, Enter sends it.
+    latest.focus()
+    before = page.locator(ASSISTANT_DONE).count()
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "n => document.querySelectorAll(" + repr(ASSISTANT_DONE) + ").length > n",
+        arg=before,
+        timeout=REPLY_TIMEOUT_MS,
+    )
+    current = page.locator("#stage-progress li[aria-current='step']")
+    assert current.get_attribute("data-stage") == "causes"
+
+    page.reload()
+    users = page.locator("#transcript article.message-user .message-body").all_inner_texts()
+    assert users[-2:] == ["Yes, that's right", "Move on"]
 
 
 def test_skip_link_is_first_and_visible_on_focus(page: Any) -> None:

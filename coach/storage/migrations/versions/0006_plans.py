@@ -2,7 +2,7 @@
 check-ins. Every row goes with its session (ON DELETE CASCADE).
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-# Written beside another branch's 0005; set to "0005" when the two meet.
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

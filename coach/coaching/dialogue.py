@@ -1,0 +1,323 @@
+"""The dialogue: what the coach does on a turn, decided from stored state only.
+
+The session keeps what the coach's last turn proposed and asked (`pending`, a
+`DialogueState`). A turn reads the seeker's message against it:
+
+- an answer: "Yes, that's right" moves the proposed entries into the record,
+  "Not quite" drops them and asks what fits better, a partial answer keeps what
+  the seeker named, "Move on" (after the coach asked) leaves the stage;
+- a request, honoured at once: the plan (the plan stage, this turn), a reply to
+  the recruiter, a break (the stage stays);
+- anything else is news: the keyword rules' guesses become proposals to check,
+  feedback from the employer is recorded as the seeker's report.
+
+Stages move by readiness and consent: a stage is ready when what was confirmed
+during it meets its exit criterion (`coach.coaching.stages`); the coach then
+summarises and asks, and moves only when the seeker agrees or asks for a stage.
+The `Move` it returns is stored with the state, so the reply (guided words or a
+model's instructions) and its quick replies come from the same decision.
+"""
+
+from __future__ import annotations
+
+from coach.coaching.dialogue_state import DialogueState, load_state
+from coach.coaching.keyword_rules import KeywordRules
+from coach.coaching.offers import choose_offers
+from coach.coaching.proposals import (
+    cause_labels,
+    feeling_names,
+    kept_by_answer,
+    named_entries,
+    rank_by_feedback,
+    with_cause_evidence,
+    without,
+)
+from coach.coaching.reading import DialogueRules, Reading, normalise
+from coach.coaching.stages import requested_stage, stage_is_complete
+from coach.guide.frameworks import Frameworks, next_stage
+from coach.guide.move import (
+    MAKE_PLAN,
+    MOVE_ON,
+    NOT_QUITE,
+    STAY_HERE,
+    TAKE_BREAK,
+    YES,
+    Answer,
+    Move,
+)
+from coach.guide.record import ReflectionRecord
+from coach.storage.models import CoachingSession
+
+# After this many turns in a stage the coach summarises and asks whether to move
+# on, so that nobody is held in one stage by wording the rules do not recognise;
+# it asks, it does not move.
+MAX_TURNS_PER_STAGE = 6
+# After "Stay here", the coach waits this many turns before asking again.
+STAY_TURNS = 2
+# A stage is never offered to be left on its first turn: the seeker is heard first.
+MIN_TURNS_BEFORE_ASKING = 2
+MAX_CHOICES = 6
+RESILIENCE_OFFERS = 2
+
+
+def found_in_stage(record: ReflectionRecord, baseline: ReflectionRecord) -> ReflectionRecord:
+    return without(record, baseline)
+
+
+def decide_turn(
+    coaching_session: CoachingSession,
+    text: str,
+    frameworks: Frameworks,
+    rules: KeywordRules,
+    dialogue_rules: DialogueRules,
+    *,
+    uses_model: bool = False,
+    message_id: int | None = None,
+) -> Move:
+    """Read the message against the pending question, update the session's record,
+    stage and pending state, and say what the coach does on this turn."""
+    state = load_state(coaching_session)
+    state.message_id = message_id
+    record = ReflectionRecord.model_validate(coaching_session.reflection)
+    reading = dialogue_rules.read(text)
+    stage = coaching_session.stage
+    last = state.move or Move(stage=stage)
+    move = Move(stage=stage, affirm=list(reading.affirm))
+
+    if reading.language and not uses_model:
+        # Guided mode speaks English: nothing of this message goes into the record.
+        move = Move(stage=stage, kind="language", language=reading.language)
+        return _finish(coaching_session, state, record, move, stage)
+
+    # What the seeker's answer does to what the coach proposed last.
+    chosen = named_entries(text, frameworks)
+    answered = _answer(last, reading, chosen, text, frameworks)
+    move.answer, confirmed = answered
+    if last.ask == "move_on" and move.answer == "none":
+        # They went on talking: that is "stay here" for now, not a question to repeat.
+        state.stayed_at = coaching_session.stage_turns + 1
+    record = record.merge(confirmed)
+    move.confirmed = confirmed
+
+    # A request, or the stage the seeker asks for in so many words.
+    asked_for = requested_stage(text, frameworks)
+    if reading.request == "plan":
+        asked_for = "plan"
+    consent = move.answer == "moved" or ("move_on" in reading.answers and stage != "plan")
+    target = asked_for or (next_stage(stage) if consent else stage)
+    if consent and move.answer == "none":
+        move.answer = "moved"  # "let's move on" at any time is consent
+
+    news = move.answer in ("none", "partial") and not reading.addressed
+    if reading.request in ("recruiter", "break"):
+        move.kind = reading.request  # type: ignore[assignment]
+        news = False
+    if news:
+        record, move = _take_news(text, record, move, chosen, rules, frameworks)
+
+    if target != stage:
+        move.left_stage, move.stage, move.summarise = stage, target, True
+        move.proposed = ReflectionRecord()  # a new stage starts with a clean slate
+        state.baseline, state.questions, state.stayed_at = record, 0, None
+        coaching_session.stage_turns = 0
+        stage = target
+    if stage == "plan" and move.kind == "reflect" and (move.left_stage or asked_for):
+        move.kind = "plan"
+
+    _ask(move, state, record, reading, coaching_session.stage_turns + 1, frameworks)
+    if move.kind in ("reflect", "plan", "recruiter") or move.left_stage:
+        relevant = reading.relevant if news or move.left_stage else ()
+        if move.kind == "recruiter":
+            relevant = ("causes/reading_feedback/ask_clarification",)
+        move.offer = choose_offers(
+            frameworks,
+            stage,
+            relevant=relevant,
+            record=record,
+            shown=state.shown,
+            seed=_seed(text, record),
+            count=_offer_count(move, relevant),
+        )
+        state.shown = state.shown + move.offer
+    return _finish(coaching_session, state, record, move, stage)
+
+
+def _offer_count(move: Move, relevant: tuple[str, ...]) -> int:
+    """One item a turn; none while checking what was heard unless something fits it;
+    two in resilience, whose material is the widest, when the coach asks a question."""
+    if move.ask == "confirm":
+        return 1 if relevant else 0
+    return RESILIENCE_OFFERS if move.stage == "resilience" and move.ask == "question" else 1
+
+
+def _seed(text: str, record: ReflectionRecord) -> str:
+    """What picks among equally fitting items: this message and what the record holds,
+    so that "Move on" in two conversations does not meet the same part of the guide."""
+    return text + "|" + record.model_dump_json()
+
+
+def _answer(
+    last: Move, reading: Reading, chosen: ReflectionRecord, text: str, frameworks: Frameworks
+) -> tuple[Answer, ReflectionRecord]:
+    """How the message answers the last question, and what it confirms."""
+    answers = reading.answers
+    if last.ask == "move_on":
+        if "stay" in answers or ("deny" in answers and "move_on" not in answers):
+            return "stayed", ReflectionRecord()
+        if "move_on" in answers or "confirm" in answers:
+            return "moved", ReflectionRecord()
+    if "stay" in answers and last.ask != "confirm":
+        return "stayed", ReflectionRecord()
+    if last.ask == "confirm" and not last.proposed.is_empty():
+        kept = kept_by_answer(last.proposed, text, frameworks)
+        if "deny" in answers and not ("confirm" in answers and "not" not in normalise(text)):
+            return ("partial", kept) if not kept.is_empty() else ("denied", ReflectionRecord())
+        if "confirm" in answers:
+            refused = named_entries(text, frameworks, negated=True)
+            if refused.is_empty():
+                return "confirmed", last.proposed
+            return "partial", without(last.proposed, refused)
+        if not kept.is_empty():
+            return "partial", kept.merge(with_cause_evidence(chosen, last.proposed))
+    if _is_choice(text, frameworks, last):
+        return "chose", with_cause_evidence(chosen, last.proposed).merge(_chosen_goal(text, last))
+    return "none", ReflectionRecord()
+
+
+def _is_choice(text: str, frameworks: Frameworks, last: Move) -> bool:
+    plain = normalise(text)
+    labels = [c.lower() for c in last.choices] + [n.lower() for n in feeling_names(frameworks)]
+    labels += [label.lower() for label in cause_labels(frameworks).values()]
+    return plain in labels and plain not in (normalise(c) for c in FIXED_CHOICES)
+
+
+FIXED_CHOICES = (YES, NOT_QUITE, MOVE_ON, STAY_HERE, MAKE_PLAN, TAKE_BREAK)
+
+
+def _chosen_goal(text: str, last: Move) -> ReflectionRecord:
+    """A goal (improvement) or a routine (resilience) picked from the last choices."""
+    picked = next((c for c in last.choices if normalise(c) == normalise(text)), None)
+    if picked is None or picked in FIXED_CHOICES:
+        return ReflectionRecord()
+    if last.stage == "improvement":
+        return ReflectionRecord(goals=[picked])
+    if last.stage == "resilience":
+        return ReflectionRecord(routine=[picked])
+    return ReflectionRecord()
+
+
+def _take_news(
+    text: str,
+    record: ReflectionRecord,
+    move: Move,
+    chosen: ReflectionRecord,
+    rules: KeywordRules,
+    frameworks: Frameworks,
+) -> tuple[ReflectionRecord, Move]:
+    """Record what the seeker states (feedback, labels they name); propose the rest."""
+    found = rules.read(text)
+    if found.feedback:
+        record = record.merge(ReflectionRecord(feedback=found.feedback))
+        move.feedback_noted = True
+    found = rank_by_feedback(found, record.feedback)
+    if not chosen.is_empty():
+        record = record.merge(chosen)
+        move.confirmed = move.confirmed.merge(chosen)
+        move.answer = "chose" if move.answer == "none" else move.answer
+    proposed = without(found.model_copy(update={"feedback": [], "emotions": []}), record)
+    proposed.emotions = _feelings_to_propose(found.emotions, record, frameworks)
+    if record.feedback and proposed.likely_causes:
+        # The employer's words outrank a cause guessed from elsewhere in the message.
+        proposed = rank_by_feedback(proposed, record.feedback)
+    move.proposed = proposed
+    return record, move
+
+
+def _feelings_to_propose(
+    emotions: list[str], record: ReflectionRecord, frameworks: Frameworks
+) -> list[str]:
+    """The common reactions heard, and a feeling the seeker named in one word of their
+    own ("numb") when no common reaction was heard: a phrase is not reflected back."""
+    known = {e.lower() for e in record.emotions}
+    reactions = {name.lower() for name in feeling_names(frameworks)}
+    heard = [e for e in emotions if e.lower() in reactions and e.lower() not in known]
+    own = [e for e in emotions if e.lower() not in reactions and " " not in e.strip()]
+    return heard or [e for e in own[:1] if e.lower() not in known]
+
+
+def _ask(
+    move: Move,
+    state: DialogueState,
+    record: ReflectionRecord,
+    reading: Reading,
+    stage_turn: int,
+    frameworks: Frameworks,
+) -> None:
+    """What the coach asks at the end of the turn, with its quick replies."""
+    stage = move.stage
+    if move.kind in ("recruiter", "break"):
+        move.ask = "none"
+        move.choices = [] if move.kind == "break" else [TAKE_BREAK]
+        return
+    if move.kind == "plan":
+        move.ask, move.choices = "question", [MAKE_PLAN, TAKE_BREAK]
+        return
+    if move.left_stage:
+        move.ask = "question"
+        move.choices = _stage_choices(stage, record, frameworks) if stage == "improvement" else []
+        return
+    if not move.proposed.is_empty():
+        move.ask, move.choices = "confirm", [YES, NOT_QUITE]
+        return
+    if move.answer == "denied":
+        move.ask, move.choices = "what_fits", _stage_choices(stage, record, frameworks)
+        return
+    if move.answer == "stayed":
+        state.stayed_at = stage_turn
+    ready = stage_is_complete(stage, found_in_stage(record, state.baseline))
+    waited = state.stayed_at is None or stage_turn - state.stayed_at >= STAY_TURNS
+    heard = stage_turn >= MIN_TURNS_BEFORE_ASKING
+    if stage != "plan" and waited and heard and (ready or stage_turn >= MAX_TURNS_PER_STAGE):
+        move.ask, move.summarise, move.choices = "move_on", True, [MOVE_ON, STAY_HERE]
+        return
+    if reading.fragment and move.answer == "none" and not reading.addressed:
+        move.kind = "fragment"
+        move.ask = "what_fits"
+        options = _stage_choices(stage, record, frameworks)[: MAX_CHOICES - 1]
+        move.choices = [*options, TAKE_BREAK]
+        return
+    if reading.addressed:
+        move.kind = reading.addressed  # type: ignore[assignment]
+    move.ask, move.question = "question", state.questions
+    state.questions += 1
+
+
+def _stage_choices(stage: str, record: ReflectionRecord, frameworks: Frameworks) -> list[str]:
+    """The options the seeker can pick from in a stage."""
+    if stage == "emotions":
+        return feeling_names(frameworks)
+    if stage == "causes":
+        return list(cause_labels(frameworks).values())[:MAX_CHOICES]
+    if stage == "improvement":
+        causes = [c.cause for c in record.likely_causes[-1:]] or ["unknown"]
+        return [s.name for s in frameworks.strategies_for(causes[0])] + [MAKE_PLAN]
+    if stage == "resilience":
+        section = frameworks.stage("resilience").section("routine")
+        return [item.name for item in section.items] + [MAKE_PLAN]
+    return [MAKE_PLAN]
+
+
+def _finish(
+    coaching_session: CoachingSession,
+    state: DialogueState,
+    record: ReflectionRecord,
+    move: Move,
+    stage: str,
+) -> Move:
+    move.choices = move.choices[:MAX_CHOICES]
+    state.move = move
+    coaching_session.reflection = record.model_dump(mode="json")
+    coaching_session.stage = stage
+    coaching_session.stage_turns += 1
+    coaching_session.pending = state.model_dump(mode="json")
+    return move

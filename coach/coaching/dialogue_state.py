@@ -1,0 +1,63 @@
+"""What the dialogue remembers between turns, stored on the session as `pending`:
+the last move (what the coach proposed and asked), the record as the current
+stage found it, and the framework items already offered. The reply and the
+prompt read the move decided for their message from here.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from coach.guide.move import Move
+from coach.guide.record import ReflectionRecord
+from coach.storage.models import CoachingSession, Message
+
+
+class DialogueState(BaseModel):
+    """What the session remembers between turns (stored as `pending`)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    # The last turn's move: what it proposed and what it asked.
+    move: Move | None = None
+    # The record as the current stage found it: what is new since is this stage's.
+    baseline: ReflectionRecord = ReflectionRecord()
+    # Framework items offered in this session ("stage/section/key").
+    shown: list[str] = []
+    # The stage's questions asked so far, and the stage turn of the last "Stay here".
+    questions: int = 0
+    stayed_at: int | None = None
+    # The seeker message `move` answers: a turn the safety rules took has none.
+    message_id: int | None = None
+
+
+def load_state(coaching_session: CoachingSession) -> DialogueState:
+    if coaching_session.pending:
+        return DialogueState.model_validate(coaching_session.pending)
+    # A session from before the dialogue: what it holds counts as found already.
+    return DialogueState(baseline=ReflectionRecord.model_validate(coaching_session.reflection))
+
+
+def turn_choices(coaching_session: CoachingSession, message_id: int) -> list[str] | None:
+    """The quick replies of the move decided for this seeker message, if any was."""
+    state = load_state(coaching_session)
+    if state.move is None or state.message_id != message_id:
+        return None
+    return list(state.move.choices) or None
+
+
+def forget_question(coaching_session: CoachingSession) -> dict[str, object] | None:
+    """The pending state without the last question: the safety rules answered instead."""
+    if not coaching_session.pending:
+        return coaching_session.pending
+    state = load_state(coaching_session)
+    state.move, state.message_id = None, None
+    return state.model_dump(mode="json")
+
+
+def decided_move(coaching_session: CoachingSession, message: Message) -> Move:
+    """The move decided for this seeker message; a plain one in its stage if none was."""
+    state = load_state(coaching_session)
+    if state.move is not None and state.message_id == message.id:
+        return state.move
+    return Move(stage=message.stage)

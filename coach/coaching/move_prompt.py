@@ -1,0 +1,111 @@
+"""The dialogue's move for a turn, told to a model: instructions with no word of
+the seeker's in them, and the proposed and confirmed entries as data.
+
+`build_chat_prompt` (`coach.coaching.prompts`) puts the instructions before the
+delimited data block and the entries inside it, so the model is asked to do what
+guided mode would do on the same stored state: check what it heard, summarise
+and ask before a stage changes, honour a request, keep a fragment's turn short.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from coach.guide.frameworks import Frameworks, next_stage
+from coach.guide.move import Move
+from coach.guide.record import ReflectionRecord
+
+ALWAYS = (
+    "Never open your reply by quoting the seeker's words back; "
+    "say in your own words what you understood."
+)
+
+
+def move_instructions(move: Move, frameworks: Frameworks) -> str:
+    """What to do on this turn, in the instructions' own words."""
+    lines = ["What to do on this turn:"]
+    title = frameworks.stage(move.stage).title
+    kind_lines = {
+        "recruiter": "The seeker asked for help replying to the recruiter. Write a short, polite "
+        'reply as a Markdown blockquote (every line starting with "> ") that thanks them and '
+        "asks for specific feedback, then add one sentence on why a sharp reply would close "
+        "a door.",
+        "break": "The seeker wants a break. Close warmly in two sentences: say the conversation "
+        "is kept and they can pick it up whenever they like. Ask nothing.",
+        "plan": "The seeker asked for their plan. Give it now: what they have learned, two to "
+        "four concrete goals with first steps and dates, resources, a weekly routine, people "
+        "for support and a review date, from the information block.",
+        "fragment": "The seeker answered in a word or two. Keep this turn very short, offer the "
+        "quick replies below instead of an open question, and say it is fine to pause.",
+        "greeting": "The seeker greeted you. Greet them briefly; there is nothing to reflect.",
+        "coach_question": "The seeker asked about you or how this works. Answer briefly and "
+        "honestly (you are an automated coach); do not treat it as news about them.",
+    }
+    if move.kind in kind_lines:
+        lines.append("- " + kind_lines[move.kind])
+    if move.answer in ("confirmed", "chose", "partial"):
+        lines.append(
+            "- The seeker confirmed the entries listed as confirmed on this turn in the "
+            "information block; acknowledge them briefly."
+        )
+    elif move.answer == "denied":
+        lines.append(
+            "- The seeker said your last reflection did not fit: accept that without arguing "
+            "and ask what fits better."
+        )
+    if move.left_stage:
+        lines.append(
+            f"- The conversation has just moved from {frameworks.stage(move.left_stage).title} "
+            f"to {title}. Summarise what was found in {frameworks.stage(move.left_stage).title} "
+            "in one or two sentences, then open this step with one question."
+        )
+    if move.ask == "confirm":
+        lines.append(
+            "- Reflect the entries listed as proposed in the information block, in your own "
+            "words, and ask the seeker whether that is right. They are guesses until the "
+            "seeker confirms them."
+        )
+    elif move.ask == "move_on":
+        following = frameworks.stage(next_stage(move.stage)).title
+        lines.append(
+            f"- This step looks done. Summarise what was found in {title} in two or three "
+            f"sentences and ask whether to move on to {following} or stay here."
+        )
+    for ref in move.offer:
+        stage, section, key = ref.split("/")
+        item = frameworks.stage(stage).section(section).item(key)
+        lines.append(f"- If it fits, offer this from the guide by name: {item.name}: {item.text}")
+    if move.choices:
+        lines.append("- Quick replies shown under your message: " + "; ".join(move.choices) + ".")
+    lines.append("- " + ALWAYS)
+    return "\n".join(lines) + "\n"
+
+
+def move_data(move: Move, frameworks: Frameworks, as_data: Callable[[object], str]) -> str:
+    """The entries of the move, as information for the data block."""
+    parts = []
+    for heading, record in (
+        ("Proposed on this turn, not yet confirmed", move.proposed),
+        ("Confirmed by the seeker on this turn", move.confirmed),
+    ):
+        if not record.is_empty():
+            parts.append(f"{heading}:\n{_entries(record, frameworks, as_data)}")
+    return "\n".join(parts)
+
+
+def _entries(
+    record: ReflectionRecord, frameworks: Frameworks, as_data: Callable[[object], str]
+) -> str:
+    lines = []
+    if record.emotions:
+        lines.append("- Feelings: " + as_data("; ".join(record.emotions)))
+    for found in record.likely_causes:
+        label = frameworks.cause_label(found.cause)
+        lines.append(f'- Likely cause, {label}: "{as_data(found.evidence)}"')
+    if record.cause_unknown:
+        lines.append("- The reason is not known.")
+    for field in ("strengths", "goals", "routine", "support"):
+        values = getattr(record, field)
+        if values:
+            lines.append(f"- {field.capitalize()}: " + as_data(" / ".join(values)))
+    return "\n".join(lines)

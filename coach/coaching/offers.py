@@ -1,0 +1,99 @@
+"""What the guide offers on a turn: one framework item, chosen by what the seeker
+said and what the record holds, never one already shown in the session.
+
+Items are named "stage/section/key". What a message makes relevant comes first
+(sleep or money brings routine and stress, feedback brings how to read it, a
+skill brings resources); then what the confirmed causes call for; then the
+stage's own material, starting at a place that depends on the message, so that
+different conversations meet different parts of the guide.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from coach.guide.frameworks import Frameworks, Item
+from coach.guide.record import ReflectionRecord
+
+# The sections each stage draws on when nothing more specific fits.
+STAGE_POOLS: dict[str, tuple[str, ...]] = {
+    "emotions": ("emotions/processing", "emotions/refocusing"),
+    "causes": ("causes/self_review", "causes/reading_feedback"),
+    "improvement": ("improvement/resources", "improvement/tailoring"),
+    "resilience": (
+        "resilience/methods",
+        "resilience/motivation",
+        "resilience/proactive_vs_reactive",
+        "resilience/routine",
+        "resilience/learning_steps",
+        "resilience/mentors",
+    ),
+    "plan": (),
+}
+# What a confirmed cause makes worth offering.
+CAUSE_POOLS: dict[str, tuple[str, ...]] = {
+    "skills_gap": ("improvement/resources", "resilience/learning_steps"),
+    "culture_fit": ("improvement/tailoring/company_research", "causes/reading_feedback"),
+    "preparation": ("improvement/tailoring", "resilience/learning_steps/rehearse"),
+    "qualification_mismatch": ("improvement/tailoring", "resilience/mentors"),
+    "competition": ("improvement/tailoring", "emotions/refocusing"),
+    "unknown": ("causes/self_review", "causes/reading_feedback/vague_feedback"),
+}
+
+
+def resolve(frameworks: Frameworks, ref: str) -> Item:
+    stage, section, key = ref.split("/")
+    return frameworks.stage(stage).section(section).item(key)
+
+
+def expand(frameworks: Frameworks, ref: str) -> list[str]:
+    """A ref to one item as itself; a ref to a section as each of its items."""
+    parts = ref.split("/")
+    if len(parts) == 3:
+        return [ref]
+    stage, section = parts
+    return [f"{ref}/{item.key}" for item in frameworks.stage(stage).section(section).items]
+
+
+def _rotated(refs: list[str], seed: str) -> list[str]:
+    if not refs:
+        return refs
+    start = zlib.crc32(seed.encode("utf-8")) % len(refs)
+    return refs[start:] + refs[:start]
+
+
+def choose_offers(
+    frameworks: Frameworks,
+    stage: str,
+    *,
+    relevant: tuple[str, ...],
+    record: ReflectionRecord,
+    shown: list[str],
+    seed: str,
+    count: int = 1,
+) -> list[str]:
+    """Up to `count` items for this turn, none shown before in the session."""
+    if count < 1:
+        return []
+    ordered: list[str] = []
+    for ref in relevant:
+        ordered += _rotated(expand(frameworks, ref), seed)
+    for found in reversed(record.likely_causes):
+        for ref in CAUSE_POOLS.get(found.cause, ()):
+            ordered += expand(frameworks, ref)
+    if record.cause_unknown:
+        for ref in CAUSE_POOLS["unknown"]:
+            ordered += expand(frameworks, ref)
+    pool = [item for ref in STAGE_POOLS.get(stage, ()) for item in expand(frameworks, ref)]
+    ordered += _rotated(pool, seed)
+    chosen: list[str] = []
+    names = {resolve(frameworks, ref).name.lower() for ref in shown}
+    for ref in ordered:
+        name = resolve(frameworks, ref).name.lower()
+        if ref in shown or ref in chosen or name in names:
+            continue
+        chosen.append(ref)
+        names.add(name)
+        if len(chosen) == count:
+            break
+    return chosen

@@ -1,0 +1,126 @@
+"""Propose, confirm, record: what a message proposes for the reflection record, and
+what of a proposal the seeker's answer keeps.
+
+The keyword rules (`coach.coaching.keyword_rules`) only guess; their guesses wait in
+the dialogue's pending state until the seeker confirms them. Two things go into
+the record at once because they are the seeker's own statements: feedback they
+report from the employer, and a feeling or cause they name by its label (a
+quick reply, or "mostly disappointment"). Feedback outranks guesses: when what the
+employer said points to a cause, a keyword guess of strong competition is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+
+from coach.guide.frameworks import Frameworks
+from coach.guide.record import LikelyCause, ReflectionRecord, split_sentences
+
+# A label right after one of these is denied, not named ("not angry").
+NEGATION = re.compile(r"(?:\bnot|\bno|n't|\bnever|\bnor)(?:\s+\w+)?\s*$")
+# What a cause chosen by its label is recorded with when no sentence of the
+# seeker's gave it: the seeker's choice is the evidence.
+CHOSEN_EVIDENCE = "Chosen by the seeker"
+FEELING_ALIASES = {
+    "disappointment": ("disappointment", "disappointed"),
+    "self-doubt": ("self-doubt", "self doubt"),
+    "anger or frustration": ("anger", "frustration", "frustrated", "angry"),
+    "hopelessness": ("hopelessness", "hopeless"),
+    "relief": ("relief", "relieved"),
+}
+
+
+def feeling_names(frameworks: Frameworks) -> list[str]:
+    """The feelings the seeker can choose: the names of the common reactions."""
+    return [i.name for i in frameworks.stage("emotions").section("reactions").items]
+
+
+def cause_labels(frameworks: Frameworks) -> dict[str, str]:
+    """Each cause's label, by its code; the causes the seeker can choose."""
+    causes = frameworks.stage("causes").section("causes").items
+    return {str(item.key): item.name for item in causes}
+
+
+def _named(lowered: str, words: tuple[str, ...] | list[str], negated: bool) -> bool:
+    for word in words:
+        for match in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", lowered):
+            before = lowered[max(0, match.start() - 20) : match.start()]
+            if bool(NEGATION.search(before)) is negated:
+                return True
+    return False
+
+
+def named_entries(text: str, frameworks: Frameworks, *, negated: bool = False) -> ReflectionRecord:
+    """The feelings and causes the seeker names by their labels (with `negated`:
+    the ones they say it is not)."""
+    lowered = " ".join(text.lower().replace("\u2019", "'").split())
+    emotions = [
+        name.lower()
+        for name in feeling_names(frameworks)
+        if _named(lowered, FEELING_ALIASES.get(name.lower(), (name.lower(),)), negated)
+    ]
+    causes = [
+        LikelyCause(cause=code, evidence=_evidence_for(text, label))  # type: ignore[arg-type]
+        for code, label in cause_labels(frameworks).items()
+        if _named(lowered, (label.lower(),), negated)
+    ]
+    return ReflectionRecord(emotions=emotions, likely_causes=causes)
+
+
+def _evidence_for(text: str, label: str) -> str:
+    stripped = text.strip()
+    # A quick reply is just the label: the seeker chose it.
+    return CHOSEN_EVIDENCE if stripped.lower().strip(".!") == label.lower() else stripped
+
+
+def rank_by_feedback(found: ReflectionRecord, feedback: list[str]) -> ReflectionRecord:
+    """Facts before guesses: a cause read from what the employer said rules out a
+    keyword guess of strong competition."""
+    said = {sentence.lower() for entry in feedback for sentence in split_sentences(entry)}
+    from_feedback = [c for c in found.likely_causes if c.evidence.lower() in said]
+    if not any(c.cause != "competition" for c in from_feedback):
+        return found
+    kept = [c for c in found.likely_causes if c.cause != "competition"]
+    return found.model_copy(update={"likely_causes": kept})
+
+
+def without(found: ReflectionRecord, known: ReflectionRecord) -> ReflectionRecord:
+    """What `found` adds to `known`: entries the record does not hold yet."""
+    emotions = {e.lower() for e in known.emotions}
+    causes = {c.cause for c in known.likely_causes}
+
+    def new(values: list[str], have: list[str]) -> list[str]:
+        lowered = {h.lower() for h in have}
+        return [v for v in values if v.lower() not in lowered]
+
+    return ReflectionRecord(
+        emotions=[e for e in found.emotions if e.lower() not in emotions],
+        likely_causes=[c for c in found.likely_causes if c.cause not in causes],
+        cause_unknown=found.cause_unknown and not known.cause_unknown and not known.likely_causes,
+        strengths=new(found.strengths, known.strengths),
+        goals=new(found.goals, known.goals),
+        routine=new(found.routine, known.routine),
+        support=new(found.support, known.support),
+    )
+
+
+def kept_by_answer(
+    proposed: ReflectionRecord, text: str, frameworks: Frameworks
+) -> ReflectionRecord:
+    """The part of a proposal the seeker's partial answer names ("mostly the anger")."""
+    named = named_entries(text, frameworks)
+    emotions = [e for e in proposed.emotions if e.lower() in named.emotions]
+    causes = [
+        c for c in proposed.likely_causes if c.cause in {n.cause for n in named.likely_causes}
+    ]
+    return ReflectionRecord(emotions=emotions, likely_causes=causes)
+
+
+def with_cause_evidence(chosen: ReflectionRecord, proposed: ReflectionRecord) -> ReflectionRecord:
+    """A cause chosen by its label keeps the evidence the coach proposed it from."""
+    evidence = {c.cause: c.evidence for c in proposed.likely_causes}
+    causes = [
+        c.model_copy(update={"evidence": evidence.get(c.cause, c.evidence)})
+        for c in chosen.likely_causes
+    ]
+    return chosen.model_copy(update={"likely_causes": causes})

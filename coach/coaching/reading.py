@@ -1,0 +1,181 @@
+"""How a seeker's message reads beside the conversation: an answer to what the
+coach asked (yes, no, move on, stay), a request (a plan, a reply to the recruiter,
+a break), a fragment, words addressed to the coach, or another language.
+
+Plain phrase rules from `prompts/dialogue.toml` and the languages of
+`prompts/guided.toml`; the dialogue (`coach.coaching.dialogue`) decides what to
+do with the reading. Nothing here looks at the database.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import Flask, current_app
+
+# An answer phrase counts when the message opens with it, or when the whole
+# message is this short: "next" in "my next interview" is not consent.
+SHORT_ANSWER_WORDS = 4
+# At most this many words can be a fragment ("not sure", "fine I guess").
+FRAGMENT_WORDS = 2
+# Another language: at least this many of its common words, and more than English.
+LANGUAGE_MIN_WORDS = 2
+ENGLISH_WORDS = frozenset(
+    [
+        "i",
+        "the",
+        "and",
+        "to",
+        "a",
+        "of",
+        "my",
+        "it",
+        "was",
+        "is",
+        "that",
+        "in",
+        "for",
+        "me",
+        "you",
+        "they",
+        "with",
+        "not",
+        "but",
+        "on",
+        "have",
+        "this",
+        "be",
+        "so",
+        "just",
+        "what",
+        "do",
+        "at",
+        "feel",
+        "about",
+        "had",
+        "an",
+        "we",
+        "are",
+        "how",
+        "would",
+        "can",
+        "get",
+        "job",
+    ]
+)
+TYPOGRAPHIC_APOSTROPHE = "\u2019"
+WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
+def normalise(text: str) -> str:
+    """Lowercase, straight apostrophes, single spaces, no surrounding punctuation."""
+    lowered = text.lower().replace(TYPOGRAPHIC_APOSTROPHE, "'")
+    return " ".join(lowered.split()).strip(" .!?,;:\"'()-")
+
+
+def _pattern(phrases: list[str]) -> re.Pattern[str]:
+    ordered = sorted((p.lower() for p in phrases), key=len, reverse=True)
+    return re.compile(r"(?<![\w'])(?:" + "|".join(re.escape(p) for p in ordered) + r")(?![\w'])")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one message does besides telling the coach something."""
+
+    text: str
+    answers: frozenset[str] = frozenset()  # confirm, deny, move_on, stay
+    request: str | None = None  # plan, recruiter, break
+    fragment: bool = False
+    addressed: str | None = None  # greeting, coach_question
+    affirm: tuple[str, ...] = ()
+    relevant: tuple[str, ...] = ()
+    language: str | None = None
+    words: tuple[str, ...] = field(default=())
+
+
+class DialogueRules:
+    """The phrase rules, compiled once per app."""
+
+    def __init__(self, data: dict[str, object], languages: dict[str, frozenset[str]]) -> None:
+        answers = _table(data, "answers")
+        self.answers = {name: _pattern(phrases) for name, phrases in answers.items()}
+        self.requests = {name: _pattern(p) for name, p in _table(data, "requests").items()}
+        self.fragments = frozenset(normalise(p) for p in _table(data, "fragments")["words"])
+        addressed = _table(data, "addressed")
+        self.greetings = frozenset(normalise(p) for p in addressed["greetings"])
+        self.coach_phrases = _pattern(addressed["coach_phrases"])
+        self.affirm = {key: _pattern(p) for key, p in _table(data, "affirm").items()}
+        self.relevance = {ref: _pattern(p) for ref, p in _table(data, "relevance").items()}
+        self.languages = languages
+
+    @classmethod
+    def load(cls, prompts_dir: Path) -> DialogueRules:
+        data = tomllib.loads((prompts_dir / "dialogue.toml").read_text("utf-8"))
+        guided = tomllib.loads((prompts_dir / "guided.toml").read_text("utf-8"))
+        languages = {code: frozenset(entry["words"]) for code, entry in guided["languages"].items()}
+        return cls(data, languages)
+
+    def read(self, text: str) -> Reading:
+        plain = normalise(text)
+        words = tuple(WORD.findall(plain))
+        language = self.language(words)
+        if language:
+            return Reading(text=text, language=language, words=words)
+        short = len(words) <= SHORT_ANSWER_WORDS
+        answers = frozenset(
+            name
+            for name, pattern in self.answers.items()
+            if (match := pattern.search(plain)) and (short or match.start() == 0)
+        )
+        request = next((n for n, p in self.requests.items() if p.search(plain)), None)
+        return Reading(
+            text=text,
+            answers=answers,
+            request=request,
+            fragment=plain in self.fragments or (0 < len(words) <= FRAGMENT_WORDS),
+            addressed=self._addressed(plain, words),
+            affirm=tuple(key for key, p in self.affirm.items() if p.search(plain)),
+            relevant=tuple(ref for ref, p in self.relevance.items() if p.search(plain)),
+            words=words,
+        )
+
+    def _addressed(self, plain: str, words: tuple[str, ...]) -> str | None:
+        if plain in self.greetings or (
+            len(words) <= SHORT_ANSWER_WORDS and words and " ".join(words[:2]) in self.greetings
+        ):
+            return "greeting"
+        if self.coach_phrases.search(plain):
+            return "coach_question"
+        return None
+
+    def language(self, words: tuple[str, ...]) -> str | None:
+        """The other language a message is written in, by its common words; None for English."""
+        if not words:
+            return None
+        english = sum(w in ENGLISH_WORDS for w in words)
+        scores = {code: sum(w in common for w in words) for code, common in self.languages.items()}
+        code, best = max(scores.items(), key=lambda item: item[1])
+        enough = best >= LANGUAGE_MIN_WORDS or (len(words) <= 2 and best == len(words))
+        return code if enough and best > english else None
+
+
+def _table(data: dict[str, object], key: str) -> dict[str, list[str]]:
+    table = data[key]
+    if not isinstance(table, dict):
+        raise ValueError(f"dialogue.toml: [{key}] must be a table")
+    return table
+
+
+EXTENSION_KEY = "coach.dialogue_rules"
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION_KEY] = DialogueRules.load(Path(app.config["COACH_PROMPTS_DIR"]))
+
+
+def dialogue_rules(app: Flask | None = None) -> DialogueRules:
+    rules: DialogueRules = (app or current_app).extensions[EXTENSION_KEY]
+    return rules

@@ -1,0 +1,60 @@
+"""The coach's move for one turn: what the dialogue (`coach.coaching.dialogue`)
+decided from stored state, and what a provider turns into words.
+
+Guided mode renders it with its own wording; a model gets it as instructions.
+It lives here, beside the record, because both the coaching area (which decides)
+and the providers (which write) read it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from coach.guide.record import ReflectionRecord
+
+# What kind of turn this is. "reflect" is the ordinary coaching turn; the others
+# answer something the seeker did instead of telling more.
+MoveKind = Literal[
+    "reflect", "fragment", "greeting", "coach_question", "plan", "recruiter", "break", "language"
+]
+# How the seeker's message answered what the coach asked last turn.
+Answer = Literal["confirmed", "denied", "partial", "chose", "stayed", "moved", "none"]
+# What the coach asks at the end of this turn.
+Ask = Literal["confirm", "what_fits", "move_on", "question", "none"]
+
+YES = "Yes, that's right"
+NOT_QUITE = "Not quite"
+MOVE_ON = "Move on"
+STAY_HERE = "Stay here"
+MAKE_PLAN = "Make my plan"
+TAKE_BREAK = "Take a break"
+
+
+class Move(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: MoveKind = "reflect"
+    stage: str = "emotions"
+    # The stage left on this turn, when the seeker moved on or asked for another.
+    left_stage: str | None = None
+    answer: Answer = "none"
+    # Entries the seeker confirmed or chose on this turn.
+    confirmed: ReflectionRecord = ReflectionRecord()
+    # Entries the coach believes it heard and asks about (not in the record yet).
+    proposed: ReflectionRecord = ReflectionRecord()
+    # Feedback from the employer recorded on this turn: the seeker's own report.
+    feedback_noted: bool = False
+    ask: Ask = "none"
+    # The stage's summary is due: it is ready, or the cap was reached.
+    summarise: bool = False
+    choices: list[str] = []
+    # Framework items offered on this turn, as "stage/section/key".
+    offer: list[str] = []
+    # Affirmations of what the seeker shows (keys into the guided wording).
+    affirm: list[str] = []
+    # Which of the stage's questions to ask (an index), when one is asked.
+    question: int = 0
+    # The language detected, for a message guided mode cannot answer in English.
+    language: str | None = None

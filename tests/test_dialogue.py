@@ -1,0 +1,275 @@
+"""The dialogue over the API in guided mode: propose, confirm, record; requests
+honoured in the same turn; fragments; other languages; and no reply that opens by
+quoting the seeker."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from coach.guide.move import MAKE_PLAN, MOVE_ON, NOT_QUITE, STAY_HERE, TAKE_BREAK, YES
+from coach.guide.record import ReflectionRecord
+from coach.storage.database import database
+from coach.storage.models import CoachingSession
+from tests.conftest import ApiActions
+
+QUOTE_RUN = 5
+CRISIS = "honestly sometimes I think everyone would be better off without me"
+
+
+class Chat:
+    """One guided conversation, turn by turn."""
+
+    def __init__(self, app: Flask, api: ApiActions) -> None:
+        self.app, self.api = app, api
+        self.token = api.guest()
+        self.session_id = api.new_session(self.token)
+
+    def say(self, text: str) -> dict[str, Any]:
+        response = self.api.send(self.token, self.session_id, text)
+        assert response.status_code == 201, response.json
+        return {
+            "stage": response.json["user_message"]["stage"],
+            "content": response.json["reply"]["content"],
+            "choices": response.json["reply"]["choices"],
+        }
+
+    @property
+    def record(self) -> ReflectionRecord:
+        with database(self.app).make_session() as db:
+            stored = db.get_one(CoachingSession, self.session_id)
+            return ReflectionRecord.model_validate(stored.reflection)
+
+
+@pytest.fixture
+def chat(app: Flask, api: ApiActions) -> Chat:
+    return Chat(app, api)
+
+
+def first_sentence(reply: str) -> str:
+    return re.split(r"(?<=[.!?])\s+|\n", reply.strip(), maxsplit=1)[0]
+
+
+def opens_with_quote(reply: str, said: str) -> bool:
+    opening = first_sentence(reply)
+    if opening[:1] in "\"'\u201c\u2018>":
+        return True
+    words = re.findall(r"[a-z']+", said.lower())
+    shown = " " + " ".join(re.findall(r"[a-z']+", opening.lower())) + " "
+    runs = (words[i : i + QUOTE_RUN] for i in range(len(words) - QUOTE_RUN + 1))
+    return any(f" {' '.join(run)} " in shown for run in runs)
+
+
+# Propose, confirm, record ------------------------------------------------------------
+
+
+def test_proposals_wait_for_the_seeker_to_confirm(chat):
+    reply = chat.say("Honestly I'm gutted about it.")
+    assert reply["choices"] == [YES, NOT_QUITE]
+    assert "disappointment" in reply["content"].lower()
+    assert chat.record.emotions == []
+    chat.say(YES)
+    assert chat.record.emotions == ["disappointment"]
+
+
+def test_not_quite_drops_the_proposal_and_asks_what_fits(app, chat):
+    chat.say("Honestly I'm gutted about it.")
+    reply = chat.say(NOT_QUITE)
+    assert chat.record.emotions == []
+    assert "Relief" in reply["choices"] and "Self-doubt" in reply["choices"]
+    chat.say("Relief")
+    assert chat.record.emotions == ["relief"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "kept"),
+    [
+        ("Mostly the anger, to be honest", ["anger or frustration"]),
+        ("Yes, but not the anger", ["disappointment"]),
+    ],
+)
+def test_a_partial_answer_keeps_what_the_seeker_named(chat, answer, kept):
+    reply = chat.say("I'm gutted and furious.")
+    assert reply["choices"] == [YES, NOT_QUITE]
+    chat.say(answer)
+    assert chat.record.emotions == kept
+
+
+def test_employer_feedback_is_recorded_and_outranks_a_guess_of_competition(chat):
+    chat.say("They said no.")
+    reply = chat.say(
+        "The feedback said I lacked technical skills, and they went with another candidate."
+    )
+    record = chat.record
+    assert record.feedback  # the seeker's report, recorded at once
+    assert record.likely_causes == []  # the cause waits for the seeker
+    assert "**skills or experience gap**" in reply["content"]
+    assert "strong competition" not in reply["content"].lower()
+    chat.say(YES)
+    assert [c.cause for c in chat.record.likely_causes] == ["skills_gap"]
+
+
+@pytest.mark.parametrize("text", ["Hi", "Hello there", "Are you even listening?", "Who are you?"])
+def test_greetings_and_questions_to_the_coach_are_not_content(chat, text):
+    reply = chat.say(text)
+    assert chat.record.is_empty()
+    assert reply["choices"] == []
+    assert not opens_with_quote(reply["content"], text)
+
+
+# Requests ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can you just write the plan out for me with dates?",
+        "I need concrete next steps for the next 4 weeks",
+        "write my plan",
+        MAKE_PLAN,
+    ],
+)
+def test_a_plan_request_reaches_the_plan_in_the_same_turn(chat, text):
+    chat.say("I feel flat about it all.")
+    reply = chat.say(text)
+    assert reply["stage"] == "plan"
+    assert "**A review date:**" in reply["content"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can you help me reply to the recruiter?",
+        "How do I answer the email they sent?",
+        "help me respond to the recruiter",
+    ],
+)
+def test_a_recruiter_request_gets_a_polite_draft(chat, text):
+    before = chat.say("They turned me down yesterday.")["stage"]
+    reply = chat.say(text)
+    quoted = "\n".join(x for x in reply["content"].splitlines() if x.startswith("> "))
+    assert "thank" in quoted.lower() and "feedback" in quoted.lower()
+    assert "close a door" in reply["content"]
+    assert reply["stage"] == before
+
+
+@pytest.mark.parametrize("text", ["I need a break", TAKE_BREAK, "Can we stop for now?"])
+def test_a_break_closes_warmly_and_keeps_the_stage(chat, text):
+    chat.say("I'm gutted.")
+    chat.say(YES)
+    reply = chat.say(text)
+    assert "kept" in reply["content"]
+    assert reply["stage"] == "emotions"
+    assert reply["choices"] == []
+
+
+@pytest.mark.parametrize("text", ["idk", "fine", "whatever", "meh"])
+def test_fragments_get_a_shorter_turn_with_choices(chat, text):
+    normal = chat.say("It was a long process with four rounds.")
+    reply = chat.say(text)
+    assert TAKE_BREAK in reply["choices"] and len(reply["choices"]) > 1
+    assert "pause" in reply["content"]
+    assert len(reply["content"]) < len(normal["content"]) + 200
+    assert chat.record.is_empty()
+
+
+# Stages by consent --------------------------------------------------------------------
+
+
+def test_moving_on_needs_consent_and_stay_here_stays(chat):
+    chat.say("I'm gutted.")
+    asked = chat.say(YES)
+    assert asked["choices"] == [MOVE_ON, STAY_HERE]
+    assert asked["stage"] == "emotions"
+    stages = [chat.say(t)["stage"] for t in ["It's been a rough week.", STAY_HERE, "Let's move on"]]
+    assert stages == ["emotions", "emotions", "causes"]
+
+
+def test_yes_to_the_move_on_question_moves_on(chat):
+    chat.say("I'm gutted.")
+    assert chat.say(YES)["choices"] == [MOVE_ON, STAY_HERE]
+    reply = chat.say("yes")
+    assert reply["stage"] == "causes"
+    assert "Here is what we found about how you feel: disappointment." in reply["content"]
+
+
+# Language ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Hola, estoy muy triste porque no me dieron el trabajo.", "es"),
+        ("Bonjour, je suis très déçu, je n'ai pas eu le poste.", "fr"),
+        ("Ich bin sehr enttäuscht, ich habe die Stelle nicht bekommen.", "de"),
+        ("Estou muito triste porque não consegui a vaga.", "pt"),
+        ("Sono molto triste perché non ho avuto il lavoro.", "it"),
+    ],
+)
+def test_another_language_gets_a_fixed_line_and_no_record(app, chat, text, code):
+    data = tomllib.loads((Path(app.config["COACH_PROMPTS_DIR"]) / "guided.toml").read_text())
+    reply = chat.say(text)
+    assert data["languages"][code]["line"] in reply["content"]
+    assert chat.record.is_empty()
+    assert reply["stage"] == "emotions"
+
+
+# No echoes -------------------------------------------------------------------------------
+
+VARIED = [
+    "I was so sure I had it after the second interview with the whole team.",
+    "Are you even listening to what I am saying to you?",
+    "idk",
+    "They said I was a great culture fit but they went with someone else.",
+    "The feedback said my SQL window functions were not strong enough for the role.",
+    "I have been a teacher for twelve years and I am trying to change careers.",
+    "I can't sleep and I'm worried about money since the rejection came in.",
+    "Yes, that's right",
+    "Not quite",
+    "whatever",
+    "Honestly I think I just rambled through the whole presentation part of it.",
+    "Every morning I will go for a walk before I start applying again.",
+    "My old manager said she would be happy to be a mentor for me.",
+    "Move on",
+    "I want to get better at explaining my work to people outside my field.",
+]
+
+
+def test_no_reply_opens_by_quoting_the_seeker(chat):
+    for text in VARIED:
+        reply = chat.say(text)
+        assert not opens_with_quote(reply["content"], text), (text, reply["content"])
+        assert not reply["content"].lstrip().startswith(('"', "“", "'"))
+
+
+def test_the_quote_check_itself_catches_an_echo():
+    said = "I was so sure I had it after the second interview."
+    assert opens_with_quote("You said I was so sure I had it. Thank you.", said)
+    assert opens_with_quote("“Fine.” That is worth taking seriously.", "Fine.")
+    assert not opens_with_quote("It sounds like disappointment. Is that right?", said)
+
+
+# Choices in the API -----------------------------------------------------------------------
+
+
+def test_choices_are_stored_with_the_reply_and_shown_with_the_session(api, chat):
+    chat.say("Honestly I'm gutted about it.")
+    messages = api.session(chat.token, chat.session_id)["messages"]
+    assert [m["choices"] for m in messages] == [[], [YES, NOT_QUITE]]
+    assert 'aria-label="Quick replies"' in messages[1]["html"]
+    assert messages[1]["html"].count("<button") == 2
+
+
+def test_a_safety_reply_carries_no_choices(api, chat):
+    chat.say("Honestly I'm gutted about it.")
+    response = api.send(chat.token, chat.session_id, CRISIS)
+    assert response.json["reply"]["safety"]["kind"] == "crisis"
+    assert response.json["reply"]["choices"] == []
+    # The question asked before the crisis is not answered by the next message.
+    chat.say(YES)
+    assert chat.record.emotions == []
