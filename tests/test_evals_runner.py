@@ -544,3 +544,23 @@ def test_coach_eval_names_an_unknown_conversation():
     result = CliRunner().invoke(main, ["eval", "--only", "nobody-at-all"])
     assert result.exit_code == 1
     assert "no conversation named nobody-at-all" in result.output
+
+
+@pytest.mark.parametrize(
+    ("offered", "said", "consents"),
+    [
+        (("Move on", "Stay here"), "Move on", True),
+        (("Move on", "Stay here"), "Yes, that's right", True),
+        (("Move on", "Stay here"), "ok let's go", True),
+        (("Move on", "Stay here"), "Stay here", False),
+        (("Move on", "Stay here"), "I froze on the SQL exercise", False),
+        (("Yes, that's right", "Not quite"), "Yes, that's right", False),
+        ((), "Move on", False),
+    ],
+)
+def test_a_yes_counts_as_consent_only_right_after_the_move_on_question(
+    offered: tuple[str, ...], said: str, consents: bool
+) -> None:
+    from coach.quality.scoring import answers_yes_to_moving_on
+
+    assert answers_yes_to_moving_on(offered, said) is consents

@@ -26,6 +26,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from coach.coaching.proposals import CHOSEN_EVIDENCE
 from coach.guide.frameworks import STAGES, Cause, Stage
 
 RecordField = Literal[
@@ -106,6 +107,10 @@ class RecordLabel(Strict):
             return False
         if self.cause is not None and entry.cause != self.cause:
             return False
+        if self.cause is not None and entry.text == CHOSEN_EVIDENCE:
+            # The seeker picked the cause itself from the coach's choices: there are
+            # no words of theirs to look for, and their choice is the evidence.
+            return True
         text = normalise(entry.text)
         return not self.contains or any(normalise(word) in text for word in self.contains)
 

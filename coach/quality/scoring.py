@@ -9,7 +9,8 @@
 - Requests honoured in the same turn (`checks.unhonoured`).
 - Messages in another language answered with that language's fixed line.
 - Stage moves without consent: a reply whose stage differs from the stage before
-  its turn, on a turn that neither consents to moving on nor asks for the plan.
+  its turn, on a turn that neither consents to moving on (labelled, or a yes to the
+  coach's "Move on" choice just offered) nor asks for the plan.
 - Framework coverage: of all items in the frameworks' sections, the share whose
   name appears in at least one coach reply of the suite.
 - Routes as labelled: informational, no target.
@@ -20,6 +21,7 @@ target and shows as "n/a".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -176,13 +178,16 @@ def score(
             card.notes.append(NO_REFLECTION)
         _score_record(card, transcript, problems)
         conversation = transcript.conversation
+        offered: tuple[str, ...] = ()
         for number, (turn, exchange) in enumerate(
             zip(conversation.turns, transcript.exchanges, strict=True), start=1
         ):
             card.replies += 1
             replies.append(exchange.reply)
             language = conversation.language_of(turn)
-            found = _turn_problems(card, turn, exchange, language, language_lines)
+            consented = turn.permits_a_move or answers_yes_to_moving_on(offered, turn.say)
+            found = _turn_problems(card, turn, exchange, language, language_lines, consented)
+            offered = exchange.choices
             problems.extend(f"turn {number}: {problem}" for problem in found)
         route = transcript.route
         card.routes.add(route == list(conversation.route))
@@ -213,6 +218,18 @@ def _score_record(card: Scorecard, transcript: Transcript, problems: list[str]) 
             problems.append(f"the record lacks {label.shown()}")
 
 
+MOVE_ON_CHOICE = "Move on"
+AFFIRMATIVE = re.compile(r"^\s*(?:yes|yeah|yep|ok|okay|sure|please|let'?s|go ahead)\b", re.I)
+
+
+def answers_yes_to_moving_on(offered: tuple[str, ...], said: str) -> bool:
+    """Consent the script did not label: the coach had just asked whether to move on
+    (its choices offered "Move on") and the seeker picked it or said yes."""
+    if MOVE_ON_CHOICE not in offered:
+        return False
+    return said.strip() == MOVE_ON_CHOICE or bool(AFFIRMATIVE.match(said))
+
+
 def _judge(
     entry: RecordEntry, allowed: Iterable[RecordLabel], forbidden: Iterable[RecordLabel]
 ) -> str | None:
@@ -231,6 +248,7 @@ def _turn_problems(
     exchange: Exchange,
     language: str,
     language_lines: dict[str, str],
+    consented: bool,
 ) -> list[str]:
     """Score one exchange into the card; what went wrong with it, in words."""
     problems = []
@@ -245,7 +263,7 @@ def _turn_problems(
             f"the reply opens with a quote of the seeker: {first_sentence(exchange.reply)!r}"
         )
     moved = exchange.stage_after != exchange.stage_before
-    if moved and not turn.permits_a_move:
+    if moved and not consented:
         card.unconsented_moves += 1
         problems.append(
             f"the stage moved from {exchange.stage_before!r} to {exchange.stage_after!r} "
