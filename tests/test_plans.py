@@ -21,14 +21,28 @@ from tests.conversations import GUIDED_WALK
 from tests.plan_actions import TODAY, fix_today, make_plan
 from tests.test_privacy import _anywhere_on_disk
 
-# A scripted conversation that names each cause in the map.
+# A scripted conversation that names each cause in the map, and confirms what the
+# coach heard (the record holds only what the seeker confirmed).
+CONFIRM = "Yes, that's right"
 NAMING = {
-    "skills_gap": ["I feel gutted.", "They said my SQL skills were not strong enough."],
-    "culture_fit": ["I feel low.", "They felt I was not a good fit for the team culture."],
-    "preparation": ["I feel embarrassed.", "I went blank and was unprepared for their questions."],
-    "qualification_mismatch": ["I feel confused.", "They said I was overqualified for it."],
-    "competition": ["I feel crushed.", "They went with an internal candidate."],
-    "unknown": ["I feel lost.", "They didn't give a reason, just a generic email."],
+    "skills_gap": ["I feel gutted.", "They said my SQL skills were not strong enough.", CONFIRM],
+    "culture_fit": [
+        "I feel low.",
+        "They felt I was not a good fit for the team culture.",
+        CONFIRM,
+    ],
+    "preparation": [
+        "I feel embarrassed.",
+        "I went blank and was unprepared for their questions.",
+        CONFIRM,
+    ],
+    "qualification_mismatch": [
+        "I feel confused.",
+        "They said I was overqualified for it.",
+        CONFIRM,
+    ],
+    "competition": ["I feel crushed.", "They went with an internal candidate.", CONFIRM],
+    "unknown": ["I feel lost.", "They didn't give a reason, just a generic email.", CONFIRM],
 }
 
 

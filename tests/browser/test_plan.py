@@ -33,7 +33,7 @@ def make_the_plan(page: Any) -> None:
     start_chat(page)
     for text in GUIDED_WALK:
         send_and_wait(page, text)
-    page.get_by_role("button", name="Make my plan").click()
+    page.locator("#make-plan").click()
     page.wait_for_url(re.compile(r"/chat/\d+/plan$"))
 
 
