@@ -12,7 +12,6 @@ import pytest
 from flask import Flask
 
 from coach.coaching.background import background
-from coach.coaching.keyword_rules import keyword_rules
 from coach.guide.record import MAX_ITEMS, LikelyCause, ReflectionRecord
 from coach.guide.record_reading import RecordReading, Removal, apply_reading
 from coach.storage.database import database
