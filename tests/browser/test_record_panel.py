@@ -17,7 +17,7 @@ from coach.guide.frameworks import frameworks
 from coach.guide.record import LikelyCause, ReflectionRecord
 from coach.storage.database import database
 from coach.storage.models import CoachingSession
-from tests.browser.actions import send_and_wait, serve_app, start_chat
+from tests.browser.actions import pick_and_wait, send_and_wait, serve_app, start_chat
 from tests.conftest import base_config, migrated_app
 from tests.test_chat_view import mark_replying
 
@@ -232,3 +232,28 @@ def test_a_correction_while_the_coach_answers_is_refused_and_said(page: Any, app
     expect(page.locator("#record-error")).to_contain_text("still answering")
     assert entries(page, "emotions") == ["disappointment", "self-doubt"]
     assert stored_record(app, session_id) == RECORD
+
+
+def test_pick_a_quick_reply_correct_the_record_and_reload(page: Any, app: Flask) -> None:
+    """The issue's walk: the coach proposes, the seeker confirms with a quick reply,
+    corrects what was recorded, and finds it corrected after a reload."""
+    start_chat(page)
+    send_and_wait(page, "Honestly I'm gutted about it.")
+    assert entries(page, "emotions") == []  # proposed, not yet recorded
+    pick_and_wait(page, "Yes, that's right")
+    # The panel follows the reply once it has fetched the session again.
+    expect(group(page, "emotions").locator(".record-evidence")).to_have_count(1)
+    [recorded] = entries(page, "emotions")
+
+    page.get_by_role("button", name=f"Edit feeling: {recorded}").click()
+    page.get_by_role("textbox", name=f"Edit feeling: {recorded}").fill("gutted, and a bit lost")
+    page.locator("#record-panel").get_by_role("button", name="Save").click()
+    expect(group(page, "emotions").locator(".record-evidence")).to_have_text(
+        ["gutted, and a bit lost"]
+    )
+
+    page.reload()
+    assert entries(page, "emotions") == ["gutted, and a bit lost"]
+    users = page.locator("#transcript article.message-user .message-body").all_inner_texts()
+    assert users[-1] == "Yes, that's right"
+    assert stored_record(app, session_id_of(page)).emotions == ["gutted, and a bit lost"]
