@@ -10,7 +10,7 @@ map for the causes in the record, so that a model's plan and a guided plan agree
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from pydantic import (
@@ -19,16 +19,15 @@ from pydantic import (
     ConfigDict,
     Field,
     GetPydanticSchema,
-    PlainSerializer,
     StringConstraints,
     ValidationInfo,
-    WithJsonSchema,
     model_validator,
 )
 from pydantic_core import core_schema
 
 from coach.guide.frameworks import CAUSES, GOAL_CATEGORIES, RESOURCE_KINDS
 from coach.storage.models import CHECKIN_MOMENTS, JOURNAL_KINDS, PLAN_TEXT_CHARS
+from coach.storage.timestamps import Timestamp
 
 HORIZONS = (2, 4, 8)
 DEFAULT_HORIZON = 4
@@ -69,20 +68,6 @@ def _https_only(url: str | None) -> str | None:
 
 
 Url = Annotated[str | None, AfterValidator(_https_only)]
-
-
-def _in_utc(moment: datetime) -> datetime:
-    # SQLite hands datetimes back without their zone; they are stored in UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-# ISO 8601 with an explicit offset, as the rest of the API sends it.
-Timestamp = Annotated[
-    datetime,
-    AfterValidator(_in_utc),
-    PlainSerializer(datetime.isoformat, return_type=str),
-    WithJsonSchema({"type": "string", "format": "date-time"}),
-]
 
 
 class Shape(BaseModel):

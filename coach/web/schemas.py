@@ -13,17 +13,14 @@ it out changes nothing, and a session listed without its messages has no
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
-    PlainSerializer,
-    WithJsonSchema,
 )
 from pydantic.experimental.missing_sentinel import MISSING
 from pydantic_core import core_schema
@@ -43,6 +40,7 @@ from coach.plans.schema import (
 )
 from coach.providers import PROVIDERS
 from coach.storage.models import MAX_TITLE_CHARS, MESSAGE_ROLES, MESSAGE_STATUSES, ROLES
+from coach.storage.timestamps import Timestamp
 
 
 @dataclass(frozen=True)
@@ -56,20 +54,6 @@ class OneOf:
         self, _source: Any, _handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
         return core_schema.literal_schema(list(self.choices))
-
-
-def _in_utc(moment: datetime) -> datetime:
-    # SQLite hands datetimes back without their zone; they are stored in UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-# ISO 8601 with an explicit offset ("+00:00"), as the API has always sent it.
-Timestamp = Annotated[
-    datetime,
-    AfterValidator(_in_utc),
-    PlainSerializer(datetime.isoformat, return_type=str),
-    WithJsonSchema({"type": "string", "format": "date-time"}),
-]
 
 
 Stage = Annotated[str, OneOf(STAGES)]
