@@ -109,7 +109,7 @@ def _opening(move: Move, record: ReflectionRecord, wording: Wording, seed: str) 
         if not record.is_empty():
             sentences.append(wording.line("turns", "what_we_have", found=wording.entries(record)))
     elif move.kind == "fragment":
-        sentences.append(wording.data["turns"]["fragment"])
+        sentences.append(wording.line("turns", "fragment", seed))
     elif not sentences and reflects_nothing(move) and move.kind == "reflect":
         sentences.append(wording.line("reflect", "plain", seed))
     if move.ask == "confirm":
