@@ -6,8 +6,9 @@ The session keeps what the coach's last turn proposed and asked (`pending`, a
 - an answer: "Yes, that's right" moves the proposed entries into the record,
   "Not quite" drops them and asks what fits better, a partial answer keeps what
   the seeker named, "Move on" (after the coach asked) leaves the stage;
-- a request, honoured at once: the plan (the plan stage, this turn), a reply to
-  the recruiter, a break (the stage stays);
+- a request, honoured at once: the plan (the plan stage, and the plan itself
+  written on this turn: `Move.writes_plan`), a reply to the recruiter, a break
+  (the stage stays);
 - anything else is news: the keyword rules' guesses become proposals to check,
   feedback from the employer is recorded as the seeker's report.
 
@@ -123,6 +124,9 @@ def decide_turn(
         stage = target
     if stage == "plan" and move.kind == "reflect" and (move.left_stage or asked_for):
         move.kind = "plan"
+    # Asked for in so many words, the plan is written at once; arriving in the plan
+    # stage by "Move on" gets the recap and the "Make my plan" choice first.
+    move.writes_plan = move.kind == "plan" and reading.request == "plan"
 
     _ask(move, state, record, reading, coaching_session.stage_turns + 1, frameworks)
     if move.kind in ("reflect", "plan", "recruiter") or move.left_stage:
@@ -260,7 +264,9 @@ def _ask(
         move.choices = [] if move.kind == "break" else [TAKE_BREAK]
         return
     if move.kind == "plan":
-        move.ask, move.choices = "question", [MAKE_PLAN, TAKE_BREAK]
+        # A written plan links to its page; "Make my plan" under it would only repeat it.
+        choices = [TAKE_BREAK] if move.writes_plan else [MAKE_PLAN, TAKE_BREAK]
+        move.ask, move.choices = "question", choices
         return
     if move.left_stage:
         move.ask = "question"

@@ -15,6 +15,11 @@ once, however it ends:
   kept as partial;
 - and when storing itself fails, the mark is released on its own.
 
+A turn that asks for the plan itself (`Move.writes_plan`) is answered by the
+`PlanWriter` the reply was given, in place of the provider: it writes and stores
+the plan, and its summary is the reply. A plan that cannot be written fails the
+reply like a model that breaks off (stored as failed, retry offered).
+
 No database connection is held while the provider talks: each step that touches
 the database opens a short transaction of its own. Views and the SSE writer only
 iterate a `Reply` and close it.
@@ -35,10 +40,10 @@ from sqlalchemy import select
 
 from coach.coaching import reply_mark
 from coach.coaching.background import background
-from coach.coaching.dialogue_state import forget_question, turn_choices
+from coach.coaching.dialogue_state import decided_move, forget_question, turn_choices
 from coach.coaching.record_refinement import bring_record_up_to_date, refine_record
 from coach.coaching.reply_mark import ReplyMark
-from coach.coaching.reply_text import reply_text
+from coach.coaching.reply_text import Piece, reply_text
 from coach.coaching.transcript import fold_old_turns
 from coach.errors import ModelUnavailable
 from coach.providers import Completion, provider
@@ -49,6 +54,22 @@ from coach.storage.models import MODEL_NAME_CHARS, CoachingSession, Message
 log = logging.getLogger(__name__)
 
 Settle = Callable[[Flask, ReplyMark], Message]
+
+
+@dataclass(frozen=True)
+class WrittenPlan:
+    """A plan written and stored for the seeker's request: the reply that shows it
+    (Markdown) and the model that wrote the plan ("guided" for the templates)."""
+
+    text: str
+    model: str
+
+
+# Writes and stores the plan a seeker message asks for (app, session id, message
+# id) and says how the chat shows it. Plans are built by `coach.plans`, which
+# imports this area; so the writer is handed in by the caller that sees both (the
+# web layer) instead of being imported here, which would make a cycle.
+PlanWriter = Callable[[Flask, int, int], WrittenPlan]
 
 
 class Ending(StrEnum):
@@ -80,9 +101,17 @@ class Cancelled(ModelUnavailable):
 class Reply:
     """One reply being written; iterate it for its events, close it when done."""
 
-    def __init__(self, app: Flask, mark: ReplyMark, *, settle: Settle | None = None) -> None:
+    def __init__(
+        self,
+        app: Flask,
+        mark: ReplyMark,
+        *,
+        settle: Settle | None = None,
+        write_plan: PlanWriter | None = None,
+    ) -> None:
         """`settle` reads a new message into the record and decides its stage; a
-        retry has none, and answers the message as it was stored."""
+        retry has none, and answers the message as it was stored. `write_plan`
+        answers a request for the plan; without one, the provider answers it."""
         self.app = app
         self.mark = mark
         self.completion = Completion()
@@ -93,6 +122,7 @@ class Reply:
         self.safety: str | None = None
         self.discloses = False
         self._settle_turn = settle
+        self._write_plan = write_plan
         self._events = self._run()
         self._lock = threading.Lock()
         # From now until it ends, this process keeps the reply's mark alive.
@@ -127,7 +157,12 @@ class Reply:
             yield ReplyEvent("message", message=user_message)
             self.discloses = route.discloses
             watch = _Watch(self.app, self.mark)
-            for piece in reply_text(self.app, route, self.mark, self.completion):
+            write_plan = self._write_plan
+            if route.kind == "coach" and write_plan is not None and self._asks_for_plan():
+                pieces = self._plan_reply(write_plan)
+            else:
+                pieces = reply_text(self.app, route, self.mark, self.completion)
+            for piece in pieces:
                 self.safety = piece.safety or self.safety
                 if piece.replaces:
                     # The whole reply, shown by the `done` event in place of the deltas.
@@ -184,6 +219,19 @@ class Reply:
                 self.app, self.mark.session_id, self.mark.message_id, first_time=True
             )
         return route
+
+    def _asks_for_plan(self) -> bool:
+        """Whether the move decided for this message (also on a retry) writes the plan."""
+        with short_transaction(self.app, read_only=True) as db:
+            message = db.get_one(Message, self.mark.message_id)
+            coaching_session = db.get_one(CoachingSession, self.mark.session_id)
+            return decided_move(coaching_session, message).writes_plan
+
+    def _plan_reply(self, write_plan: PlanWriter) -> Iterator[Piece]:
+        """The plan, written and stored, as the reply's one piece of text."""
+        written = write_plan(self.app, self.mark.session_id, self.mark.message_id)
+        self.completion.model = written.model
+        yield Piece(written.text)
 
     @property
     def fixed_words(self) -> bool:

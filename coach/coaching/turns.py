@@ -10,7 +10,8 @@
    against what the coach asked last: the record, the stage, and the coach's move
    for this turn, from stored state only.
 3. The `Reply` builds the provider's prompt (`coach.coaching.prompts`), streams
-   the reply, stores it whatever its status, and releases the mark.
+   the reply, stores it whatever its status, and releases the mark. A message that
+   asks for the plan is answered by the plan writer the caller hands in instead.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from coach.coaching.dialogue import decide_turn
 from coach.coaching.keyword_rules import keyword_rules
 from coach.coaching.reading import dialogue_rules
-from coach.coaching.reply import Reply
+from coach.coaching.reply import PlanWriter, Reply
 from coach.coaching.reply_mark import ReplyMark, claim, refuse_while_replying
 from coach.coaching.sessions import lock_owned_session
 from coach.errors import Conflict, InvalidInput, PayloadTooLarge
@@ -49,8 +50,16 @@ def validate_content(raw: object, max_chars: int) -> str:
     return raw
 
 
-def begin_turn(app: Flask, user_id: int, session_id: int, content: str) -> Reply:
-    """Store the seeker's message with the reply mark; the reply answers it."""
+def begin_turn(
+    app: Flask,
+    user_id: int,
+    session_id: int,
+    content: str,
+    *,
+    write_plan: PlanWriter | None = None,
+) -> Reply:
+    """Store the seeker's message with the reply mark; the reply answers it
+    (`write_plan` writes the plan when the message asks for it)."""
     with short_transaction(app) as db:
         # The row lock makes the check, the message and the mark one decision.
         coaching_session = lock_owned_session(db, user_id, session_id)
@@ -68,10 +77,12 @@ def begin_turn(app: Flask, user_id: int, session_id: int, content: str) -> Reply
         db.add(message)
         db.flush()
         mark = claim(coaching_session, message.id)
-    return Reply(app, mark, settle=settle_turn)
+    return Reply(app, mark, settle=settle_turn, write_plan=write_plan)
 
 
-def begin_retry(app: Flask, user_id: int, session_id: int) -> Reply:
+def begin_retry(
+    app: Flask, user_id: int, session_id: int, *, write_plan: PlanWriter | None = None
+) -> Reply:
     """Answer the last seeker message again, if its reply failed, broke off or never came."""
     with short_transaction(app) as db:
         coaching_session = lock_owned_session(db, user_id, session_id)
@@ -85,7 +96,7 @@ def begin_retry(app: Flask, user_id: int, session_id: int) -> Reply:
                 "The last message has a complete reply already.", code="nothing_to_retry"
             )
         mark = claim(coaching_session, last_user.id)
-    return Reply(app, mark)
+    return Reply(app, mark, write_plan=write_plan)
 
 
 def _is_first_message(db: Session, session_id: int) -> bool:

@@ -58,3 +58,6 @@ class Move(BaseModel):
     question: int = 0
     # The language detected, for a message guided mode cannot answer in English.
     language: str | None = None
+    # The seeker asked for the plan itself (in words or with the quick reply): the
+    # reply is the plan, written and stored, rather than a recap that asks again.
+    writes_plan: bool = False

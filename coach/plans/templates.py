@@ -15,7 +15,7 @@ from flask import Flask, current_app
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from coach.guide.frameworks import Frameworks, frameworks
-from coach.plans.schema import ResourceDraft
+from coach.plans.schema import HORIZONS, ResourceDraft
 
 EXTENSION_KEY = "coach.plans.templates"
 
@@ -50,6 +50,25 @@ class Support(_Strict):
     review: str
 
 
+class ChatWording(_Strict):
+    """How the chat shows a plan asked for there, and the words that pick its horizon."""
+
+    opening: str
+    goal_dated: str
+    goal_undated: str
+    review: str
+    link: str
+    # Weeks (as the TOML key) to the phrases that choose them.
+    horizons: dict[int, tuple[str, ...]]
+
+    @model_validator(mode="after")
+    def _known_horizons(self) -> ChatWording:
+        unknown = set(self.horizons) - set(HORIZONS)
+        if unknown:
+            raise ValueError(f"[chat.horizons] {sorted(unknown)} are not plan horizons {HORIZONS}")
+        return self
+
+
 class PlanTemplates(_Strict):
     disclaimer: str
     headline: Headline
@@ -58,14 +77,18 @@ class PlanTemplates(_Strict):
     routine: Routine
     support: Support
     resources: dict[str, tuple[ResourceDraft, ...]]
+    chat: ChatWording
 
     @model_validator(mode="after")
     def _known_placeholders(self) -> PlanTemplates:
         allowed = {"horizon_weeks", "cause", "words", "strategy", "advice", "review_on"}
+        allowed |= {"title", "step", "due", "link"}
+        chat = self.chat.model_dump(exclude={"horizons"}).values()
         texts = [
             *self.headline.model_dump().values(),
             *self.why.model_dump().values(),
             self.support.review,
+            *chat,
         ]
         for text in texts:
             named = {name for _, name, _, _ in string.Formatter().parse(text) if name}

@@ -61,7 +61,7 @@ def message_shape(message: Message) -> schemas.Message:
         role=message.role,
         content=message.content,
         # Model text is untrusted: the HTML is rendered with raw HTML off and sanitised.
-        content_html=render_markdown(message.content),
+        content_html=render_markdown(message.content, session_id=message.coaching_session_id),
         stage=message.stage,
         status=message.status,
         created_at=message.created_at,

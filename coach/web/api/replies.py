@@ -1,4 +1,9 @@
-"""The chat turns within a session: a message and its reply, a retry, a cancel."""
+"""The chat turns within a session: a message and its reply, a retry, a cancel.
+
+Each turn is handed the plan writer (`coach.plans.chat.write_plan_reply`), which
+answers a message that asks for the plan. It is wired here because this layer sees
+both areas: plans import coaching, so coaching cannot import plans.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from flask import Blueprint, current_app
 
 from coach.coaching.sessions import cancel_reply
 from coach.coaching.turns import begin_retry, begin_turn, validate_content
+from coach.plans.chat import write_plan_reply
 from coach.web.api.requests import parse_body
 from coach.web.api.sessions import SESSION_ID
 from coach.web.auth import require_user
@@ -31,7 +37,9 @@ def post_message(session_id: int) -> Any:
     content = validate_content(
         parse_body(MessageCreate).content, current_app.config["COACH_MAX_MESSAGE_CHARS"]
     )
-    return reply_response(begin_turn(_app(), user.id, session_id, content))
+    return reply_response(
+        begin_turn(_app(), user.id, session_id, content, write_plan=write_plan_reply)
+    )
 
 
 @bp.post("/retry")
@@ -39,7 +47,9 @@ def post_message(session_id: int) -> Any:
 @limiter.limit(message_limit)
 def retry(session_id: int) -> Any:
     """Answer the last message again after its reply failed or broke off."""
-    return reply_response(begin_retry(_app(), require_user().id, session_id))
+    return reply_response(
+        begin_retry(_app(), require_user().id, session_id, write_plan=write_plan_reply)
+    )
 
 
 @bp.post("/cancel")
