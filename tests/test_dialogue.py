@@ -138,7 +138,9 @@ def test_a_plan_request_reaches_the_plan_in_the_same_turn(chat, text):
     chat.say("I feel flat about it all.")
     reply = chat.say(text)
     assert reply["stage"] == "plan"
-    assert "**A review date:**" in reply["content"]
+    # The plan itself, written and stored on this turn, not a recap that asks again.
+    assert f"[Open your plan](/chat/{chat.session_id}/plan?version=1)" in reply["content"]
+    assert "guarantee" in reply["content"]
 
 
 @pytest.mark.parametrize(

@@ -124,10 +124,10 @@ def test_the_horizon_named_in_words_bounds_the_plan(app, api):
     [stored] = stored_plans(app, session_id)
     assert stored.horizon_weeks == 4
     assert stored.review_on == TODAY + timedelta(weeks=4)
-    assert "next 4 weeks" in reply["reply"]["content"]
+    assert "your 4-week plan" in reply["reply"]["content"]
     reply = api.send(token, session_id, "Actually write the plan for eight weeks").json
     assert stored_plans(app, session_id)[-1].horizon_weeks == 8
-    assert "next 8 weeks" in reply["reply"]["content"]
+    assert "your 8-week plan" in reply["reply"]["content"]
 
 
 @pytest.mark.parametrize(
