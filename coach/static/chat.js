@@ -147,6 +147,26 @@
     return article;
   }
 
+  /* ---------- the plan ---------- */
+
+  const seePlan = document.getElementById('see-plan');
+  const makePlan = document.getElementById('make-plan');
+
+  // A reply that wrote the plan links to the plan's page (in the server's markup);
+  // the plan form beside the chat then offers to see it and to make a new one.
+  function notePlan(article) {
+    const link = article && article.querySelector('.message-body a[href*="/plan?version="]');
+    if (!link) {
+      return;
+    }
+    if (seePlan) {
+      seePlan.hidden = false;
+    }
+    if (makePlan) {
+      makePlan.textContent = 'Make a new plan';
+    }
+  }
+
   /* ---------- stages ---------- */
 
   function updateStage(key) {
@@ -339,7 +359,7 @@
         text.appendData(data.text);
       } else if (event.name === 'done' && data.reply) {
         state.ended = true;
-        showStored(article, data.reply);
+        notePlan(showStored(article, data.reply));
         updateStage(data.reply.stage);
         announce('The coach has replied.');
       } else if (event.name === 'error') {
@@ -877,7 +897,7 @@
     let added = 0;
     data.messages.forEach(function (message) {
       if (!shownMessage(message.id)) {
-        insertMessage(articleFromServer(message));
+        notePlan(insertMessage(articleFromServer(message)));
         added += 1;
       }
     });

@@ -1,6 +1,7 @@
-"""The plan in a real Chromium, in guided mode: from the chat to a plan, ticking a
-step off (celebrated), reloading (still ticked), editing a step, the exports, the
-home page's progress, and the mood check-ins."""
+"""The plan in a real Chromium, in guided mode: from the chat to a plan (with the
+plan form, in words, or with the quick reply), ticking a step off (celebrated),
+reloading (still ticked), editing a step, the exports, the home page's progress,
+and the mood check-ins."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.browser.actions import send_and_wait, serve_app, start_chat
+from coach.guide.move import MAKE_PLAN
+from tests.browser.actions import (
+    ASSISTANT_DONE,
+    pick_and_wait,
+    send_and_wait,
+    serve_app,
+    start_chat,
+)
 from tests.conftest import base_config, migrated_app
 from tests.conversations import GUIDED_WALK
 
@@ -60,6 +68,43 @@ def test_from_chat_to_plan_tick_a_step_reload_still_ticked(page: Any) -> None:
     # The home page shows the plan's progress.
     page.goto("/sessions")
     assert page.get_by_text(f"1 of {total} steps done").is_visible()
+
+
+def test_asking_in_words_shows_the_plan_in_the_chat_and_links_to_its_page(page: Any) -> None:
+    start_chat(page)
+    for text in GUIDED_WALK[:3]:
+        send_and_wait(page, text)
+    assert page.locator("#see-plan").is_hidden()
+    send_and_wait(page, "Can you just write the plan out for me with dates?")
+    reply = page.locator(ASSISTANT_DONE).last
+    assert "4-week plan" in reply.inner_text()
+    assert "guarantee" in reply.inner_text()
+    assert page.locator("#see-plan").is_visible()
+    assert page.locator("#make-plan").inner_text() == "Make a new plan"
+    # The server's markup: the same after a reload, and the link is the plan's page.
+    page.reload()
+    link = page.locator(ASSISTANT_DONE).last.get_by_role("link", name="Open your plan")
+    link.click()
+    page.wait_for_url(re.compile(r"/chat/\d+/plan\?version=1$"))
+    assert page.get_by_role("heading", name=re.compile("Your plan")).is_visible()
+    assert int(page.locator("#progress-total").inner_text()) > 0
+
+
+def test_the_quick_reply_makes_the_plan_and_its_link_leads_to_ticking_it_off(page: Any) -> None:
+    start_chat(page)
+    for text in GUIDED_WALK:
+        send_and_wait(page, text)
+    pick_and_wait(page, MAKE_PLAN)
+    reply = page.locator(ASSISTANT_DONE).last
+    assert "Show my distinctive strengths more clearly" in reply.inner_text()
+    reply.get_by_role("link", name="Open your plan").click()
+    page.wait_for_url(re.compile(r"/chat/\d+/plan\?version=1$"))
+    first = page.locator(".step-done").first
+    step_id = first.evaluate("box => box.closest('[data-step-id]').dataset.stepId")
+    first.check()
+    page.wait_for_function("() => document.getElementById('progress-done').textContent === '1'")
+    page.reload()
+    assert page.locator(f"li[data-step-id='{step_id}'] .step-done").is_checked()
 
 
 def test_editing_a_step_and_the_exports(page: Any) -> None:
