@@ -74,6 +74,10 @@ def steps_of(plan: dict) -> list[dict]:
     return [step for goal in plan["goals"] for step in goal["steps"]]
 
 
+def test_a_scripted_conversation_names_every_cause_in_the_map(app):
+    assert set(NAMING) == set(frameworks(app).catalogue.causes)
+
+
 @pytest.mark.parametrize("cause", sorted(NAMING))
 def test_a_guided_plan_follows_the_cause_the_seeker_named(app, api, cause):
     token, session_id = converse(api, NAMING[cause])
@@ -281,27 +285,43 @@ def test_other_peoples_plans_steps_and_sessions_are_404s(api, walked):
     assert unchanged.json == plan
 
 
-def test_a_step_or_goal_of_another_plan_is_a_404(api, walked):
-    token, _session_id, plan = walked
-    _other_session = api.new_session(token)
+def test_a_step_or_goal_of_another_own_plan_is_bad_input_and_of_anybody_elses_a_404(api, walked):
+    token, session_id, plan = walked
     token2, session2 = converse(api, NAMING["competition"])
     other = make_plan(api, token2, session2).json
-    # The same seeker's second plan, and a step from it used on the first.
-    own_second = make_plan(api, token, _session_id).json
-    foreign_step = steps_of(own_second)[0]["id"]
-    response = api.client.patch(
-        f"/api/v1/plans/{plan['id']}/steps/{foreign_step}",
-        headers=api.headers(token),
-        json={"done": True},
-    )
-    assert response.status_code == 404
-    assert "step" in response.json["error"]["message"]
-    response = api.client.post(
-        f"/api/v1/plans/{plan['id']}/goals/{other['goals'][0]['id']}/steps",
-        headers=api.headers(token),
-        json={"title": "x", "due": None},
-    )
-    assert response.status_code == 404
+    # The same seeker's second version: its step and goal used on the first.
+    own_second = make_plan(api, token, session_id).json
+    headers = api.headers(token)
+    base = f"/api/v1/plans/{plan['id']}"
+    own_step = steps_of(own_second)[0]["id"]
+    own_goal = own_second["goals"][0]["id"]
+    attempts = [
+        ("patch", f"{base}/steps/{own_step}", {"done": True}),
+        ("delete", f"{base}/steps/{own_step}", None),
+        ("patch", f"{base}/goals/{own_goal}", {"title": "Mine"}),
+        ("post", f"{base}/goals/{own_goal}/steps", {"title": "x", "due": None}),
+    ]
+    for method, url, body in attempts:
+        response = getattr(api.client, method)(url, headers=headers, json=body)
+        assert response.status_code == 400, (method, url, response.json)
+        assert response.json["error"]["code"] == "not_in_this_plan"
+        assert "another of your plans (version 2" in response.json["error"]["message"]
+    # Somebody else's step or goal is a 404, exactly like one that does not exist.
+    foreign_step = steps_of(other)[0]["id"]
+    foreign_goal = other["goals"][0]["id"]
+    for method, url, body in [
+        ("patch", f"{base}/steps/{foreign_step}", {"done": True}),
+        ("patch", f"{base}/steps/{10**6}", {"done": True}),
+        ("post", f"{base}/goals/{foreign_goal}/steps", {"title": "x", "due": None}),
+        ("patch", f"{base}/goals/{foreign_goal}", {"title": "Mine"}),
+    ]:
+        response = getattr(api.client, method)(url, headers=headers, json=body)
+        assert response.status_code == 404, (method, url, response.json)
+        assert response.json["error"]["code"] == "not_found"
+    # Nothing changed anywhere.
+    for owner, session, shown in ((token, session_id, own_second), (token2, session2, other)):
+        now = api.client.get(f"/api/v1/sessions/{session}/plan", headers=api.headers(owner))
+        assert now.json == shown
 
 
 def test_no_plan_yet_is_a_404(api):

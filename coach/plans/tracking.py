@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from coach.coaching.sessions import get_owned_session
@@ -72,24 +72,45 @@ def latest_plans(db: Session, session_ids: list[int]) -> dict[int, Plan]:
     return {plan.coaching_session_id: plan for plan in plans}
 
 
-def _goal_of(plan: Plan, goal_id: int) -> PlanGoal:
+def _goal_of(db: Session, plan: Plan, goal_id: int) -> PlanGoal:
     for goal in plan.goals:
         if goal.id == goal_id:
             return goal
+    _refuse_a_part_of_another_plan(db, plan, select(PlanGoal.plan_id).where(PlanGoal.id == goal_id))
     raise NotFound("No such goal in this plan.")
 
 
-def _step_of(plan: Plan, step_id: int) -> PlanStep:
+def _step_of(db: Session, plan: Plan, step_id: int) -> PlanStep:
     for goal in plan.goals:
         for step in goal.steps:
             if step.id == step_id:
                 return step
+    owning_plan = select(PlanGoal.plan_id).join(PlanStep).where(PlanStep.id == step_id)
+    _refuse_a_part_of_another_plan(db, plan, owning_plan)
     raise NotFound("No such step in this plan.")
+
+
+def _refuse_a_part_of_another_plan(db: Session, plan: Plan, owning_plan: Select[Any]) -> None:
+    """A goal or step of the seeker's own other plan (an earlier version, say) is bad
+    input, said plainly; one of anybody else's stays a 404, like one that does not
+    exist, so that nobody learns which ids are taken."""
+    owner_id = db.get_one(CoachingSession, plan.coaching_session_id).owner_id
+    other = db.scalar(
+        select(Plan)
+        .join(CoachingSession)
+        .where(Plan.id.in_(owning_plan.scalar_subquery()), CoachingSession.owner_id == owner_id)
+    )
+    if other is not None:
+        raise InvalidInput(
+            f"That belongs to another of your plans (version {other.version} of conversation"
+            f" {other.coaching_session_id}), not to plan {plan.id}.",
+            code="not_in_this_plan",
+        )
 
 
 def update_step(db: Session, plan: Plan, step_id: int, changes: dict[str, Any]) -> PlanStep:
     """Tick a step off (or on again), or change its title or due date."""
-    step = _step_of(plan, step_id)
+    step = _step_of(db, plan, step_id)
     if not changes:
         raise InvalidInput("Send at least one of: done, title, due.")
     if "title" in changes:
@@ -104,7 +125,7 @@ def update_step(db: Session, plan: Plan, step_id: int, changes: dict[str, Any]) 
 
 
 def add_step(db: Session, plan: Plan, goal_id: int, title: str, due: date | None) -> PlanStep:
-    goal = _goal_of(plan, goal_id)
+    goal = _goal_of(db, plan, goal_id)
     position = max((s.position for s in goal.steps), default=-1) + 1
     step = PlanStep(position=position, title=title, due=due, done=False)
     goal.steps.append(step)
@@ -113,13 +134,13 @@ def add_step(db: Session, plan: Plan, goal_id: int, title: str, due: date | None
 
 
 def delete_step(db: Session, plan: Plan, step_id: int) -> None:
-    step = _step_of(plan, step_id)
+    step = _step_of(db, plan, step_id)
     step.goal.steps.remove(step)
     db.commit()
 
 
 def update_goal(db: Session, plan: Plan, goal_id: int, title: str) -> PlanGoal:
-    goal = _goal_of(plan, goal_id)
+    goal = _goal_of(db, plan, goal_id)
     goal.title = title
     db.commit()
     return goal

@@ -124,7 +124,7 @@ def create_step(plan_id: int, goal_id: int) -> tuple[dict[str, Any], int]:
 
 
 @bp.delete(STEP)
-@documented({200: Plan})
+@documented({200: Plan}, errors=(400,))  # a step of the seeker's other plan
 def remove_step(plan_id: int, step_id: int) -> dict[str, Any]:
     """Remove a step from the plan."""
     db = get_db()
