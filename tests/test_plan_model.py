@@ -105,6 +105,11 @@ def test_a_valid_answer_is_stored_as_the_plan(app, api, seeker, fake_model):
             "skills_gap",
             id="categories-miss-the-cause",
         ),
+        pytest.param(
+            as_json(model_plan(headline="I guarantee you'll be hired within a month.")),
+            "guarantee",
+            id="a-promised-outcome",
+        ),
     ],
 )
 def test_an_unfit_answer_is_repaired_once(app, api, seeker, fake_model, unfit, complaint):

@@ -3,8 +3,9 @@ seeker confirmed, the goals they chose and the conversation.
 
 A provider that gives structured output writes the plan as JSON fitting
 `PlanDraft`'s schema, validated with the same rules as a guided plan (dates within
-the horizon, categories that follow the cause-to-strategy map), with one repair
-attempt; after that the request fails with a 502 `plan_unavailable` and nothing
+the horizon, categories that follow the cause-to-strategy map) and read by the
+output guard like any model reply (no promised outcome, no diagnosis, ...), with
+one repair attempt; after that the request fails with a 502 `plan_unavailable` and nothing
 stored has changed. Without a model (or when the server refuses JSON schemas) the
 plan is built from the templates. The model is asked with no database connection
 held; the plan is stored afterwards in one short transaction.
@@ -32,6 +33,7 @@ from coach.plans.guided import build_guided_draft, record_causes
 from coach.plans.schema import HORIZONS, PlanDraft, PlanRules, validate_draft
 from coach.plans.templates import plan_templates
 from coach.providers import provider
+from coach.safety.rules import safety_rules
 from coach.storage.database import short_transaction
 from coach.storage.models import (
     CoachingSession,
@@ -115,7 +117,7 @@ def _write_draft(
                 _seeker_data(inputs),
                 name="action_plan",
                 schema=PlanDraft.model_json_schema(),
-                parse=lambda text: validate_draft(json.loads(text), rules),
+                parse=lambda text: _guarded_draft(app, text, rules),
                 max_tokens=PLAN_MAX_TOKENS,
             )
         except ModelUnavailable as exc:
@@ -132,6 +134,30 @@ def _write_draft(
     )
     # The templates keep the rules by construction; checking costs nothing and says so.
     return validate_draft(guided.model_dump(mode="json"), rules), GUIDED_MODEL
+
+
+def _guarded_draft(app: Flask, text: str, rules: PlanRules) -> PlanDraft:
+    """A model's answer as a draft that keeps the rules, and that says nothing the
+    output guard stops in a chat reply; a ValueError (asking for a repair) if not."""
+    draft = validate_draft(json.loads(text), rules)
+    guard = safety_rules(app).output_guard
+    for said in _written_texts(draft):
+        verdict = guard.check(said)
+        if not verdict.ok:
+            log.warning("a model's plan broke the output rule %s", verdict.rule)
+            raise ValueError(
+                f"a sentence breaks the coach's rules ({verdict.kind}): {said[:120]!r}."
+                " Rewrite it without that"
+            )
+    return draft
+
+
+def _written_texts(draft: PlanDraft) -> list[str]:
+    texts = [draft.headline, *draft.routine, *draft.support]
+    for goal in draft.goals:
+        texts += [goal.title, goal.why, *(s.title for s in goal.steps)]
+        texts += [r.name for r in goal.resources]
+    return texts
 
 
 def _instructions(app: Flask, rules: PlanRules, horizon_weeks: int) -> str:
