@@ -6,7 +6,7 @@ loses nothing and can be tried again."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from flask import Flask, url_for
@@ -47,12 +47,11 @@ def walk(api: ApiActions, messages: list[str]) -> tuple[str, int]:
 
 def stored_plans(app: Flask, session_id: int) -> list[Plan]:
     with database(app).make_session() as db:
-        plans = db.scalars(
-            select(Plan).where(Plan.coaching_session_id == session_id).order_by(Plan.version)
-        ).all()
-        for plan in plans:
-            _ = [step for goal in plan.goals for step in goal.steps]  # load them here
-        return list(plans)
+        return list(
+            db.scalars(
+                select(Plan).where(Plan.coaching_session_id == session_id).order_by(Plan.version)
+            )
+        )
 
 
 def shown_plan(api: ApiActions, token: str, session_id: int) -> dict:
@@ -68,7 +67,7 @@ def assert_reply_shows(reply: dict, plan: dict) -> None:
     for goal in plan["goals"]:
         assert goal["title"] in reply["content"]
     first_due = plan["goals"][0]["steps"][0]["due"]
-    day = TODAY.__class__.fromisoformat(first_due)
+    day = date.fromisoformat(first_due)
     assert f"{day.day} {day:%B}" in reply["content"]
     assert "guarantee" in reply["content"] and "not a therapist" in reply["content"]
     link = PLAN_LINK.search(reply["content_html"])

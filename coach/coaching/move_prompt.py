@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from coach.guide.frameworks import Frameworks, next_stage
-from coach.guide.move import Move
+from coach.guide.move import MAKE_PLAN, Move
 from coach.guide.record import ReflectionRecord
 
 ALWAYS = (
@@ -32,9 +32,13 @@ def move_instructions(move: Move, frameworks: Frameworks) -> str:
         "a door.",
         "break": "The seeker wants a break. Close warmly in two sentences: say the conversation "
         "is kept and they can pick it up whenever they like. Ask nothing.",
-        "plan": "The seeker asked for their plan. Give it now: what they have learned, two to "
-        "four concrete goals with first steps and dates, resources, a weekly routine, people "
-        "for support and a review date, from the information block.",
+        # A plan asked for in so many words is written as structured output and shown
+        # by `coach.plans.chat`: a turn that reaches the model here arrived at the plan
+        # stage another way, and checks the record before the plan is written.
+        "plan": "The conversation has reached the action plan. Recap in a few lines what the "
+        "seeker has learned and the goals, routine and support in the information block, then "
+        f'ask whether anything should change before the plan is written; the "{MAKE_PLAN}" '
+        "quick reply has it written.",
         "fragment": "The seeker answered in a word or two. Keep this turn very short, offer the "
         "quick replies below instead of an open question, and say it is fine to pause.",
         "greeting": "The seeker greeted you. Greet them briefly; there is nothing to reflect.",
