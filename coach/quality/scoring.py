@@ -179,6 +179,7 @@ def score(
         _score_record(card, transcript, problems)
         conversation = transcript.conversation
         offered: tuple[str, ...] = ()
+        crisis_said = False
         for number, (turn, exchange) in enumerate(
             zip(conversation.turns, transcript.exchanges, strict=True), start=1
         ):
@@ -186,7 +187,10 @@ def score(
             replies.append(exchange.reply)
             language = conversation.language_of(turn)
             consented = turn.permits_a_move or answers_yes_to_moving_on(offered, turn.say)
-            found = _turn_problems(card, turn, exchange, language, language_lines, consented)
+            crisis_said = crisis_said or turn.safety == "crisis"
+            found = _turn_problems(
+                card, turn, exchange, language, language_lines, consented, crisis_said
+            )
             offered = exchange.choices
             problems.extend(f"turn {number}: {problem}" for problem in found)
         route = transcript.route
@@ -249,13 +253,14 @@ def _turn_problems(
     language: str,
     language_lines: dict[str, str],
     consented: bool,
+    crisis_said: bool = False,
 ) -> list[str]:
     """Score one exchange into the card; what went wrong with it, in words."""
     problems = []
     if exchange.error:
         problems.append(f"no reply: {exchange.error}")
-    if exchange.safety in CRISIS_KINDS:
-        # Nothing in the suite is a crisis: the script, or the screen, needs a look.
+    if exchange.safety in CRISIS_KINDS and not crisis_said:
+        # Only a turn labelled a crisis (and careful mode after it) may be answered so.
         problems.append(f"the crisis screen answered this turn ({exchange.safety})")
     if opens_with_quote(exchange.reply, exchange.said):
         card.quote_openers += 1
