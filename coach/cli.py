@@ -196,12 +196,13 @@ def evaluate(
     except (ValueError, SuiteError) as exc:
         raise click.ClickException(str(exc)) from exc
     card = run.score()
-    outcome = judge(run, whole_suite=not only and cases is None)
+    whole_suite = not only and cases is None
+    outcome = judge(run, whole_suite=whole_suite)
     click.echo(text_summary(card))
     click.echo(checks_summary(outcome))
     report_path = report_path or _default_report_path()
     report_path.write_text(markdown_report(card, run.transcripts, outcome), "utf-8")
-    passed = card.targets_met() and outcome.passed
+    passed = card.targets_met(whole_suite) and outcome.passed
     click.echo("\nThe suite passed." if passed else "\nThe suite FAILED.")
     click.echo(f"Report: {report_path}")
     sys.exit(0 if passed else 1)

@@ -39,6 +39,7 @@ from coach.quality.cassettes import Cassette, Turn, load_cassettes, save_cassett
 from coach.quality.replay import Mode, Rekeyed, ReplayServer, Served, Upstream
 from coach.quality.scoring import FrameworkItem, Scorecard, framework_items, score
 from coach.quality.transcripts import Exchange, Transcript
+from coach.resources import resource_dir
 from coach.safety.output_guard import OutputGuard
 from coach.safety.rules import safety_rules
 from coach.storage.database import database, upgrade_schema
@@ -115,7 +116,7 @@ def run_suite(
     options: SuiteOptions | None = None,
 ) -> SuiteRun:
     """Hold every conversation; the databases go with the run."""
-    options = options or SuiteOptions(cassettes=Path("evals/cassettes"))
+    options = options or SuiteOptions(cassettes=resource_dir("evals") / "cassettes")
     cases = list(conversations)
     with tempfile.TemporaryDirectory(prefix="coach-eval-") as folder, ExitStack() as stack:
         guided = stack.enter_context(_eval_app(make_app, Path(folder) / "guided.db", {}))

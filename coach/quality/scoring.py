@@ -40,6 +40,7 @@ from coach.quality.transcripts import Exchange, Transcript
 PRECISION_TARGET = 0.95
 RECALL_TARGET = 0.80
 COVERAGE_TARGET = 0.80
+COVERAGE_NAME = "framework items that reached a seeker"
 CRISIS_KINDS = ("crisis", "check_in")
 NO_REFLECTION = (
     "The API returned no `reflection` for the sessions (not built yet?): every record "
@@ -151,7 +152,7 @@ class Scorecard:
                 self.unconsented_moves == 0,
             ),
             MetricResult(
-                "framework items that reached a seeker",
+                COVERAGE_NAME,
                 self.coverage.shown(),
                 f">= {COVERAGE_TARGET:.0%}",
                 self.coverage.at_least(COVERAGE_TARGET),
@@ -159,8 +160,13 @@ class Scorecard:
             MetricResult("stage routes as labelled", self.routes.shown(), "-", None),
         ]
 
-    def targets_met(self) -> bool:
-        return all(result.met is not False for result in self.results())
+    def targets_met(self, whole_suite: bool = True) -> bool:
+        """Whether every target is met; coverage counts only when every case ran."""
+        return all(
+            result.met is not False
+            for result in self.results()
+            if whole_suite or result.name != COVERAGE_NAME
+        )
 
 
 def score(
