@@ -136,6 +136,10 @@ def test_the_whole_suite_passes_offline_and_proves_it_can_catch(whole_run: Suite
     assert len(guarded) >= 2  # the unsafe recordings were stopped, and nothing else was
     model_plans = [t.plan for t in whole_run.transcripts if t.plan and t.plan["model"] != "guided"]
     assert model_plans, "the model path wrote plans from the cassettes"
+    (repaired,) = [t for t in whole_run.transcripts if t.conversation.name == "model_plan_repaired"]
+    # The first plan had a step past the horizon: it was repaired once, then kept.
+    assert [s.purpose for s in repaired.plan_served] == ["action_plan", "action_plan"]
+    assert repaired.plan is not None and repaired.plan["model"] == "gpt-4o-mini"
 
 
 def test_every_prompt_file_is_exercised_and_a_new_one_is_noticed(

@@ -27,7 +27,7 @@ from typing import Any
 import openai
 from flask import Flask
 from flask.testing import FlaskClient
-from jinja2 import BaseLoader, Environment
+from jinja2 import Environment, Template
 
 from coach.coaching.background import background
 from coach.coaching.clock import EXTENSION_KEY as CLOCK_KEY
@@ -224,32 +224,38 @@ def _eval_app(make_app: AppFactory, path: Path, settings: dict[str, Any]) -> Ite
         database(app).engine.dispose()
 
 
-class _WatchedLoader(BaseLoader):
-    """The app's template loader, noting each template it is asked for."""
+class _TemplateWatch:
+    """Notes each template the app's prompt book asks for, includes too: Jinja looks
+    up an `{% include %}` through the environment's `get_template`, which this wraps
+    on the one environment object (its compiled-template cache stays)."""
 
-    def __init__(self, inner: BaseLoader) -> None:
-        self.inner = inner
+    def __init__(self, environment: Environment) -> None:
         self.read: set[str] = set()
+        self._get_template = environment.get_template
 
-    def get_source(self, environment: Environment, template: str) -> Any:
-        self.read.add(template)
-        return self.inner.get_source(environment, template)
+    def get_template(self, name: Any, *args: Any, **kwargs: Any) -> Template:
+        template = self._get_template(name, *args, **kwargs)
+        if template.name:
+            self.read.add(template.name)
+        return template
+
+
+WATCH_KEY = "coach.quality.template_watch"
 
 
 def _watch_templates(app: Flask) -> None:
     environment = prompt_book(app).environment
-    assert environment.loader is not None
-    environment.loader = _WatchedLoader(environment.loader)
-    # No cache: every render asks the loader, so each case's templates are seen.
-    environment.cache = None
+    watch = _TemplateWatch(environment)
+    environment.get_template = watch.get_template  # type: ignore[method-assign]
+    app.extensions[WATCH_KEY] = watch
 
 
 def _templates_read(app: Flask) -> set[str]:
-    loader = prompt_book(app).environment.loader
-    if not isinstance(loader, _WatchedLoader):
+    watch: _TemplateWatch | None = app.extensions.get(WATCH_KEY)
+    if watch is None:
         return set()
-    read = {f"templates/{name}" for name in loader.read}
-    loader.read.clear()
+    read = {f"templates/{name}" for name in watch.read}
+    watch.read.clear()
     return read
 
 

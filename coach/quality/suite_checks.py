@@ -83,6 +83,9 @@ BLAME = re.compile(
     r"that'?s on you|you let yourself down)\b",
     re.IGNORECASE,
 )
+NOT_BLAME = re.compile(
+    r"(\bnot|n't|\bnever|\bno one'?s|\bnobody'?s) (\w+ )?(your (own )?fault|on you)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -324,7 +327,10 @@ def acknowledges_first(reply: str, frameworks: Frameworks) -> bool:
 
 
 def blames(reply: str) -> bool:
-    return BLAME.search(normalise(reply)) is not None
+    """Whether a sentence of the reply puts the rejection on the seeker ("that's your
+    fault"), not counting one that says the opposite ("it was not your fault")."""
+    sentences = re.split(r"(?<=[.!?:;])\s+", normalise(reply))
+    return any(BLAME.search(s) and not NOT_BLAME.search(s) for s in sentences)
 
 
 def tone(transcript: Transcript, frameworks: Frameworks) -> list[CheckResult]:
