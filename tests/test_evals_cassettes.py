@@ -293,3 +293,28 @@ def test_live_record_writes_recorded_cassettes_without_the_key(tmp_path: Path, m
     assert (
         replayed.transcripts[0].exchanges[1].reply == "That makes sense. What stays with you most?"
     )
+
+
+def test_live_without_record_checks_the_live_replies_and_writes_nothing(
+    tmp_path: Path, monkeypatch
+):
+    with FakeModel() as fake:
+        fake.enqueue_json("Sorry, that's disappointing: your own fault, really.")
+        fake.enqueue_json("{}")
+        fake.enqueue_json("I'm sorry. What stays with you most?")
+        fake.enqueue_json("{}")
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-live")
+        monkeypatch.setenv("OPENAI_BASE_URL", fake.url)
+        cassettes = tmp_path / "cassettes"
+        code, output = _eval(
+            "--live",
+            "--only",
+            CASE,
+            "--cassettes",
+            str(cassettes),
+            "--report",
+            str(tmp_path / "r.md"),
+        )
+    assert code == 1, output  # the live reply blamed the seeker, and the check saw it
+    assert "the reply blames the seeker" in output and "live model" in output
+    assert not cassettes.exists()

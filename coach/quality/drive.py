@@ -70,9 +70,11 @@ class SuiteOptions:
     rekey: bool = False
 
     @property
-    def replay_mode(self) -> Mode | None:
+    def replay_mode(self) -> Mode:
+        """Live runs go through the replay server too (passing every call on to the
+        model), so that the checks see each turn's calls; only `record` keeps them."""
         if self.live:
-            return "record" if self.record else None
+            return "record"
         return "rekey" if self.rekey else "replay"
 
     @property
@@ -124,8 +126,7 @@ def run_suite(
         model_app: Flask | None = None
         if any(case.mode == "model" for case in cases):
             replay, settings = _model_settings(make_app, options, folder)
-            if replay is not None:
-                stack.callback(replay.close)
+            stack.callback(replay.close)
             model_app = stack.enter_context(
                 _eval_app(make_app, Path(folder) / "model.db", settings)
             )
@@ -144,18 +145,16 @@ def run_suite(
         )
         if replay is not None:
             run.misses, run.rekeyed = list(replay.misses), replay.rekeyed
-            if options.replay_mode in ("rekey", "record"):
+            if options.rekey or options.record:
                 run.unused = _save_touched(replay, options.cassettes)
         return run
 
 
 def _model_settings(
     make_app: AppFactory, options: SuiteOptions, folder: str
-) -> tuple[ReplayServer | None, dict[str, Any]]:
-    """The replay server (if the mode has one) and the settings of the model app."""
+) -> tuple[ReplayServer, dict[str, Any]]:
+    """The replay server and the settings of the model app that talks to it."""
     mode = options.replay_mode
-    if mode is None:  # live, straight to the configured model
-        return None, {"COACH_PROVIDER": "openai"}
     if mode == "record":
         upstream, model = _live_upstream(make_app, folder)
         replay = ReplayServer({}, "record", model=model, upstream=upstream)
