@@ -14,6 +14,7 @@ suite scores is what a seeker of the API would have seen.
 
 from __future__ import annotations
 
+import os
 import secrets
 import tempfile
 import tomllib
@@ -120,7 +121,10 @@ def run_suite(
     """Hold every conversation; the databases go with the run."""
     options = options or SuiteOptions(cassettes=resource_dir("evals") / "cassettes")
     cases = list(conversations)
-    with tempfile.TemporaryDirectory(prefix="coach-eval-") as folder, ExitStack() as stack:
+    with (
+        tempfile.TemporaryDirectory(prefix="coach-eval-", dir=_memory_folder()) as folder,
+        ExitStack() as stack,
+    ):
         guided = stack.enter_context(_eval_app(make_app, Path(folder) / "guided.db", {}))
         replay: ReplayServer | None = None
         model_app: Flask | None = None
@@ -148,6 +152,14 @@ def run_suite(
             if options.rekey or options.record:
                 run.unused = _save_touched(replay, options.cassettes)
         return run
+
+
+def _memory_folder() -> str | None:
+    """A folder in memory where the system has one: the throwaway databases commit
+    thousands of times, and a commit on disk waits for the disk."""
+    # Only as the parent of a private folder that mkdtemp makes (mode 0700).
+    shm = Path("/dev/shm")  # noqa: S108
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
 
 
 def _model_settings(
@@ -292,7 +304,10 @@ def hold(
                 stage_after=str(reply["stage"]),
                 choices=tuple(str(choice) for choice in reply.get("choices") or ()),
                 safety=(reply.get("safety") or {}).get("kind"),
-                causes=_causes(_shown(client, url, headers).get("reflection")),
+                # The record after each turn is read where grounding needs it.
+                causes=_causes(_shown(client, url, headers).get("reflection"))
+                if conversation.mode == "model"
+                else None,
                 served=served,
                 disclosed=bool(reply.get("disclosure")),
                 resources=bool((reply.get("safety") or {}).get("resources")),
