@@ -6,8 +6,9 @@ while COACH_AUTO_MIGRATE is on (the default, so that a first start just works).
 `coach serve` runs the app under gunicorn with threaded workers, because each
 streamed reply holds a worker thread for as long as the model talks.
 
-`coach eval` builds apps of its own (guided mode, a throwaway database) with the
-factory the `coach` group hands it, never the app of the environment.
+`coach eval` builds apps of its own (guided mode and the `openai` provider on the
+replay server, throwaway databases) with the factory the `coach` group hands it,
+never the app of the environment.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from gunicorn.app.base import BaseApplication
 from coach.coaching.privacy import purge_idle_guests
 from coach.errors import CoachError
 from coach.quality.cases import load_conversations
-from coach.quality.drive import SuiteError, run_suite
-from coach.quality.report import markdown_report, text_summary
+from coach.quality.drive import SuiteError, SuiteOptions, run_suite
+from coach.quality.judging import judge
+from coach.quality.report import checks_summary, markdown_report, text_summary
 from coach.resources import CHECKOUT, resource_dir
 from coach.storage.database import get_db, upgrade_schema
 from coach.storage.models import ROLES
@@ -131,21 +133,26 @@ def _run_gunicorn(app: Flask, host: str, port: int) -> None:
     EmbeddedServer(app, f"{host}:{port}").run()
 
 
-# The command line's modes that come with recorded model replies (a later issue).
-NOT_YET_AVAILABLE = ("live", "record", "rekey")
 EVAL_REPORT_NAME = "coach-eval-report.md"
 
 
 @click.command("eval")
+@click.option("--live", is_flag=True, help="Answer the model cases with the configured model.")
+@click.option("--record", is_flag=True, help="With --live: record its replies into the cassettes.")
 @click.option(
-    "--live", is_flag=True, help="Hold them with the configured model (not yet available)."
+    "--rekey",
+    is_flag=True,
+    help="Move hand-written replies to the keys of changed prompts; print which cases changed.",
 )
-@click.option("--record", is_flag=True, help="Record the model's replies (not yet available).")
-@click.option("--rekey", is_flag=True, help="Re-key the recorded replies (not yet available).")
 @click.option(
     "--cases",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="A folder of conversation files [default: the suite's own].",
+)
+@click.option(
+    "--cassettes",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A folder of cassettes [default: the suite's own].",
 )
 @click.option(
     "--only", multiple=True, metavar="NAME", help="Run only this conversation (repeatable)."
@@ -162,29 +169,43 @@ def evaluate(
     info: ScriptInfo,
     /,
     cases: Path | None,
+    cassettes: Path | None,
     only: tuple[str, ...],
     report_path: Path | None,
-    **modes: bool,
+    live: bool,
+    record: bool,
+    rekey: bool,
 ) -> None:
-    """Hold the scripted conversations in guided mode and score them against the
-    targets; the exit status is 1 when a target is missed."""
-    wanted = [name for name in NOT_YET_AVAILABLE if modes[name]]
-    if wanted:
-        click.echo(f"--{wanted[0]} is not yet available; only the plain run is.", err=True)
-        sys.exit(2)
+    """Hold the scripted conversations (guided ones in guided mode, model ones on the
+    recorded replies) and run the checks; the exit status is 1 when a target is
+    missed, a check fails or a model call has no recording."""
+    if record and not live:
+        raise click.UsageError("--record records a live model: use --live --record.")
+    if rekey and live:
+        raise click.UsageError("--rekey works on the cassettes, not with --live.")
     if info is None or info.create_app is None:
         raise click.ClickException("`eval` runs as `coach eval`, which supplies the app factory.")
-    folder = cases or resource_dir("evals") / "conversations"
+    evals = resource_dir("evals")
+    options = SuiteOptions(
+        cassettes=cassettes or evals / "cassettes", live=live, record=record, rekey=rekey
+    )
     try:
-        run = run_suite(info.create_app, load_conversations(folder, only))
+        run = run_suite(
+            info.create_app, load_conversations(cases or evals / "conversations", only), options
+        )
     except (ValueError, SuiteError) as exc:
         raise click.ClickException(str(exc)) from exc
     card = run.score()
+    whole_suite = not only and cases is None
+    outcome = judge(run, whole_suite=whole_suite)
     click.echo(text_summary(card))
+    click.echo(checks_summary(outcome))
     report_path = report_path or _default_report_path()
-    report_path.write_text(markdown_report(card, run.transcripts), "utf-8")
+    report_path.write_text(markdown_report(card, run.transcripts, outcome), "utf-8")
+    passed = card.targets_met(whole_suite) and outcome.passed
+    click.echo("\nThe suite passed." if passed else "\nThe suite FAILED.")
     click.echo(f"Report: {report_path}")
-    sys.exit(0 if card.targets_met() else 1)
+    sys.exit(0 if passed else 1)
 
 
 def _default_report_path() -> Path:

@@ -392,8 +392,8 @@ def suite() -> list[Conversation]:
     return load_conversations(SUITE)
 
 
-def test_the_suite_has_thirty_varied_conversations(suite: list[Conversation]):
-    assert len(suite) >= 30
+def test_the_suite_has_sixty_varied_conversations(suite: list[Conversation]):
+    assert len(suite) >= 60
     languages = {c.language_of(t) for c in suite for t in c.turns}
     assert {"en", "es", "fr", "de", "pt", "it"} <= languages
     requests = [t.request for c in suite for t in c.turns if t.request]
@@ -489,13 +489,18 @@ def test_the_driver_holds_a_conversation_through_the_api(app):
 
 
 def test_every_conversation_of_the_suite_runs_without_errors_or_crises(suite):
-    """The scripts are fit to be scored: every turn answered, no crisis tripped."""
+    """The scripts are fit to be scored: every turn answered, no crisis tripped
+    but where a turn says it is one."""
     run = run_suite(create_app, suite)
     broken = [
         (t.conversation.name, n)
         for t in run.transcripts
         for n, e in enumerate(t.exchanges, start=1)
-        if e.error or e.safety in ("crisis", "check_in")
+        if e.error
+        or (
+            e.safety in ("crisis", "check_in")
+            and not any(turn.safety == "crisis" for turn in t.conversation.turns[:n])
+        )
     ]
     assert broken == []
     assert sum(len(t.exchanges) for t in run.transcripts) == sum(len(c.turns) for c in suite)
@@ -533,11 +538,10 @@ def test_coach_eval_fails_when_a_target_is_missed_and_writes_the_report(tmp_path
     assert "<summary>unmeetable: A label no coach can meet</summary>" in written
 
 
-@pytest.mark.parametrize("mode", ["--live", "--record", "--rekey"])
-def test_the_modes_with_recorded_replies_are_not_yet_available(mode: str):
-    result = CliRunner().invoke(main, ["eval", mode])
+@pytest.mark.parametrize("modes", [["--record"], ["--live", "--rekey"]])
+def test_modes_that_do_not_go_together_are_refused(modes: list[str]):
+    result = CliRunner().invoke(main, ["eval", *modes])
     assert result.exit_code == 2
-    assert "not yet available" in result.output
 
 
 def test_coach_eval_names_an_unknown_conversation():

@@ -21,8 +21,9 @@ SHARED = {"coach.config", "coach.config_parsers", "coach.errors", "coach.resourc
 ASSEMBLY = {"coach", "coach.cli", "coach.__main__"}
 
 MAY_IMPORT: dict[str, set[str]] = {
-    # The quality suite drives the whole app; only the command line imports it.
-    "quality": {"web", "coaching", "guide", "storage"},
+    # The quality suite drives the whole app and checks its plans and safety; only
+    # the command line imports it.
+    "quality": {"web", "coaching", "plans", "safety", "guide", "storage"},
     "web": {"coaching", "safety", "plans", "counsel", "providers", "guide", "storage"},
     "counsel": {"coaching", "safety", "plans", "providers", "guide", "storage"},
     "plans": {"coaching", "safety", "providers", "guide", "storage"},

@@ -71,7 +71,7 @@ def _expected_files() -> list[str]:
     """Every file the app reads at run time, as the wheel should name it."""
     expected = []
     for name in _tracked_files():
-        if name.startswith(("prompts/", "templates/", "evals/conversations/")):
+        if name.startswith(("prompts/", "templates/", "evals/conversations/", "evals/cassettes/")):
             expected.append(f"coach/{resources.BUNDLED}/{name}")
         elif name.startswith("coach/"):
             expected.append(name)
@@ -85,6 +85,7 @@ def test_the_wheel_carries_prompts_templates_static_files_and_migrations(wheel):
         "prompts/",
         "templates/",
         "evals/conversations/",
+        "evals/cassettes/",
         "coach/static/",
         "coach/storage/migrations/versions/",
     ):

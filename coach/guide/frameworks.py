@@ -95,6 +95,8 @@ class Strategy(Strict):
     how: str
     outcome: str
     steps: tuple[str, ...]
+    # Words by which a reply names this strategy (the eval suite's grounding check).
+    mentions: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _known_codes(self) -> Strategy:

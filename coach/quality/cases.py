@@ -16,10 +16,27 @@ turn, and what a good coach must do with it. The labels are:
 A label names a record field and, optionally, a cause key (for `likely_causes`) and
 `contains`: words of which at least one must be found in the entry (for a cause,
 in its evidence), ignoring case.
+
+The labels of the suite's checks (`coach.quality.suite_checks`):
+
+- `mode`: `guided` (no model) or `model` (the `openai` path on the case's
+  cassette, `evals/cassettes/<name>.toml`);
+- `group`: the kind of case, for the report's table by group;
+- `causes`: the likely causes the record must hold at the end, no more and no
+  fewer (`unknown` when the seeker says they cannot know);
+- per turn, `safety = "crisis"` when the screen must answer with its fixed reply
+  (and no model hears the turn), `"figurative"` when the words only sound alarming
+  and the turn must be coached as usual;
+- `paraphrase`: cases of one paraphrase group must end alike (stage, causes, plan
+  categories, safety decisions);
+- `[plan]`: asked for after the last turn (and checked whenever a turn asks for
+  the plan): the horizon, the categories its goals must include, and the seeker's
+  `words` its goals must reuse.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -27,7 +44,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from coach.coaching.proposals import CHOSEN_EVIDENCE
-from coach.guide.frameworks import STAGES, Cause, Stage
+from coach.guide.frameworks import GOAL_CATEGORIES, STAGES, Cause, Stage
 
 RecordField = Literal[
     "emotions",
@@ -40,10 +57,16 @@ RecordField = Literal[
     "support",
 ]
 RequestKind = Literal["plan", "recruiter", "break"]
+Mode = Literal["guided", "model"]
+TurnSafety = Literal["crisis", "figurative"]
+Category = Literal[GOAL_CATEGORIES]  # type: ignore[valid-type]
 # Guided mode speaks English and answers these with a fixed line of their own.
 Language = Literal["en", "es", "fr", "de", "pt", "it"]
 ENGLISH: Language = "en"
 FIRST_STAGE = STAGES[0]
+MAY_CONSENT = re.compile(
+    r"^\s*(?:yes|yeah|yep|ok|okay|sure|please|let'?s|go ahead|move on)\b", re.I
+)
 # The quick-reply labels of the contract that a scripted seeker "clicks".
 QUICK_REPLIES = (
     "Yes, that's right",
@@ -128,11 +151,18 @@ class RecordLabels(Strict):
     must_not: tuple[RecordLabel, ...] = ()
 
 
+class PlanExpectation(Strict):
+    horizon_weeks: Literal[2, 4, 8] = 4
+    categories: tuple[Category, ...] = ()
+    words: tuple[str, ...] = ()
+
+
 class Turn(Strict):
     say: str = Field(min_length=1)
     consents: bool = False
     request: RequestKind | None = None
     language: Language | None = None
+    safety: TurnSafety | None = None
 
     @property
     def permits_a_move(self) -> bool:
@@ -149,6 +179,19 @@ class Conversation(Strict):
     turns: tuple[Turn, ...] = Field(min_length=2)
     route: tuple[Stage, ...] = Field(min_length=1)
     record: RecordLabels = RecordLabels()
+    mode: Mode = "guided"
+    group: str = Field(default="coaching", pattern=r"^[a-z_]+$")
+    causes: tuple[Cause, ...] | None = None
+    paraphrase: str | None = None
+    plan: PlanExpectation | None = None
+
+    @property
+    def asks_for_plan(self) -> bool:
+        return self.plan is not None or any(turn.request == "plan" for turn in self.turns)
+
+    @property
+    def plan_expected(self) -> PlanExpectation:
+        return self.plan or PlanExpectation()
 
     @model_validator(mode="after")
     def _route_fits_the_turns(self) -> Conversation:
@@ -159,7 +202,11 @@ class Conversation(Strict):
         )
         if any(before == after for before, after in zip(self.route, self.route[1:], strict=False)):
             raise ValueError("a route lists each stage change once (no stage twice in a row)")
-        permitted = sum(1 for turn in self.turns if turn.permits_a_move)
+        # A yes to the coach's move-on question consents too (`scoring`), so a turn
+        # that could be one counts here.
+        permitted = sum(
+            1 for turn in self.turns if turn.permits_a_move or MAY_CONSENT.match(turn.say)
+        )
         if moves > permitted:
             raise ValueError(
                 f"the route moves {moves} times but only {permitted} turns permit a move"

@@ -40,6 +40,7 @@ from coach.quality.transcripts import Exchange, Transcript
 PRECISION_TARGET = 0.95
 RECALL_TARGET = 0.80
 COVERAGE_TARGET = 0.80
+COVERAGE_NAME = "framework items that reached a seeker"
 CRISIS_KINDS = ("crisis", "check_in")
 NO_REFLECTION = (
     "The API returned no `reflection` for the sessions (not built yet?): every record "
@@ -151,7 +152,7 @@ class Scorecard:
                 self.unconsented_moves == 0,
             ),
             MetricResult(
-                "framework items that reached a seeker",
+                COVERAGE_NAME,
                 self.coverage.shown(),
                 f">= {COVERAGE_TARGET:.0%}",
                 self.coverage.at_least(COVERAGE_TARGET),
@@ -159,8 +160,13 @@ class Scorecard:
             MetricResult("stage routes as labelled", self.routes.shown(), "-", None),
         ]
 
-    def targets_met(self) -> bool:
-        return all(result.met is not False for result in self.results())
+    def targets_met(self, whole_suite: bool = True) -> bool:
+        """Whether every target is met; coverage counts only when every case ran."""
+        return all(
+            result.met is not False
+            for result in self.results()
+            if whole_suite or result.name != COVERAGE_NAME
+        )
 
 
 def score(
@@ -179,6 +185,7 @@ def score(
         _score_record(card, transcript, problems)
         conversation = transcript.conversation
         offered: tuple[str, ...] = ()
+        crisis_said = False
         for number, (turn, exchange) in enumerate(
             zip(conversation.turns, transcript.exchanges, strict=True), start=1
         ):
@@ -186,7 +193,10 @@ def score(
             replies.append(exchange.reply)
             language = conversation.language_of(turn)
             consented = turn.permits_a_move or answers_yes_to_moving_on(offered, turn.say)
-            found = _turn_problems(card, turn, exchange, language, language_lines, consented)
+            crisis_said = crisis_said or turn.safety == "crisis"
+            found = _turn_problems(
+                card, turn, exchange, language, language_lines, consented, crisis_said
+            )
             offered = exchange.choices
             problems.extend(f"turn {number}: {problem}" for problem in found)
         route = transcript.route
@@ -249,13 +259,14 @@ def _turn_problems(
     language: str,
     language_lines: dict[str, str],
     consented: bool,
+    crisis_said: bool = False,
 ) -> list[str]:
     """Score one exchange into the card; what went wrong with it, in words."""
     problems = []
     if exchange.error:
         problems.append(f"no reply: {exchange.error}")
-    if exchange.safety in CRISIS_KINDS:
-        # Nothing in the suite is a crisis: the script, or the screen, needs a look.
+    if exchange.safety in CRISIS_KINDS and not crisis_said:
+        # Only a turn labelled a crisis (and careful mode after it) may be answered so.
         problems.append(f"the crisis screen answered this turn ({exchange.safety})")
     if opens_with_quote(exchange.reply, exchange.said):
         card.quote_openers += 1
