@@ -15,14 +15,12 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from coach.errors import InvalidInput
+from coach.storage.database import READ_ONLY_METHODS
 from coach.storage.text import INVALID_CHARACTERS, require_storable
 from coach.web.schemas import QueryShape, RequestShape
 
 # Ids beyond this are not ids of ours; the converter makes them a plain 404.
 ID_CONVERTER = "int(max=2147483647)"
-
-# Requests that carry no body worth reading first.
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 Body = TypeVar("Body", bound=RequestShape)
 Query = TypeVar("Query", bound=QueryShape)
@@ -71,7 +69,7 @@ def read_body_first() -> None:
     (on SQLite the write lock, on PostgreSQL a pooled connection) is ever held while a
     slow or stalled client sends it. What the view parses later comes from memory;
     the size limit keeps that memory bounded."""
-    if request.method not in SAFE_METHODS:
+    if request.method not in READ_ONLY_METHODS:
         request_body()
 
 
