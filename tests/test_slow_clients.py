@@ -9,6 +9,7 @@ import functools
 import http.client
 import json
 import socket
+import sqlite3
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 
 from coach.storage import database as database_module
 from coach.storage.database import database
@@ -128,3 +130,29 @@ def test_a_pool_with_no_free_connection_is_a_503(
         client.get("/api/v1/sessions", headers={"Authorization": f"Bearer {token}"}).status_code
         == 200
     )
+
+
+def test_authenticating_and_refusing_a_bad_body_wait_for_no_writer(
+    app_factory: AppFactory,
+) -> None:
+    """While another process holds SQLite's write lock, a request whose body is
+    refused is answered at once: finding the caller only reads, and the body is
+    checked before the view's transaction begins."""
+    app = app_factory()
+    client = app.test_client()
+    token = client.post("/api/v1/auth/guest").json["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    session_id = client.post("/api/v1/sessions", headers=headers).json["id"]
+    writer = sqlite3.connect(make_url(app.config["COACH_DATABASE_URL"]).database, timeout=0)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        refused = client.patch(f"/api/v1/sessions/{session_id}", headers=headers, json={"title": 5})
+        listed = client.get("/api/v1/sessions", headers=headers)
+        took = time.monotonic() - started
+    finally:
+        writer.rollback()
+        writer.close()
+    assert (refused.status_code, refused.json["error"]["code"]) == (400, "invalid_input")
+    assert listed.status_code == 200
+    assert took < 1, f"waited {took:.1f} s for the writer"
