@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from coach.storage import database as database_module
@@ -115,7 +114,9 @@ def test_clients_holding_back_their_bodies_do_not_stop_another_seekers_turn(serv
 def test_a_pool_with_no_free_connection_is_a_503(
     app_factory: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    small_pool = functools.partial(create_engine, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    small_pool = functools.partial(
+        database_module.create_engine, pool_size=1, max_overflow=0, pool_timeout=0.2
+    )
     monkeypatch.setattr(database_module, "create_engine", small_pool)
     app: Flask = app_factory()
     client = app.test_client()
