@@ -6,8 +6,9 @@ the API and `/api/docs`. The server is stopped whatever happens.
 
     python3 .ci/wheel_smoke.py
 
-The venv sees the system's site-packages so that the dependencies are not
-downloaded again; the coach itself must come from the wheel, which is checked.
+The venv sees the site-packages of the Python that runs this script (the system's,
+or `.ci/run`'s venv) so that the dependencies are not downloaded again; the coach
+itself must come from the wheel, which is checked.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import site
 import socket
 import subprocess
 import sys
@@ -72,6 +74,7 @@ def build_wheel(work: Path) -> Path:
 def install(wheel: Path, venv: Path) -> Path:
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
     python = venv / "bin" / "python"
+    see_our_dependencies(python)
     # --force-reinstall: the system may hold an editable install of the same version.
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)],
@@ -90,6 +93,21 @@ def install(wheel: Path, venv: Path) -> Path:
         raise SystemExit(f"coach was imported from {where}, not from the wheel in {venv}")
     print(f"coach imported from {where}")
     return venv / "bin" / "coach"
+
+
+def see_our_dependencies(python: Path) -> None:
+    """The new venv sees the packages of the Python running this script too: when
+    that is itself a venv (`.ci/run` makes one), `--system-site-packages` would show
+    only the base interpreter's. Listed in a .pth file as plain folders, whose own
+    .pth files (an editable install of the checkout among them) are not run."""
+    own = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    ours = [folder for folder in site.getsitepackages() if Path(folder).is_dir()]
+    (Path(own) / "coach-ci-dependencies.pth").write_text("\n".join(ours) + "\n")
 
 
 def clean_environment(**extra: str) -> dict[str, str]:

@@ -59,6 +59,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # an app (a gunicorn worker, a test, a script) never changes the schema.
     database.init_app(app)
     errors.init_app(app)
+    # First of the hooks that run before a view: nothing may wait on the body.
+    api.requests.init_app(app)
     frameworks.init_app(app)
     prompts.init_app(app)
     keyword_rules.init_app(app)

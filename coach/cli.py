@@ -33,6 +33,7 @@ from coach.resources import CHECKOUT, resource_dir
 from coach.storage.database import get_db, upgrade_schema
 from coach.storage.models import ROLES
 from coach.web.auth import create_user
+from coach.web.shutdown import post_worker_init
 
 SERVE_WORKERS = 1  # more workers need COACH_REDIS_URL for shared rate limits
 SERVE_THREADS = 16
@@ -121,6 +122,8 @@ class EmbeddedServer(BaseApplication):  # type: ignore[misc]
             "worker_class": "gthread",
             "threads": SERVE_THREADS,
             "accesslog": "-",
+            # On shutdown, a reply that cannot finish in time stores what it has.
+            "post_worker_init": post_worker_init,
         }
         for key, value in settings.items():
             self.cfg.set(key, value)

@@ -7,6 +7,7 @@ or raises ValueError saying what it expected.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,8 @@ TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 # Flask-Limiter's storages that are Redis, as limits names them.
 REDIS_SCHEMES = frozenset({"redis", "rediss", "redis+unix", "redis+cluster", "redis+sentinel"})
+# The distribution's name on the package index, for the install hint of its extras.
+DISTRIBUTION = "second-interview-coach"
 
 
 def text(value: object) -> str:
@@ -95,9 +98,11 @@ def rate_limit(value: object) -> str:
 def database_url(value: object) -> str:
     url = text(value)
     try:
-        make_url(url)
+        parsed = make_url(url)
     except ArgumentError:
         raise ValueError("expected an SQLAlchemy URL such as sqlite:///coach.db") from None
+    if parsed.get_driver_name() == "psycopg":
+        _require_extra("psycopg", "postgres")
     return url
 
 
@@ -105,7 +110,17 @@ def redis_url(value: object) -> str:
     url = text(value)
     if urlsplit(url).scheme not in REDIS_SCHEMES:
         raise ValueError("expected a Redis URL such as redis://host:6379/0")
+    _require_extra("redis", "redis")
     return url
+
+
+def _require_extra(module: str, extra: str) -> None:
+    """Drivers are extras: say how to install one, at start-up rather than on first use."""
+    if importlib.util.find_spec(module) is None:
+        raise ValueError(
+            f"needs the {module} package, which is not installed: "
+            f"pip install '{DISTRIBUTION}[{extra}]'"
+        )
 
 
 def http_url(value: object) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,16 +19,53 @@ import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from coach import create_app
 from coach.coaching.background import background
+from coach.storage import database as database_module
 from coach.storage.database import database, upgrade_schema
 from tests.fake_model import FakeModel
 from tests.openapi_check import CheckedClient, parse_events
 
 AppFactory = Callable[..., Flask]
 API_KEY = "test-key"
+
+
+class EngineTracker:
+    """Every engine the app code makes, so that each test ends with its connections
+    closed. Python 3.13 warns about a SQLite connection that is garbage-collected
+    unclosed, and the warning lands in whichever test is running then."""
+
+    def __init__(self) -> None:
+        # Alive as long as their app is (a module's served app outlives a test).
+        self.live: weakref.WeakSet[Engine] = weakref.WeakSet()
+        # Made during the current test: held until it ends, so that an app dropped
+        # mid-test is not collected with its connections still open.
+        self.made: list[Engine] = []
+
+    def make(self, *args: Any, **kwargs: Any) -> Engine:
+        engine = CREATE_ENGINE(*args, **kwargs)
+        self.live.add(engine)
+        self.made.append(engine)
+        return engine
+
+    def close_all(self) -> None:
+        for engine in [*self.live, *self.made]:
+            engine.dispose()  # an engine stays usable: it connects again when asked
+        self.made.clear()
+
+
+CREATE_ENGINE = database_module.create_engine
+ENGINES = EngineTracker()
+database_module.create_engine = ENGINES.make  # type: ignore[assignment]
+
+
+@pytest.fixture(autouse=True)
+def engines_closed_after_each_test() -> Iterator[None]:
+    yield
+    ENGINES.close_all()
 
 
 @pytest.fixture(autouse=True)

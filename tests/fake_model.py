@@ -83,6 +83,8 @@ class FakeModel:
         self.summary_requests: list[RecordedRequest] = []
         self._summary_answers: deque[str] = deque()
         self.unscripted = 0
+        # Streams whose client closed the connection before the last chunk was sent.
+        self.abandoned_streams = 0
         self._script: deque[Behaviour] = deque()
         self._lock = threading.Lock()
         self._ids = 0
@@ -140,18 +142,24 @@ class FakeModel:
     ) -> None:
         """A streamed reply: one SSE chunk per text, a stop chunk, a usage chunk, [DONE].
 
-        `delay` seconds pass before each chunk, as when a real model is writing.
+        `delay` seconds pass before each chunk, as when a real model is writing. A
+        client that closes the connection before the end is counted in
+        `abandoned_streams`.
         """
         completion_id = self._next_id()
 
         def behave(handler: _Handler) -> None:
             handler.start_stream()
-            for event in _chunk_events(completion_id, model, chunks):
-                time.sleep(delay)
-                handler.send_event(event)
-            handler.send_event(_usage_event(completion_id, model, usage))
-            handler.send_event("[DONE]")
-            handler.end_stream()
+            try:
+                for event in _chunk_events(completion_id, model, chunks):
+                    time.sleep(delay)
+                    handler.send_event(event)
+                handler.send_event(_usage_event(completion_id, model, usage))
+                handler.send_event("[DONE]")
+                handler.end_stream()
+            except (BrokenPipeError, ConnectionResetError):
+                with self._lock:
+                    self.abandoned_streams += 1
 
         self._enqueue(behave)
 

@@ -64,3 +64,20 @@ def test_login_needs_a_json_object(client):
     response = client.post("/api/v1/auth/login", data="not json", content_type="text/plain")
     assert response.status_code == 400
     assert response.json["error"]["code"] == "invalid_json"
+
+
+def test_a_revoked_token_stops_working_and_only_that_token(client, counselor):
+    credentials = {"email": "counsel@example.org", "password": "a long enough password"}
+    first = client.post("/api/v1/auth/login", json=credentials).json["token"]
+    second = client.post("/api/v1/auth/login", json=credentials).json["token"]
+    revoked = client.delete("/api/v1/auth/token", headers={"Authorization": f"Bearer {first}"})
+    assert revoked.status_code == 204
+    assert revoked.get_data() == b""
+    refused = client.get("/api/v1/sessions", headers={"Authorization": f"Bearer {first}"})
+    assert (refused.status_code, refused.json["error"]["code"]) == (401, "bad_token")
+    kept = client.get("/api/v1/sessions", headers={"Authorization": f"Bearer {second}"})
+    assert kept.status_code == 200
+
+
+def test_revoking_needs_a_caller(client):
+    assert client.delete("/api/v1/auth/token").status_code == 401

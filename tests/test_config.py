@@ -3,6 +3,7 @@ checked at start-up whatever its source, and the README's table of settings."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import stat
 from pathlib import Path
@@ -118,6 +119,27 @@ def test_a_bad_environment_value_stops_the_app_naming_the_variable(
         create_app()
     assert refused.value.message.startswith(name)
     assert reason in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "module", "extra"),
+    [
+        ("COACH_REDIS_URL", "redis://cache:6379/0", "redis", "redis"),
+        ("COACH_DATABASE_URL", "postgresql+psycopg://db/coach", "psycopg", "postgres"),
+    ],
+)
+def test_a_setting_whose_driver_is_missing_says_which_extra_to_install(
+    instance, monkeypatch, name, raw, module, extra
+):
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda wanted: None if wanted == module else find_spec(wanted)
+    )
+    monkeypatch.setenv(name, raw)
+    with pytest.raises(ConfigurationError) as refused:
+        create_app()
+    assert refused.value.message.startswith(name)
+    assert f"pip install 'second-interview-coach[{extra}]'" in refused.value.message
 
 
 BAD_VALUES = [

@@ -12,9 +12,9 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from coach.guide.frameworks import frameworks
-from coach.plans.schema import HORIZONS
+from coach.plans.schema import HORIZONS, MAX_JOURNAL_CHARS
 from coach.storage.database import database
-from coach.storage.models import JournalEntry, MoodCheckin, Plan, PlanStep
+from coach.storage.models import PLAN_TEXT_CHARS, JournalEntry, MoodCheckin, Plan, PlanStep
 from coach.web.schemas import PlanCreate
 from tests.conftest import ApiActions
 from tests.conversations import GUIDED_WALK
@@ -228,6 +228,9 @@ def test_a_journal_entry_and_mood_checkins_are_stored(app, api, walked):
     assert export["plans"][0]["goals"] == plan["goals"]
 
 
+PADDED_JOURNAL = " " * MAX_JOURNAL_CHARS + "x"
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "wrong"),
     [
@@ -241,6 +244,12 @@ def test_a_journal_entry_and_mood_checkins_are_stored(app, api, walked):
         ("post", "/plans/{p}/goals/{g}/steps", {"title": "", "due": "2025-03-05"}, "title"),
         ("post", "/plans/{p}/goals/{g}/steps", {"title": "Go", "due": "soon"}, "due"),
         ("patch", "/plans/{p}/goals/{g}", {"title": ""}, "title"),
+        # Found by schemathesis: a number was read as seconds since 1970, and a title
+        # padded past the limit was cut down to fit instead of refused.
+        ("patch", "/plans/{p}/steps/{st}", {"due": 0.0}, "due"),
+        ("post", "/plans/{p}/goals/{g}/steps", {"title": "Go", "due": 1767225600}, "due"),
+        ("patch", "/plans/{p}/goals/{g}", {"title": "Go" + " " * PLAN_TEXT_CHARS}, "title"),
+        ("post", "/plans/{p}/journal", {"kind": "learned", "body": PADDED_JOURNAL}, "body"),
         ("post", "/plans/{p}/journal", {"kind": "mood", "body": "x"}, "kind"),
         ("post", "/sessions/{s}/checkins", {"moment": "start", "score": 6}, "score"),
         ("post", "/sessions/{s}/checkins", {"moment": "middle", "score": 3}, "moment"),

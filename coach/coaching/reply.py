@@ -11,6 +11,7 @@ once, however it ends:
 - complete: the provider finished; stored complete, the record refined afterwards;
 - partial or failed: the provider broke off with or without text;
 - cancelled: a cancel request arrived; what was written is kept as partial;
+- stopped: the process is shutting down (`coach.web.shutdown`); kept as partial;
 - client gone: the consumer closed it (or never started it); what was written is
   kept as partial;
 - and when storing itself fails, the mark is released on its own.
@@ -31,6 +32,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
@@ -98,6 +100,14 @@ class Cancelled(ModelUnavailable):
     code = "cancelled"
 
 
+class Stopping(ModelUnavailable):
+    """The server is shutting down; what was written is kept, and a retry reaches
+    a server that is up."""
+
+    status = 503
+    code = "server_stopping"
+
+
 class Reply:
     """One reply being written; iterate it for its events, close it when done."""
 
@@ -159,19 +169,22 @@ class Reply:
             watch = _Watch(self.app, self.mark)
             write_plan = self._write_plan
             if route.kind == "coach" and write_plan is not None and self._asks_for_plan():
-                pieces = self._plan_reply(write_plan)
+                text_pieces = self._plan_reply(write_plan)
             else:
-                pieces = reply_text(self.app, route, self.mark, self.completion)
-            for piece in pieces:
-                self.safety = piece.safety or self.safety
-                if piece.replaces:
-                    # The whole reply, shown by the `done` event in place of the deltas.
-                    self.completion.parts = [piece.text]
-                    continue
-                watch.check()
-                if piece.text:
-                    self.completion.parts.append(piece.text)
-                    yield ReplyEvent("delta", text=piece.text)
+                text_pieces = reply_text(self.app, route, self.mark, self.completion)
+            # Closed however the loop ends (a cancel, the client gone, a stop for
+            # shutdown): the request to the model is closed with it, not left running.
+            with closing(text_pieces) as pieces:
+                for piece in pieces:
+                    self.safety = piece.safety or self.safety
+                    if piece.replaces:
+                        # The whole reply, shown by the `done` event in place of the deltas.
+                        self.completion.parts = [piece.text]
+                        continue
+                    watch.check()
+                    if piece.text:
+                        self.completion.parts.append(piece.text)
+                        yield ReplyEvent("delta", text=piece.text)
             self.completion.finished = time.monotonic()
         except GeneratorExit:
             # Closed mid-stream (the client went away): keep what was said.
@@ -227,7 +240,7 @@ class Reply:
             coaching_session = db.get_one(CoachingSession, self.mark.session_id)
             return decided_move(coaching_session, message).writes_plan
 
-    def _plan_reply(self, write_plan: PlanWriter) -> Iterator[Piece]:
+    def _plan_reply(self, write_plan: PlanWriter) -> Generator[Piece, None, None]:
         """The plan, written and stored, as the reply's one piece of text."""
         written = write_plan(self.app, self.mark.session_id, self.mark.message_id)
         self.completion.model = written.model
@@ -288,13 +301,16 @@ def stored_status(ending: Ending, has_text: bool) -> str | None:
 
 
 class _Watch:
-    """Between chunks: notices a cancel request."""
+    """Between chunks: notices a cancel request, and the process shutting down."""
 
     def __init__(self, app: Flask, mark: ReplyMark) -> None:
         self.app, self.mark = app, mark
+        self.keeper = reply_mark.mark_keeper(app)
         self.checked = time.monotonic()
 
     def check(self) -> None:
+        if self.keeper.stopping.is_set():
+            raise Stopping("The server restarted while the coach was answering. Try again.")
         now = time.monotonic()
         if now - self.checked >= reply_mark.CANCEL_CHECK_SECONDS:
             self.checked = now

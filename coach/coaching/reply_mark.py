@@ -109,6 +109,9 @@ class MarkKeeper:
         self._kept: dict[str, tuple[ReplyMark, float]] = {}
         self._lock = threading.Lock()
         self._running = False
+        # Set when the process is about to end: its replies stop at their next piece
+        # of text and store what they have.
+        self.stopping = threading.Event()
 
     def keep(self, mark: ReplyMark) -> None:
         with self._lock:
@@ -121,6 +124,10 @@ class MarkKeeper:
     def drop(self, mark: ReplyMark) -> None:
         with self._lock:
             self._kept.pop(mark.token, None)
+
+    def stop_replies(self) -> None:
+        """End this process's replies soon, each kept as far as it got."""
+        self.stopping.set()
 
     def kept(self) -> list[ReplyMark]:
         with self._lock:

@@ -12,7 +12,8 @@ plain fallback takes its place. Either way the event is recorded, without words.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,21 +51,35 @@ def uses_fixed_words(route: SafetyRoute, chosen: Provider[Any]) -> bool:
 
 def reply_text(
     app: Flask, route: SafetyRoute, mark: ReplyMark, completion: Completion
-) -> Iterator[Piece]:
+) -> Generator[Piece, None, None]:
     """The reply's text as it may be shown, in pieces as it comes."""
     chosen = provider(app)
     if route.fixed_reply is not None and uses_fixed_words(route, chosen):
         yield Piece(route.fixed_reply, safety=route.kind)
         return
     prompt = build_prompt(app, mark.message_id, distress=route.kind == "distress")
-    if not chosen.uses_model:
-        # Guided mode's words are ours; only a model's text is untrusted.
-        for text in chosen.stream_reply(prompt, completion):
-            yield Piece(text)
-        return
+    # Closed with this generator, whenever that is: a reply that is stopped or whose
+    # reader went away closes its request to the model at once.
+    with closing(chosen.stream_reply(prompt, completion)) as texts:
+        if not chosen.uses_model:
+            # Guided mode's words are ours; only a model's text is untrusted.
+            for text in texts:
+                yield Piece(text)
+            return
+        yield from _guarded(app, chosen, prompt, mark, texts)
+
+
+def _guarded(
+    app: Flask,
+    chosen: Provider[Any],
+    prompt: ChatPrompt | GuidedPrompt,
+    mark: ReplyMark,
+    texts: Generator[str, None, None],
+) -> Iterator[Piece]:
+    """A model's text through the output guard, sentence by sentence."""
     guard = safety_rules(app).output_guard.stream()
     try:
-        for text in chosen.stream_reply(prompt, completion):
+        for text in texts:
             # Empty while the guard holds an unfinished sentence back: the reply is
             # still alive, and the caller keeps its mark and looks for a cancel.
             yield Piece(guard.feed(text))
@@ -78,6 +93,7 @@ def reply_text(
         yield Piece(rest)
         raise
     except UnsafeReply as unsafe:
+        texts.close()  # the rest of the stopped reply is not wanted; its request ends
         text, outcome = _replacement(app, chosen, prompt, unsafe.verdict)
         detail = f"{unsafe.verdict.rule}:{outcome}"
         record_safety_event(app, mark.session_id, "output_guard", detail)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -116,11 +116,13 @@ class Provider(ABC, Generic[PromptT]):
         """The provider as the app's settings configure it."""
 
     @abstractmethod
-    def stream_reply(self, prompt: PromptT, completion: Completion) -> Iterator[str]:
+    def stream_reply(self, prompt: PromptT, completion: Completion) -> Generator[str, None, None]:
         """Yield the reply's text as it comes, recording usage on `completion`.
 
         Raises `ModelUnavailable` when no text could be produced, and
         `ReplyInterrupted` when the reply breaks off after text was yielded.
+        Closing the generator early (the seeker stopped the reply) ends whatever
+        request it has open.
         """
 
     def extract_reflection(

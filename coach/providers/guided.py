@@ -9,7 +9,7 @@ stage changes, and answers requests. The words are data in `prompts/guided.toml`
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,9 @@ class GuidedProvider(Provider[GuidedPrompt]):
     def load(cls, frameworks: Frameworks, prompts_dir: Path) -> GuidedProvider:
         return cls(frameworks, tomllib.loads((prompts_dir / "guided.toml").read_text("utf-8")))
 
-    def stream_reply(self, prompt: GuidedPrompt, completion: Completion) -> Iterator[str]:
+    def stream_reply(
+        self, prompt: GuidedPrompt, completion: Completion
+    ) -> Generator[str, None, None]:
         completion.model = self.model_name
         words = compose_reply(prompt, self.wording).split(" ")
         for start in range(0, len(words), CHUNK_WORDS):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 import openai
@@ -150,7 +150,9 @@ class OpenAIProvider(Provider[ChatPrompt]):
         except (openai.OpenAIError, RetryError) as exc:
             raise describe_failure(exc) from exc
 
-    def stream_reply(self, prompt: ChatPrompt, completion: Completion) -> Iterator[str]:
+    def stream_reply(
+        self, prompt: ChatPrompt, completion: Completion
+    ) -> Generator[str, None, None]:
         completion.model = self.model_name
         stream = self._call(
             model=self.model_name,

@@ -28,6 +28,7 @@
   const input = document.getElementById('message-input');
   const sendButton = document.getElementById('send-button');
   const retryButton = document.getElementById('retry-button');
+  const stopButton = document.getElementById('stop-button');
   const deleteButton = document.getElementById('delete-button');
   const errorText = document.getElementById('error-text');
   const statusText = document.getElementById('status-text');
@@ -38,6 +39,8 @@
   const stageGo = document.getElementById('stage-go');
 
   let busy = false;
+  // While a reply streams in: whether it may still be stopped (Stop or Escape).
+  let stoppable = false;
 
   /* ---------- small DOM helpers ---------- */
 
@@ -370,6 +373,9 @@
           article.remove(); // nothing was kept of this reply
         }
         const message = data.error && data.error.message;
+        if (data.error && data.error.code === 'cancelled') {
+          announce('You stopped the reply. What the coach wrote so far is kept.');
+        }
         showError(message || 'The reply broke off.');
         // The server's word on this failure: whether trying again can help.
         setRetryVisible(Boolean(data.retryable));
@@ -380,10 +386,13 @@
       return state.ended;
     }
 
+    setStoppable(true);
     try {
       await readEvents(response, onEvent);
     } catch (ignored) {
       // The connection dropped: handled below like a stream that just ends.
+    } finally {
+      setStoppable(false);
     }
     if (!state.ended) {
       body.classList.remove('is-streaming');
@@ -394,6 +403,35 @@
       catchUp(false);
     }
     refreshRecord(); // the record panel: what this turn added
+  }
+
+  /* ---------- stopping a reply ---------- */
+
+  function setStoppable(value) {
+    stoppable = value;
+    stopButton.hidden = !value;
+    stopButton.disabled = false;
+  }
+
+  // Asks the server to stop the reply; the stream then ends with what was written,
+  // kept as partial, and the seeker may try again. A reply that finished meanwhile
+  // has nothing to stop (409): the stream shows it whole.
+  async function stopReply() {
+    if (!stoppable || stopButton.disabled) {
+      return;
+    }
+    stopButton.disabled = true;
+    announce('Stopping the reply.');
+    try {
+      const response = await send('POST', sessionUrl + '/cancel', {}, JSON_TYPE);
+      if (!response.ok && response.status !== 409) {
+        showError((await readFailure(response)).message);
+        stopButton.disabled = false;
+      }
+    } catch (ignored) {
+      showError('Could not reach the coach to stop the reply. Check your connection.');
+      stopButton.disabled = false;
+    }
   }
 
   /* ---------- actions ---------- */
@@ -550,6 +588,20 @@
     sendMessage(button.dataset.choice).finally(function () {
       setBusy(false);
     });
+  });
+
+  stopButton.addEventListener('click', function () {
+    input.focus();
+    stopReply();
+  });
+
+  // Escape stops a reply from anywhere on the page, except where Escape already
+  // means something (closing an edit of the record).
+  document.addEventListener('keydown', function (event) {
+    if (event.key === 'Escape' && stoppable && !event.defaultPrevented) {
+      event.preventDefault();
+      stopReply();
+    }
   });
 
   retryButton.addEventListener('click', function () {

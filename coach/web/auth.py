@@ -9,7 +9,7 @@ import hmac
 import secrets
 
 from flask import Flask, current_app, g, request, session
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -127,6 +127,17 @@ def current_user() -> User | None:
             user = db.get(User, session["user_id"])
     g.current_user = user
     return user
+
+
+def revoke_credentials(db: Session) -> None:
+    """Revoke the bearer token this request came with; a browser, which has none,
+    is signed out instead."""
+    token = _bearer_token()
+    if token is None:
+        session.clear()
+        return
+    db.execute(delete(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
+    db.commit()
 
 
 def require_user() -> User:

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -50,6 +51,8 @@ def _wants_page() -> bool:
 def init_app(app: Flask) -> None:
     app.register_error_handler(CoachError, _handle_coach_error)
     app.register_error_handler(OperationalError, _handle_database_unavailable)
+    # Every pooled connection is taken and none came back in time.
+    app.register_error_handler(PoolTimeout, _handle_database_unavailable)
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(Exception, _handle_unexpected)
 
@@ -67,10 +70,14 @@ def _handle_http_exception(exc: HTTPException) -> Any:
     return error_response(code, exc.description or exc.name, exc.code or 500)
 
 
-def _handle_database_unavailable(exc: OperationalError) -> tuple[Response | str, int]:
-    """A busy (locked) or unreachable database is a passing condition, not a bug."""
+def _handle_database_unavailable(
+    exc: OperationalError | PoolTimeout,
+) -> tuple[Response | str, int]:
+    """A busy (locked, or no free connection) or unreachable database is a passing
+    condition, not a bug."""
     rollback_request_session()
-    log.warning("database unavailable: %s", type(exc.orig).__name__)
+    cause = exc.orig if isinstance(exc, OperationalError) else exc
+    log.warning("database unavailable: %s", type(cause).__name__)
     return error_response(
         "database_busy", "The service is busy right now; try again in a moment.", 503
     )

@@ -49,7 +49,9 @@ ERROR_DESCRIPTIONS = {
     413: "The body or the message is too long: `too_large`, `message_too_long`.",
     429: "Too many requests from this caller: `rate_limited`.",
     502: "The model could not answer; the message is stored and `/retry` answers it again.",
-    503: "The database is busy or unreachable: `database_busy`; try again in a moment.",
+    503: "The database is busy or unreachable (`database_busy`), or the server stopped"
+    " while it was answering (`server_stopping`: what was written is kept as partial, and"
+    " `/retry` answers again); try again in a moment.",
 }
 
 

@@ -17,7 +17,9 @@ from datetime import date
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
@@ -30,16 +32,21 @@ from coach.coaching.sessions import MAX_PER_PAGE
 from coach.guide.frameworks import CAUSES, STAGES
 from coach.guide.record import MAX_ITEM_CHARS
 from coach.plans.schema import (
+    MAX_JOURNAL_CHARS,
     Checkin,
     JournalKind,
-    JournalText,
     Moment,
     Plan,
-    PlanText,
     PlanVersions,
 )
 from coach.providers import PROVIDERS
-from coach.storage.models import MAX_TITLE_CHARS, MESSAGE_ROLES, MESSAGE_STATUSES, ROLES
+from coach.storage.models import (
+    MAX_TITLE_CHARS,
+    MESSAGE_ROLES,
+    MESSAGE_STATUSES,
+    PLAN_TEXT_CHARS,
+    ROLES,
+)
 from coach.storage.timestamps import Timestamp
 
 
@@ -128,8 +135,32 @@ class PlanCreate(RequestShape):
     )
 
 
-# Dates come as ISO strings in JSON, so these fields are not strict about their type.
-DueDate = Annotated[date, Field(strict=False)]
+def _iso_date_text(value: object) -> object:
+    if not isinstance(value, str):
+        raise ValueError("expected an ISO date such as 2026-03-31")  # not a timestamp
+    return value
+
+
+# Dates come as ISO strings in JSON, so these fields are not strict about their type;
+# but only strings: a number would otherwise be read as seconds since 1970.
+DueDate = Annotated[date, Field(strict=False), BeforeValidator(_iso_date_text)]
+
+
+def _not_blank(text: str) -> str:
+    stripped = text.strip()
+    if not stripped:
+        raise ValueError("must not be blank")
+    return stripped
+
+
+# Text the seeker writes into a plan: its length as sent is checked first, so that
+# the document's maxLength holds; surrounding whitespace is dropped after.
+StepText = Annotated[
+    str, Field(min_length=1, max_length=PLAN_TEXT_CHARS), AfterValidator(_not_blank)
+]
+JournalBody = Annotated[
+    str, Field(min_length=1, max_length=MAX_JOURNAL_CHARS), AfterValidator(_not_blank)
+]
 
 
 class StepUpdate(RequestShape):
@@ -137,7 +168,7 @@ class StepUpdate(RequestShape):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
     done: bool | MISSING = MISSING
-    title: PlanText | MISSING = MISSING
+    title: StepText | MISSING = MISSING
     due: DueDate | MISSING | None = Field(
         default=MISSING, description="An ISO date; null for no date."
     )
@@ -146,21 +177,21 @@ class StepUpdate(RequestShape):
 class StepCreate(RequestShape):
     """A new step at the end of a goal."""
 
-    title: PlanText
+    title: StepText
     due: DueDate | None = Field(default=None, description="An ISO date; null for no date.")
 
 
 class GoalUpdate(RequestShape):
     """A goal's new title."""
 
-    title: PlanText
+    title: StepText
 
 
 class JournalCreate(RequestShape):
     """A journal entry beside a plan: what the seeker learned, or what went well."""
 
     kind: JournalKind
-    body: JournalText
+    body: JournalBody
 
 
 class CheckinCreate(RequestShape):

@@ -95,3 +95,45 @@ def test_a_second_tab_waits_for_the_reply_and_then_shows_it(
     assert other.locator("#error-text").inner_text() == ""
     assert other.locator("#retry-button").is_hidden()
     other.close()
+
+
+PARTIAL_BUBBLE = "#transcript article.message-assistant[data-status='partial']"
+
+
+@pytest.mark.parametrize("how", ["stop button", "escape key"])
+def test_the_seeker_stops_a_reply_and_keeps_what_was_written(
+    page: Any, fake_model: FakeModel, how: str
+) -> None:
+    fake_model.enqueue_stream([f"Part {n}. " for n in range(60)], delay=0.2)
+    start_chat(page)
+    stop = page.locator("#stop-button")
+    assert stop.is_hidden()
+    abandoned = fake_model.abandoned_streams
+    _send(page, "I keep going over what I said.")
+    page.wait_for_function(
+        "([s, t]) => document.querySelector(s)?.textContent.includes(t)",
+        arg=[STREAMING_BUBBLE, "Part 1."],
+    )
+    assert stop.is_visible()
+    if how == "stop button":
+        stop.click()
+    else:
+        page.keyboard.press("Escape")  # the message box has the focus
+
+    page.wait_for_selector(PARTIAL_BUBBLE)
+    kept = page.locator(PARTIAL_BUBBLE).last.inner_text()
+    assert "Part 1." in kept
+    assert "Part 59." not in kept
+    assert stop.is_hidden()
+    assert page.locator("#retry-button").is_visible()
+    assert page.locator("#send-button").is_enabled()
+    # The model's stream was closed, not left to run to its end.
+    deadline = 50
+    while fake_model.abandoned_streams == abandoned and deadline:
+        page.wait_for_timeout(100)
+        deadline -= 1
+    assert fake_model.abandoned_streams == abandoned + 1
+    # The server kept it as partial, and offers to try again after a reload too.
+    page.reload()
+    assert page.locator(PARTIAL_BUBBLE).count() == 1
+    assert page.locator("#retry-button").is_visible()

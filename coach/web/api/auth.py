@@ -8,7 +8,7 @@ from flask import Blueprint
 
 from coach.storage.database import get_db
 from coach.web.api.requests import parse_body
-from coach.web.auth import create_guest, log_in
+from coach.web.auth import create_guest, log_in, require_user, revoke_credentials
 from coach.web.limits import address_key, guests_per_address, limiter, login_limit
 from coach.web.openapi import documented
 from coach.web.representations import token_grant_json
@@ -35,3 +35,12 @@ def login() -> dict[str, Any]:
     credentials = parse_body(Login)
     user, token = log_in(get_db(), credentials.email, credentials.password)
     return token_grant_json(user, token)
+
+
+@bp.delete("/token")
+@documented({204: None})
+def revoke_token() -> tuple[str, int]:
+    """Revoke the bearer token used (a browser's cookie session is signed out)."""
+    require_user()
+    revoke_credentials(get_db())
+    return "", 204

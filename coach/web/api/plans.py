@@ -106,9 +106,10 @@ def calendar(session_id: int) -> Response:
 @documented({200: Plan}, body=StepUpdate)
 def change_step(plan_id: int, step_id: int) -> dict[str, Any]:
     """Tick a step off (or on again), or change its title or due date."""
+    changes = parse_body(StepUpdate).model_dump()
     db = get_db()
     plan = get_owned_plan(db, require_user(), plan_id)
-    update_step(db, plan, step_id, parse_body(StepUpdate).model_dump())
+    update_step(db, plan, step_id, changes)
     return _json(plan)
 
 
@@ -116,9 +117,9 @@ def change_step(plan_id: int, step_id: int) -> dict[str, Any]:
 @documented({201: Plan}, body=StepCreate)
 def create_step(plan_id: int, goal_id: int) -> tuple[dict[str, Any], int]:
     """Add a step at the end of a goal."""
+    body = parse_body(StepCreate)
     db = get_db()
     plan = get_owned_plan(db, require_user(), plan_id)
-    body = parse_body(StepCreate)
     add_step(db, plan, goal_id, body.title, body.due)
     return _json(plan), 201
 
@@ -137,9 +138,10 @@ def remove_step(plan_id: int, step_id: int) -> dict[str, Any]:
 @documented({200: Plan}, body=GoalUpdate)
 def change_goal(plan_id: int, goal_id: int) -> dict[str, Any]:
     """Change a goal's title."""
+    title = parse_body(GoalUpdate).title
     db = get_db()
     plan = get_owned_plan(db, require_user(), plan_id)
-    update_goal(db, plan, goal_id, parse_body(GoalUpdate).title)
+    update_goal(db, plan, goal_id, title)
     return _json(plan)
 
 
@@ -147,9 +149,9 @@ def change_goal(plan_id: int, goal_id: int) -> dict[str, Any]:
 @documented({201: Plan}, body=JournalCreate)
 def create_journal_entry(plan_id: int) -> tuple[dict[str, Any], int]:
     """Add a journal entry: what the seeker learned, or what went well."""
+    body = parse_body(JournalCreate)
     db = get_db()
     plan = get_owned_plan(db, require_user(), plan_id)
-    body = parse_body(JournalCreate)
     add_journal_entry(db, plan, body.kind, body.body)
     return _json(plan), 201
 

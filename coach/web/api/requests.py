@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from typing import Any, TypeVar
 
-from flask import request
+from flask import Flask, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from coach.errors import InvalidInput
+from coach.storage.database import READ_ONLY_METHODS
 from coach.storage.text import INVALID_CHARACTERS, require_storable
 from coach.web.schemas import QueryShape, RequestShape
 
@@ -61,6 +62,19 @@ def request_body() -> bytes:
     if cut_short and request.environ["wsgi.input"].read(1):
         raise RequestEntityTooLarge()  # the one 413 of `coach.web.errors`
     return data
+
+
+def read_body_first() -> None:
+    """Before any view: an unsafe request's whole body is read, so that no transaction
+    (on SQLite the write lock, on PostgreSQL a pooled connection) is ever held while a
+    slow or stalled client sends it. What the view parses later comes from memory;
+    the size limit keeps that memory bounded."""
+    if request.method not in READ_ONLY_METHODS:
+        request_body()
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(read_body_first)
 
 
 def _require_storable_strings(value: Any, what: str) -> None:

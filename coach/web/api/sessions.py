@@ -69,9 +69,9 @@ def show(session_id: int) -> dict[str, Any]:
 @documented({200: Session}, body=SessionUpdate)
 def update(session_id: int) -> dict[str, Any]:
     """Change a session's title, stage or sharing."""
+    changes = parse_body(SessionUpdate).model_dump()
     db = get_db()
     coaching_session = get_owned_session(db, require_user(), session_id)
-    changes = parse_body(SessionUpdate).model_dump()
     return session_json(update_session(db, coaching_session, changes))
 
 
