@@ -18,6 +18,7 @@ from tests.served import Browser, Served, migrate, serve
 
 REDIS_URL = os.environ.get("COACH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 MESSAGES_PER_MINUTE = 3
+METRICS_TOKEN = "two-instance-scraper"
 
 
 @pytest.fixture
@@ -39,6 +40,7 @@ def instances(tmp_path: Path, postgres_url: str, redis_url: str) -> Iterator[tup
         "COACH_REDIS_URL": redis_url,
         "COACH_PROVIDER": "guided",
         "COACH_RATE_LIMIT": f"{MESSAGES_PER_MINUTE} per minute",
+        "COACH_METRICS_TOKEN": METRICS_TOKEN,
     }
     # Both instances count under one prefix of their own, apart from any other
     # test (or server) that uses the same Redis.
@@ -102,7 +104,22 @@ def test_conversations_cookies_and_limits_hold_across_two_instances(
     assert status == 429, body
     assert json.loads(body)["error"]["code"] == "rate_limited"
 
+    # Each instance's /metrics adds up its two workers, whichever answers the scrape.
+    assert _message_turns(a) == 2
+    assert _message_turns(b) == 1
+
     _a_browser_cookie_from_one_works_on_the_other(a, b)
+
+
+def _message_turns(served: Served) -> float:
+    status, _, body = served.request(
+        "GET", "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+    )
+    assert status == 200, body
+    for line in body.splitlines():
+        if line.startswith('coach_turns_total{kind="message"}'):
+            return float(line.rpartition(" ")[2])
+    return 0.0
 
 
 def _a_browser_cookie_from_one_works_on_the_other(a: Served, b: Served) -> None:
