@@ -41,6 +41,9 @@ SECRET_VARIABLES = (
 # Logging is process-wide, so is what it must hide: the values of the secret
 # settings of every app this process built (`hide_secrets_of`).
 _secrets: set[str] = set()
+# Shorter values are placeholders that local model servers accept (`none`,
+# `ollama`), not secrets; hiding them would blank ordinary words in every line.
+SHORTEST_SECRET = 8
 
 
 def hide_secrets_of(settings: Mapping[str, Any]) -> None:
@@ -49,12 +52,9 @@ def hide_secrets_of(settings: Mapping[str, Any]) -> None:
         value = settings.get(name)
         if not isinstance(value, str) or not value:
             continue
-        if "://" in value:
-            password = urlsplit(value).password
-            if password:
-                _secrets.add(password)
-        else:
-            _secrets.add(value)
+        secret = urlsplit(value).password if "://" in value else value
+        if secret and len(secret) >= SHORTEST_SECRET:
+            _secrets.add(secret)
 
 
 def redact(line: str) -> str:
