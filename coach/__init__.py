@@ -14,8 +14,8 @@ way, from the top of this list down:
 - `providers`: the provider interface, `guided` and `openai`;
 - `guide` and `storage`: the guide's frameworks as data and the record's shape;
   the database, its models and migrations;
-- `config`, `resources` (where the prompts and HTML templates are) and `errors`,
-  which every area may use.
+- `config`, `resources` (where the prompts and HTML templates are), `errors`,
+  `logs` and `metrics`, which every area may use; `serving`, gunicorn's settings.
 """
 
 from __future__ import annotations
@@ -25,13 +25,23 @@ from typing import Any
 from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from coach import cli, config, providers, resources
+from coach import cli, config, logs, metrics, providers, resources
 from coach.coaching import background, clock, keyword_rules, prompts, reading, reply_mark
 from coach.guide import frameworks
 from coach.plans import templates as plan_templates
 from coach.safety import rules as safety_rules
 from coach.storage import database
-from coach.web import api, auth, errors, health, limits, pages
+from coach.web import (
+    api,
+    auth,
+    errors,
+    health,
+    limits,
+    pages,
+    prometheus,
+    readiness,
+    request_log,
+)
 
 __all__ = ["create_app"]
 
@@ -51,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(resources.resource_dir("templates")),
     )
     config.load_config(app, test_config)
+    logs.hide_secrets_of(app.config)
     hops = app.config["COACH_PROXY_HOPS"]
     if hops:
         # Rate limits and secure cookies need the client's address and scheme.
@@ -58,6 +69,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # No migration here: `coach serve` and `coach db upgrade` do it, so that building
     # an app (a gunicorn worker, a test, a script) never changes the schema.
     database.init_app(app)
+    # First of the request hooks: a request refused by a limit still gets its id.
+    request_log.init_app(app)
     errors.init_app(app)
     # First of the hooks that run before a view: nothing may wait on the body.
     api.requests.init_app(app)
@@ -71,12 +84,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     background.init_app(app)
     clock.init_app(app)
     reply_mark.init_app(app)
+    metrics.init_app(app)
     limits.init_app(app)
     auth.init_app(app)
+    readiness.init_app(app)
 
     app.register_blueprint(api.bp)
     app.register_blueprint(api.docs.ui)  # /api/docs, outside /api/v1
     app.register_blueprint(health.bp)
+    app.register_blueprint(prometheus.bp)
     app.register_blueprint(pages.bp)
     cli.init_app(app)
     app.after_request(_security_headers)

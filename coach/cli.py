@@ -3,8 +3,8 @@
 Building an app never migrates: `coach db upgrade` does, and so does `coach serve`
 while COACH_AUTO_MIGRATE is on (the default, so that a first start just works).
 
-`coach serve` runs the app under gunicorn with threaded workers, because each
-streamed reply holds a worker thread for as long as the model talks.
+`coach serve` runs the app under gunicorn with the same settings as the shipped
+`gunicorn.conf.py` (`coach.serving` says why they are what they are).
 
 `coach eval` builds apps of its own (guided mode and the `openai` provider on the
 replay server, throwaway databases) with the factory the `coach` group hands it,
@@ -13,10 +13,8 @@ never the app of the environment.
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -25,18 +23,16 @@ from gunicorn.app.base import BaseApplication
 
 from coach.coaching.privacy import purge_idle_guests
 from coach.errors import CoachError
+from coach.metrics import prepare_metrics_folder
 from coach.quality.cases import load_conversations
 from coach.quality.drive import SuiteError, SuiteOptions, run_suite
 from coach.quality.judging import judge
 from coach.quality.report import checks_summary, markdown_report, text_summary
 from coach.resources import CHECKOUT, resource_dir
+from coach.serving import gunicorn_settings
 from coach.storage.database import get_db, upgrade_schema
 from coach.storage.models import ROLES
 from coach.web.auth import create_user
-from coach.web.shutdown import post_worker_init
-
-SERVE_WORKERS = 1  # more workers need COACH_REDIS_URL for shared rate limits
-SERVE_THREADS = 16
 
 
 def init_app(app: Flask) -> None:
@@ -93,13 +89,12 @@ def purge() -> None:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@with_appcontext
-def serve(host: str, port: int) -> None:
+@click.pass_obj
+def serve(info: ScriptInfo, /, host: str, port: int) -> None:
     """Run the app (the schema brought up to date first, if COACH_AUTO_MIGRATE is on)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    # Before the app is built: its metrics go to files that every worker shares.
+    prepare_metrics_folder()
+    app = info.load_app()
     if app.config["COACH_AUTO_MIGRATE"]:
         # Before gunicorn forks its workers, so that they never race to migrate.
         upgrade_schema(app)
@@ -108,7 +103,7 @@ def serve(host: str, port: int) -> None:
 
 
 class EmbeddedServer(BaseApplication):  # type: ignore[misc]
-    """Gunicorn serving an app object we already built, with gthread workers."""
+    """Gunicorn serving an app object we already built, with `coach.serving`'s settings."""
 
     def __init__(self, app: Flask, bind: str) -> None:
         self.application = app
@@ -116,16 +111,7 @@ class EmbeddedServer(BaseApplication):  # type: ignore[misc]
         super().__init__()
 
     def load_config(self) -> None:
-        settings: dict[str, Any] = {
-            "bind": self.bind,
-            "workers": SERVE_WORKERS,
-            "worker_class": "gthread",
-            "threads": SERVE_THREADS,
-            "accesslog": "-",
-            # On shutdown, a reply that cannot finish in time stores what it has.
-            "post_worker_init": post_worker_init,
-        }
-        for key, value in settings.items():
+        for key, value in (gunicorn_settings() | {"bind": self.bind}).items():
             self.cfg.set(key, value)
 
     def load(self) -> Flask:

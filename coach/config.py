@@ -34,6 +34,7 @@ from coach.config_parsers import (
     text,
 )
 from coach.errors import ConfigurationError
+from coach.logs import LOG_FORMATS, LOG_LEVELS
 
 DEVELOPMENT = "development"
 
@@ -147,6 +148,34 @@ SETTINGS: tuple[Setting, ...] = (
         0,
         integer(minimum=0),
         "proxies in front of the app whose X-Forwarded-For and -Proto are trusted",
+    ),
+    Setting(
+        "COACH_SSE_KEEPALIVE_SECONDS",
+        15.0,
+        positive_number,
+        "a streamed reply that has said nothing for this long sends an SSE comment, so "
+        "that a proxy's idle timeout does not cut it",
+    ),
+    Setting(
+        "COACH_LOG_FORMAT",
+        "text",
+        choice(*LOG_FORMATS),
+        "`text` lines, or `json` (one object per line) for a log collector; read from "
+        "the environment by `coach serve` and gunicorn.conf.py",
+    ),
+    Setting(
+        "COACH_LOG_LEVEL",
+        "INFO",
+        choice(*LOG_LEVELS),
+        "the least severe level logged; read from the environment like COACH_LOG_FORMAT",
+    ),
+    Setting(
+        "COACH_METRICS_TOKEN",
+        None,
+        text,
+        "the bearer token a Prometheus scraper sends to read /metrics; unset, /metrics "
+        "is not served",
+        secret=True,
     ),
     Setting(
         "COACH_PROMPTS_DIR",

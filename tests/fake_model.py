@@ -86,6 +86,12 @@ class FakeModel:
         # Streams whose client closed the connection before the last chunk was sent.
         self.abandoned_streams = 0
         self._script: deque[Behaviour] = deque()
+        # What answers when nothing is scripted (`answer_every_turn`): None, a 500.
+        self._standing_stream: Behaviour | None = None
+        self._standing_json: Behaviour | None = None
+        # Standing streams open now, and the most that were ever open at once.
+        self.open_streams = 0
+        self.peak_streams = 0
         self._lock = threading.Lock()
         self._ids = 0
         self._server = _Server(self)
@@ -252,6 +258,34 @@ class FakeModel:
 
         self._enqueue(behave)
 
+    def answer_every_turn(self, chunks: list[str], delay: float, record: str) -> None:
+        """From now on, when nothing is scripted, every streamed request gets these
+        chunks (`delay` seconds before each) and every other request `record`: for
+        load tests, whose many turns interleave in no predictable order. They count
+        how many of these streams are open at once (`peak_streams`)."""
+        completion_id = self._next_id()
+
+        def stream(handler: _Handler) -> None:
+            with self._lock:
+                self.open_streams += 1
+                self.peak_streams = max(self.peak_streams, self.open_streams)
+            try:
+                handler.start_stream()
+                for event in _chunk_events(completion_id, "fake-model", chunks):
+                    time.sleep(delay)
+                    handler.send_event(event)
+                handler.send_event(_usage_event(completion_id, "fake-model", (10, 5)))
+                handler.send_event("[DONE]")
+                handler.end_stream()
+            finally:
+                with self._lock:
+                    self.open_streams -= 1
+
+        answer = self._completion(record, (20, 10), "fake-model", "stop")
+        with self._lock:
+            self._standing_stream = stream
+            self._standing_json = answer
+
     # The server's side -------------------------------------------------------------
 
     def _enqueue(self, behaviour: Behaviour) -> None:
@@ -279,12 +313,18 @@ class FakeModel:
             self.requests.append(request)
             if self._script:
                 return self._script.popleft()
+            standing = self._standing_stream if request.streamed else self._standing_json
+            if standing is not None:
+                return standing
             self.unscripted += 1
             return None
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # Load tests open dozens of streams at once: a short backlog would drop their
+    # connections and add a second's retry to each.
+    request_queue_size = 256
 
     def __init__(self, fake: FakeModel) -> None:
         super().__init__((HOST, 0), _Handler)  # port 0: any free port

@@ -25,10 +25,14 @@ CHECKED_PATHS = re.compile(r"^/api/v1/|^/healthz$")
 
 
 def parse_events(body: str) -> list[tuple[str, Any]]:
-    """Server-Sent Events as (event name, decoded data) pairs."""
+    """Server-Sent Events as (event name, decoded data) pairs; comments (lines that
+    start with a colon, such as `: keep-alive`) are skipped, as a browser skips them."""
     events = []
     for block in body.strip().split("\n\n"):
-        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        lines = [line for line in block.splitlines() if not line.startswith(":")]
+        if not lines:
+            continue
+        fields = dict(line.split(": ", 1) for line in lines if ": " in line)
         events.append((fields["event"], json.loads(fields["data"])))
     return events
 

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import os
+import runpy
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -17,6 +19,7 @@ from sqlalchemy import inspect, select
 
 from coach import cli, create_app
 from coach.__main__ import DISTRIBUTION, main
+from coach.coaching.reply_mark import LONGEST_REPLY_SECONDS
 from coach.storage.database import database
 from coach.storage.models import User
 
@@ -37,6 +40,8 @@ def test_db_upgrade_is_idempotent(app, runner):
 def test_coach_serve_migrates_only_when_auto_migrate_is_on(
     tmp_path, monkeypatch, auto_migrate, tables_after
 ):
+    # `coach serve` sets the metrics folder for its workers: keep it to this test.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
     served = []
     monkeypatch.setattr(cli, "_run_gunicorn", lambda app, host, port: served.append(app))
     app = create_app(
@@ -147,3 +152,35 @@ def test_the_console_entry_point_runs_commands_in_an_app(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "instance" / "coach.db").exists()
+
+
+SERVING_SETTINGS = (
+    "worker_class",
+    "workers",
+    "threads",
+    "timeout",
+    "graceful_timeout",
+    "keepalive",
+)
+
+
+@pytest.mark.parametrize("redis_url", [None, "redis://127.0.0.1:6379/0"])
+def test_coach_serve_uses_the_settings_of_the_shipped_gunicorn_conf(
+    app, tmp_path, monkeypatch, redis_url
+):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
+    if redis_url:
+        monkeypatch.setenv("COACH_REDIS_URL", redis_url)
+    else:
+        monkeypatch.delenv("COACH_REDIS_URL", raising=False)
+    shipped = runpy.run_path(str(Path(__file__).resolve().parents[1] / "gunicorn.conf.py"))
+    embedded = cli.EmbeddedServer(app, "127.0.0.1:8123").cfg
+    for name in SERVING_SETTINGS:
+        assert embedded.settings[name].get() == shipped[name], name
+    assert shipped["worker_class"] == "gthread"
+    # Room for 64 streams and more; several processes only when Redis shares the limits.
+    assert shipped["threads"] >= 128
+    assert shipped["workers"] == (2 if redis_url else 1)
+    # A restart lets the longest reply finish.
+    assert shipped["graceful_timeout"] > LONGEST_REPLY_SECONDS
+    assert shipped["logconfig_dict"]["formatters"] == embedded.logconfig_dict["formatters"]

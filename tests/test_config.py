@@ -103,6 +103,15 @@ BAD_ENVIRONMENT = [
     ("COACH_PROXY_HOPS", "-1", "at least 0"),
     ("COACH_RATE_LIMIT", "2 per fortnight", "rate limit"),
     ("COACH_RATE_LIMIT", "0 per minute", "at least 1"),
+    # Every limit, not only the messages': a limit Flask-Limiter cannot read would
+    # otherwise be no limit at all.
+    ("COACH_GUEST_LIMIT", "20 an hour", "rate limit"),
+    ("COACH_LOGIN_LIMIT", "ten per minute", "rate limit"),
+    ("COACH_SESSION_LIMIT", "0 per hour", "at least 1"),
+    ("COACH_PLAN_LIMIT", "per hour", "rate limit"),
+    ("COACH_LOG_FORMAT", "xml", "one of text, json"),
+    ("COACH_LOG_LEVEL", "LOUD", "one of DEBUG"),
+    ("COACH_SSE_KEEPALIVE_SECONDS", "0", "above 0"),
     ("COACH_REDIS_URL", "localhost:6379", "Redis URL"),
     ("OPENAI_BASE_URL", "127.0.0.1:11434/v1", "http"),
     ("COACH_DATABASE_URL", "not a url", "SQLAlchemy URL"),

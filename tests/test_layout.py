@@ -16,9 +16,16 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "coach"
 
 # Top-level modules every area may use.
-SHARED = {"coach.config", "coach.config_parsers", "coach.errors", "coach.resources"}
+SHARED = {
+    "coach.config",
+    "coach.config_parsers",
+    "coach.errors",
+    "coach.resources",
+    "coach.logs",
+    "coach.metrics",
+}
 # Top-level modules that put the app together: they may import anything.
-ASSEMBLY = {"coach", "coach.cli", "coach.__main__"}
+ASSEMBLY = {"coach", "coach.cli", "coach.__main__", "coach.serving"}
 
 MAY_IMPORT: dict[str, set[str]] = {
     # The quality suite drives the whole app and checks its plans and safety; only

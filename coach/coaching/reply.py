@@ -48,12 +48,16 @@ from coach.coaching.reply_mark import ReplyMark
 from coach.coaching.reply_text import Piece, reply_text
 from coach.coaching.transcript import fold_old_turns
 from coach.errors import ModelUnavailable
+from coach.metrics import metrics
 from coach.providers import Completion, provider
 from coach.safety.screening import FIXED_WORDS, SafetyRoute, in_careful_mode, screen_turn
 from coach.storage.database import short_transaction
 from coach.storage.models import MODEL_NAME_CHARS, CoachingSession, Message
 
 log = logging.getLogger(__name__)
+
+# The safety route whose fixed reply refers the seeker to crisis helplines.
+CRISIS_REPLY = "crisis"
 
 Settle = Callable[[Flask, ReplyMark], Message]
 
@@ -137,6 +141,7 @@ class Reply:
         self._lock = threading.Lock()
         # From now until it ends, this process keeps the reply's mark alive.
         reply_mark.mark_keeper(app).keep(mark)
+        metrics(app).record_turn("message" if settle is not None else "retry")
 
     def __iter__(self) -> Iterator[ReplyEvent]:
         return self._events
@@ -276,6 +281,20 @@ class Reply:
                 reply_mark.release(self.app, self.mark)
             except Exception:
                 log.exception("could not clear the reply mark of session %s", self.mark.session_id)
+        self._count(ending)
+
+    def _count(self, ending: Ending) -> None:
+        completion, answering = self.completion, provider(self.app)
+        # Only a model's replies have a model's latency; guided mode and fixed words none.
+        asked_model = answering.uses_model and not self.fixed_words and completion.model
+        metrics(self.app).record_reply(
+            status=ending.value,
+            provider=answering.name,
+            model_seconds=completion.latency_ms / 1000 if asked_model else None,
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+            crisis_referral=self.safety == CRISIS_REPLY and self.stored is not None,
+        )
 
     def _refine_later(self) -> None:
         if not provider(self.app).refines_record or self.stored is None or self.fixed_words:

@@ -1,6 +1,12 @@
 """Rate limits, counted in Redis when COACH_REDIS_URL is set so that several app
 instances share one count; in memory otherwise (one process only).
 
+When Redis cannot be reached, the same limits count in this process's memory
+(Flask-Limiter's in-memory fallback, with a warning in the log) until Redis
+answers again: a Redis outage loosens the limits for a while, it does not stop
+guests from starting. Redis gets a short timeout, so that an unreachable host
+costs a request a second, not a minute.
+
 Flask-Limiter keeps its per-app state in `app.extensions`; the module-level
 object only carries the decorators.
 """
@@ -64,7 +70,17 @@ guests_per_address = limiter.shared_limit(guest_limit, scope="guests", key_func=
 plans_per_seeker = limiter.shared_limit(plan_limit, scope="plans")
 
 
+REDIS_TIMEOUT_SECONDS = 1.0
+
+
 def init_app(app: Flask) -> None:
-    app.config["RATELIMIT_STORAGE_URI"] = app.config["COACH_REDIS_URL"] or "memory://"
+    redis_url = app.config["COACH_REDIS_URL"]
+    app.config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
+    if redis_url:
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {
+            "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+            "socket_timeout": REDIS_TIMEOUT_SECONDS,
+        }
+        app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     limiter.init_app(app)

@@ -407,6 +407,20 @@ class Health(ResponseShape):
     provider: Annotated[str, OneOf(tuple(PROVIDERS))]
 
 
+class Liveness(ResponseShape):
+    """The process answers."""
+
+    status: Literal["ok"]
+
+
+class ReadinessReport(ResponseShape):
+    """Whether this instance can serve now, and each check: `ok`, `failed`, or
+    `not_configured` (Redis without COACH_REDIS_URL)."""
+
+    status: Literal["ready", "degraded", "not_ready"]
+    checks: dict[str, Literal["ok", "failed", "not_configured"]]
+
+
 class OpenApiDocument(BaseModel):
     """This description of the API, as OpenAPI 3.1."""
 

@@ -1,20 +1,34 @@
 """A reply to HTTP: a Server-Sent Events stream as it is written, or one JSON body
-at the end. Either way the response only iterates the `Reply` and closes it."""
+at the end. Either way the response only iterates the `Reply` and closes it.
+
+A stream says nothing while the reply waits (the safety screen, the model opening
+its answer, a slow chunk), and a proxy or load balancer cuts a connection that
+stays silent for its idle timeout (often 60 s). So the reply is iterated in a
+thread of its own (`_ReplyPump`) and the response writes an SSE comment,
+`: keep-alive`, whenever COACH_SSE_KEEPALIVE_SECONDS pass without an event;
+clients ignore comments.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+import queue
+import threading
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, request
+from flask import Response, current_app, request
 
 from coach.coaching.reply import Reply, ReplyEvent, read_message
 from coach.errors import ModelUnavailable
 from coach.web import schemas
 from coach.web.representations import message_shape
 
+log = logging.getLogger(__name__)
+
 EVENT_STREAM = "text/event-stream"
+KEEP_ALIVE = ": keep-alive\n\n"
 
 
 def reply_response(reply: Reply) -> Response | tuple[dict[str, Any], int]:
@@ -47,8 +61,19 @@ def event_shape(event: ReplyEvent) -> schemas.ResponseShape:
 
 
 def event_stream(reply: Reply) -> Response:
+    pump = _ReplyPump(reply)
+    keepalive_seconds: float = current_app.config["COACH_SSE_KEEPALIVE_SECONDS"]
+
     def encode() -> Iterator[str]:
-        for event in reply:
+        pump.start()
+        while True:
+            try:
+                event = pump.events.get(timeout=keepalive_seconds)
+            except queue.Empty:
+                yield KEEP_ALIVE
+                continue
+            if event is None:
+                return
             # The stream runs after its request has returned, and a message's markup
             # is rendered from the app's templates: give it the app, event by event
             # (a context held across a yield would leak into whoever resumes it).
@@ -65,8 +90,51 @@ def event_stream(reply: Reply) -> Response:
     )
     # However the response ends (finished, client gone, never started), the reply
     # ends with it and keeps what it wrote.
-    response.call_on_close(reply.close)
+    response.call_on_close(pump.stop)
     return response
+
+
+class _ReplyPump:
+    """Iterates a reply in a thread of its own into a queue (None marks the end),
+    so that the response can wait for the next event with a timeout.
+
+    The reply is closed in that thread too, since a generator cannot be closed
+    from another thread while it runs: `stop` asks, and the pump closes the reply
+    after the event it is waiting for (the reply keeps what it wrote)."""
+
+    def __init__(self, reply: Reply) -> None:
+        self.reply = reply
+        self.events: queue.Queue[ReplyEvent | None] = queue.Queue()
+        self._stopped = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None and not self._stopped.is_set():
+                self._thread = threading.Thread(
+                    target=self._run, name=f"reply-{self.reply.mark.message_id}", daemon=True
+                )
+                self._thread.start()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped.set()
+            started = self._thread is not None
+        if not started:  # the response was never iterated: end the reply here
+            self.reply.close()
+
+    def _run(self) -> None:
+        try:
+            for event in self.reply:
+                self.events.put(event)
+                if self._stopped.is_set():
+                    break
+        except Exception:
+            log.exception("the reply to message %s failed", self.reply.mark.message_id)
+        finally:
+            self.reply.close()
+            self.events.put(None)
 
 
 def collect_reply(reply: Reply) -> tuple[dict[str, Any], int]:
