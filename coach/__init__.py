@@ -31,7 +31,7 @@ from coach.guide import frameworks
 from coach.plans import templates as plan_templates
 from coach.safety import rules as safety_rules
 from coach.storage import database
-from coach.web import api, auth, errors, health, limits, pages
+from coach.web import api, auth, counsel_pages, errors, health, limits, pages
 
 __all__ = ["create_app"]
 
@@ -76,6 +76,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.docs.ui)  # /api/docs, outside /api/v1
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(counsel_pages.bp)
     cli.init_app(app)
     app.after_request(_security_headers)
     return app
