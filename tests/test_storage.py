@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
