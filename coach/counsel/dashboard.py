@@ -17,9 +17,9 @@ import base64
 import binascii
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, exists, func, literal_column, or_, select, true
+from sqlalchemy import exists, func, literal, literal_column, select, true, tuple_
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Select
 
 from coach.counsel.pseudonyms import seeker_of
 from coach.counsel.schema import DashboardFilters, SessionList, SessionSummary
@@ -31,6 +31,17 @@ LIKE_ESCAPE = "\\"
 
 
 def list_shared_sessions(db: Session, filters: DashboardFilters, secret_key: str) -> SessionList:
+    found = list(db.scalars(shared_sessions_query(db, filters)).unique())
+    shown = found[: filters.per_page]
+    more = len(found) > filters.per_page
+    return SessionList(
+        items=[_summary(s, secret_key) for s in shown],
+        next_cursor=encode_cursor(shown[-1]) if more else None,
+    )
+
+
+def shared_sessions_query(db: Session, filters: DashboardFilters) -> Select[CoachingSession]:
+    """One page and one more row (which says whether another page follows)."""
     query = (
         select(CoachingSession)
         .options(joinedload(CoachingSession.owner))
@@ -51,19 +62,12 @@ def list_shared_sessions(db: Session, filters: DashboardFilters, secret_key: str
         query = query.where(_transcript_matches(db, filters.q))
     if filters.cursor is not None:
         moment, session_id = decode_cursor(filters.cursor)
+        # A row comparison, which both databases read as one range of the index.
         query = query.where(
-            or_(
-                CoachingSession.last_activity_at < moment,
-                and_(CoachingSession.last_activity_at == moment, CoachingSession.id < session_id),
-            )
+            tuple_(CoachingSession.last_activity_at, CoachingSession.id)
+            < tuple_(literal(moment, CoachingSession.last_activity_at.type), literal(session_id))
         )
-    found = list(db.scalars(query).unique())
-    shown = found[: filters.per_page]
-    more = len(found) > filters.per_page
-    return SessionList(
-        items=[_summary(s, secret_key) for s in shown],
-        next_cursor=encode_cursor(shown[-1]) if more else None,
-    )
+    return query
 
 
 def _transcript_matches(db: Session, words: str) -> ColumnElement[bool]:
