@@ -1,7 +1,7 @@
 """Counselor review in a real Chromium: a seeker shares a conversation that raised a
 safety flag from the chat page; a counselor signs in, finds it with the flagged
 filter, reads it, and adds a note marked visible to the seeker; the seeker sees
-the note beside their plan."""
+the note beside their plan, then stops sharing, and the counselor's access ends."""
 
 from __future__ import annotations
 
@@ -92,13 +92,22 @@ def test_a_counselor_finds_reads_and_notes_a_flagged_shared_session(
         notes = counselor.locator("#session-notes .note")
         assert notes.count() == 1
         assert "visible to the seeker" in notes.first.inner_text()
+
+        # The seeker sees the note beside the plan of that conversation.
+        page.goto(f"/chat/{flagged_id}/plan")
+        note = page.locator("#counselor-notes")
+        assert "I am here if you would like to talk." in note.inner_text()
+        page.goto(f"/chat/{quiet_id}/plan")
+        assert page.locator("#counselor-notes").count() == 0
+
+        # The seeker stops sharing: the counselor's next look finds nothing.
+        page.goto(f"/chat/{flagged_id}")
+        page.locator("#stop-sharing").click()
+        page.wait_for_selector("#share-button")
+        response = counselor.goto(f"/counselor/sessions/{flagged_id}")
+        assert response is not None and response.status == 404
+        counselor.goto("/counselor")
+        assert [r.get_attribute("data-session-id") for r in rows.all()] == [str(quiet_id)]
     finally:
         counselor_context.close()
     assert errors == []
-
-    # The seeker sees the note beside the plan of that conversation.
-    page.goto(f"/chat/{flagged_id}/plan")
-    note = page.locator("#counselor-notes")
-    assert "I am here if you would like to talk." in note.inner_text()
-    page.goto(f"/chat/{quiet_id}/plan")
-    assert page.locator("#counselor-notes").count() == 0
