@@ -34,6 +34,7 @@ from coach.storage import database
 from coach.web import (
     api,
     auth,
+    counsel_pages,
     errors,
     health,
     limits,
@@ -94,6 +95,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(prometheus.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(counsel_pages.bp)
     cli.init_app(app)
     app.after_request(_security_headers)
     return app

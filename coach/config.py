@@ -123,6 +123,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("COACH_SESSION_LIMIT", "60 per hour", rate_limit, "conversations a seeker may start"),
     Setting("COACH_PLAN_LIMIT", "30 per hour", rate_limit, "plans a seeker may have made"),
     Setting(
+        "COACH_TOKEN_TTL_HOURS",
+        720,
+        integer(minimum=1),
+        "hours an API token stays valid after it is issued (`DELETE /api/v1/auth/token` ends"
+        " it sooner)",
+    ),
+    Setting(
         "COACH_GUEST_RETENTION_DAYS",
         90,
         integer(minimum=1),

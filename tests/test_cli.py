@@ -91,6 +91,10 @@ def test_users_create_reads_the_password_from_stdin(app, runner):
     [
         (["--email", "c@example.org"], "short\n", "at least"),
         (["--email", "not-an-email"], "a long enough password\n", "email"),
+        (["--email", "@"], "a long enough password\n", "email"),
+        (["--email", "a@b"], "a long enough password\n", "email"),
+        (["--email", "two words@example.org"], "a long enough password\n", "email"),
+        (["--email", "a@@example.org"], "a long enough password\n", "email"),
         (["--email", "c@example.org", "--role", "wizard"], "a long enough password\n", "wizard"),
     ],
 )

@@ -1,5 +1,6 @@
 """The stored data: users and their API tokens, coaching sessions and their messages,
-action plans (versions, goals, steps, resources, journal entries) and mood check-ins.
+action plans (versions, goals, steps, resources, journal entries), mood check-ins,
+counselors' notes and the audit log of who read or changed what.
 
 A coaching session is called `CoachingSession` so that it cannot be mistaken for
 Flask's cookie session or SQLAlchemy's database session.
@@ -16,14 +17,21 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
+    func,
+    literal_column,
     select,
+    text,
+    update,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship, validates
 from sqlalchemy.sql import Select
 
 ROLES = ("seeker", "counselor", "admin")
@@ -35,6 +43,21 @@ MODEL_NAME_CHARS = 200
 PLAN_TEXT_CHARS = 500
 CHECKIN_MOMENTS = ("start", "end")
 JOURNAL_KINDS = ("learned", "went_well")
+DISPLAY_NAME_CHARS = 100
+# The text search configuration of the full-text index: "simple" splits words and
+# lowercases them, with no stemming that would suit one language only.
+FULLTEXT_CONFIGURATION = "'simple'"
+# What the audit log records: a counselor reading or exporting a transcript, a
+# counselor's note, a seeker's consent given or withdrawn, and tokens revoked.
+AUDIT_ACTIONS = (
+    "transcript_read",
+    "transcript_export",
+    "note_added",
+    "consent_given",
+    "consent_withdrawn",
+    "name_shown",
+    "name_hidden",
+)
 
 
 def utcnow() -> datetime:
@@ -56,6 +79,9 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default="seeker")
+    # The name a seeker chose to show to counselors on the sessions they share
+    # with their name; never required.
+    display_name: Mapped[str | None] = mapped_column(String(DISPLAY_NAME_CHARS))
     is_guest: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -76,12 +102,34 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # After this a token is refused. Tokens issued before expiry existed have none
+    # and are judged by their age (`coach.web.auth`).
+    expires_at: Mapped[datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
 class CoachingSession(Base):
     __tablename__ = "coaching_sessions"
+    # The counselors' dashboard lists shared sessions by latest activity, optionally
+    # only flagged ones or one stage's, a page at a time from a (time, id) key.
+    __table_args__ = (
+        Index("ix_coaching_sessions_shared_activity", "shared", "last_activity_at", "id"),
+        Index(
+            "ix_coaching_sessions_shared_flagged_activity",
+            "shared",
+            "flagged",
+            "last_activity_at",
+            "id",
+        ),
+        Index(
+            "ix_coaching_sessions_shared_stage_activity",
+            "shared",
+            "stage",
+            "last_activity_at",
+            "id",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -90,8 +138,14 @@ class CoachingSession(Base):
     # User turns answered since the stage was entered; the engine only leaves a
     # stage after the coach has answered in it at least once.
     stage_turns: Mapped[int] = mapped_column(Integer, default=0)
+    # The seeker's consent: counselors may read the session only while it is true.
     shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    # With consent to share: whether counselors see the seeker's name, not a pseudonym.
+    show_name: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Whether `flags` holds anything, kept in step by `_keep_flagged`, so that the
+    # dashboard's filter is an indexed column rather than a look into JSON.
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The rolling summary covers every message up to and including this id.
     summary: Mapped[str] = mapped_column(Text, default="")
     summary_through_id: Mapped[int] = mapped_column(Integer, default=0)
@@ -116,6 +170,9 @@ class CoachingSession(Base):
     pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When the latest message was stored (or the session made): kept by
+    # `_note_activity` on every message insert, whichever code stores it.
+    last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     owner: Mapped[User] = relationship(back_populates="coaching_sessions")
     messages: Mapped[list[Message]] = relationship(
@@ -124,6 +181,11 @@ class CoachingSession(Base):
         passive_deletes=True,
         order_by="Message.id",
     )
+
+    @validates("flags")
+    def _keep_flagged(self, _key: str, flags: list[str]) -> list[str]:
+        self.flagged = bool(flags)
+        return flags
 
     @staticmethod
     def owned_by(user_id: int) -> Select[CoachingSession]:
@@ -137,6 +199,15 @@ class CoachingSession(Base):
 
 class Message(Base):
     __tablename__ = "messages"
+    # PostgreSQL only: the counselors' full-text search reads through it (SQLite
+    # searches with LIKE). `coach.counsel.dashboard` writes the same expression.
+    __table_args__ = (
+        Index(
+            "ix_messages_content_fulltext",
+            func.to_tsvector(literal_column(FULLTEXT_CONFIGURATION), text("content")),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     coaching_session_id: Mapped[int] = mapped_column(
@@ -172,6 +243,16 @@ class Message(Base):
             .where(Message.coaching_session_id == coaching_session_id)
             .order_by(Message.id)
         )
+
+
+@event.listens_for(Message, "after_insert")
+def _note_activity(_mapper: Mapper[Message], connection: Connection, message: Message) -> None:
+    """A stored message is activity in its session (for the dashboard's order)."""
+    connection.execute(
+        update(CoachingSession.__table__)  # type: ignore[arg-type]
+        .where(CoachingSession.__table__.c.id == message.coaching_session_id)
+        .values(last_activity_at=message.created_at or utcnow())
+    )
 
 
 class SafetyEvent(Base):
@@ -330,3 +411,49 @@ class MoodCheckin(Base):
             .where(MoodCheckin.coaching_session_id == coaching_session_id)
             .order_by(MoodCheckin.id)
         )
+
+
+class CounselorNote(Base):
+    """A counselor's note on a shared session, or on one message of it. Never part of
+    any prompt: only the counselor pages and, when visible, the seeker's plan show it."""
+
+    __tablename__ = "counselor_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coaching_session_id: Mapped[int] = mapped_column(
+        ForeignKey("coaching_sessions.id", ondelete="CASCADE"), index=True
+    )
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    visible_to_seeker: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User | None] = relationship()
+
+    @staticmethod
+    def in_session(coaching_session_id: int) -> Select[CounselorNote]:
+        return (
+            select(CounselorNote)
+            .where(CounselorNote.coaching_session_id == coaching_session_id)
+            .order_by(CounselorNote.id)
+        )
+
+
+class AuditEntry(Base):
+    """One line of the audit log: who did what to which session, and when.
+
+    Ids only, no foreign keys: the line outlives a deleted session or user, and
+    holds none of their words. Nothing in the app updates or deletes a line."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(30))
+    coaching_session_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    detail: Mapped[str] = mapped_column(String(300), default="")

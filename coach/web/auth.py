@@ -1,19 +1,26 @@
-"""Who is asking: bearer tokens for API clients, the cookie session for the browser,
-and the CSRF check that cookie-authenticated requests must pass.
+"""Who is asking: bearer tokens for API clients (they expire, and can be revoked),
+the cookie session for the browser, and the CSRF check that cookie-authenticated
+requests must pass. Accounts: users made from the command line, logins, and a
+guest turning into a full account with an email and password.
+
+Passwords are hashed with Werkzeug's scrypt (its default); logins are rate-limited
+per address (`coach.web.limits`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app, g, request, session
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from coach.errors import Forbidden, InvalidInput, NotAuthenticated
+from coach.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated
 from coach.storage.database import short_transaction
 from coach.storage.models import ROLES, ApiToken, User
 from coach.storage.text import require_storable
@@ -23,18 +30,54 @@ DUMMY_HASH_KEY = "coach.web.auth.dummy_hash"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FORM_FIELD = "csrf_token"
 MIN_PASSWORD_LENGTH = 10
+MAX_EMAIL_CHARS = 320
+# One address, as people type them: a local part, an @, and a domain with a dot in
+# it; no spaces, no second @. Deliverability is the mail server's business.
+EMAIL_PATTERN = re.compile(
+    r"[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+)
+# Marks a cookie session that this app signed someone into, in this browser.
+BROWSER_MARK = "signed_in_here"
 
 
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _token_lifetime() -> timedelta:
+    return timedelta(hours=current_app.config["COACH_TOKEN_TTL_HOURS"])
+
+
 def issue_token(db: Session, user: User) -> str:
     token = secrets.token_urlsafe(32)
     if user.id is None:
         db.flush()  # a new user needs its id; by id, the user's other tokens stay unloaded
-    db.add(ApiToken(user_id=user.id, token_hash=_hash_token(token)))
+    expires_at = datetime.now(UTC) + _token_lifetime()
+    db.add(ApiToken(user_id=user.id, token_hash=_hash_token(token), expires_at=expires_at))
     return token
+
+
+def revoke_token(token: str) -> None:
+    """End a token at once; the next request that shows it is a 401."""
+    with short_transaction(current_app) as db:
+        db.execute(delete(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
+
+
+def valid_email(email: str) -> str:
+    """The address, trimmed and lowercased, or a 400."""
+    # From the command line too, where undecodable bytes arrive as lone surrogates.
+    email = require_storable(email, "The email address").strip().lower()
+    if len(email) > MAX_EMAIL_CHARS or not EMAIL_PATTERN.fullmatch(email):
+        raise InvalidInput("A valid email address is needed, such as name@example.org.")
+    return email
+
+
+def _valid_password(password: str) -> str:
+    # Never stored itself, but hashing needs its UTF-8 form.
+    require_storable(password, "The password")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    return password
 
 
 def create_guest(db: Session, *, with_token: bool) -> tuple[User, str | None]:
@@ -47,16 +90,10 @@ def create_guest(db: Session, *, with_token: bool) -> tuple[User, str | None]:
 
 
 def create_user(db: Session, email: str, password: str, role: str) -> User:
-    # From the command line too, where undecodable bytes arrive as lone surrogates.
-    email = require_storable(email, "The email address").strip().lower()
-    # Never stored itself, but hashing needs its UTF-8 form.
-    require_storable(password, "The password")
-    if "@" not in email:
-        raise InvalidInput("An email address is needed.")
+    email = valid_email(email)
+    _valid_password(password)
     if role not in ROLES:
         raise InvalidInput(f"The role must be one of {', '.join(ROLES)}.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
     if db.scalar(select(User).where(User.email == email)):
         raise InvalidInput(f"A user with the email {email} exists already.")
     user = User(email=email, password_hash=generate_password_hash(password), role=role)
@@ -65,7 +102,36 @@ def create_user(db: Session, email: str, password: str, role: str) -> User:
     return user
 
 
+def make_account(
+    db: Session, guest: User, email: str, password: str, display_name: str | None
+) -> User:
+    """Give a guest seeker an email and password: the same user, so every session
+    they had stays theirs."""
+    if not guest.is_guest:
+        raise InvalidInput("This account has an email and password already.", code="not_a_guest")
+    email = valid_email(email)
+    _valid_password(password)
+    if display_name is not None:
+        display_name = " ".join(require_storable(display_name, "The name").split())
+    password_hash = generate_password_hash(password)  # slow: before the write begins
+    user = db.get_one(User, guest.id)
+    if db.scalar(select(User.id).where(User.email == email)):
+        raise Conflict("Another account uses this email address.", code="email_taken")
+    user.email, user.password_hash, user.is_guest = email, password_hash, False
+    user.display_name = display_name or None
+    db.commit()
+    return user
+
+
 def log_in(db: Session, email: str, password: str) -> tuple[User, str]:
+    user = check_credentials(db, email, password)
+    token = issue_token(db, user)
+    db.commit()
+    return user, token
+
+
+def check_credentials(db: Session, email: str, password: str) -> User:
+    """The user with this email and password, or a 401 that does not say which was wrong."""
     user = db.scalar(select(User).where(User.email == email.strip().lower()))
     # A stand-in hash for unknown emails, so that timing does not tell which exist.
     stored_hash = (user.password_hash if user else None) or _dummy_hash()
@@ -76,9 +142,7 @@ def log_in(db: Session, email: str, password: str) -> tuple[User, str]:
     matches = check_password_hash(stored_hash, password)
     if user is None or not user.password_hash or not matches:
         raise NotAuthenticated("The email or password is wrong.", code="bad_credentials")
-    token = issue_token(db, user)
-    db.commit()
-    return user, token
+    return user
 
 
 def _dummy_hash() -> str:
@@ -95,10 +159,27 @@ def sign_in_browser(user: User) -> None:
     session.clear()
     session.permanent = True
     session["user_id"] = user.id
+    session[BROWSER_MARK] = True
     session[CSRF_FORM_FIELD] = secrets.token_urlsafe(32)
 
 
-def _bearer_token() -> str | None:
+def sign_out_browser() -> None:
+    session.clear()
+    g.pop("current_user", None)
+
+
+def browser_seeker() -> User | None:
+    """The seeker this browser's cookie names, if this app signed them in here; else
+    None. `/start` keeps only such a user: a cookie session without the mark (made
+    before it existed, or set some other way) and any counselor or admin start a
+    fresh guest instead of a seeker conversation under someone else's name."""
+    user = current_user()
+    if user is None or user.role != "seeker" or bearer_token() is not None:
+        return None
+    return user if session.get(BROWSER_MARK) is True else None
+
+
+def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
@@ -111,33 +192,35 @@ def current_user() -> User | None:
     if "current_user" in g:
         found: User | None = g.current_user
         return found
-    token = _bearer_token()
+    token = bearer_token()
     user: User | None = None
     # A read of its own, finished at once: on SQLite the request's session may
     # begin as a write, and nothing should hold the write lock while a body
     # arrives or a reply is written.
     with short_transaction(current_app, read_only=True) as db:
         if token is not None:
+            now = datetime.now(UTC)
             user = db.scalar(
-                select(User).join(ApiToken).where(ApiToken.token_hash == _hash_token(token))
+                select(User)
+                .join(ApiToken)
+                .where(ApiToken.token_hash == _hash_token(token))
+                .where(
+                    or_(
+                        ApiToken.expires_at > now,
+                        # Issued before tokens had an expiry: judged by their age.
+                        and_(
+                            ApiToken.expires_at.is_(None),
+                            ApiToken.created_at > now - _token_lifetime(),
+                        ),
+                    )
+                )
             )
             if user is None:
-                raise NotAuthenticated("The token is not valid.", code="bad_token")
+                raise NotAuthenticated("The token is not valid or has expired.", code="bad_token")
         elif isinstance(session.get("user_id"), int):
             user = db.get(User, session["user_id"])
     g.current_user = user
     return user
-
-
-def revoke_credentials(db: Session) -> None:
-    """Revoke the bearer token this request came with; a browser, which has none,
-    is signed out instead."""
-    token = _bearer_token()
-    if token is None:
-        session.clear()
-        return
-    db.execute(delete(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
-    db.commit()
 
 
 def require_user() -> User:
@@ -160,7 +243,7 @@ def check_csrf() -> None:
     A request with a bearer token carries no ambient authority, so it needs none;
     neither does an API call from a client with no signed-in cookie session.
     """
-    if request.method not in UNSAFE_METHODS or _bearer_token() is not None:
+    if request.method not in UNSAFE_METHODS or bearer_token() is not None:
         return
     if request.blueprint != "pages" and "user_id" not in session:
         return

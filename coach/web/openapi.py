@@ -38,14 +38,17 @@ ERROR_DESCRIPTIONS = {
     400: "The body or a parameter is not valid: `invalid_json`, `invalid_input`,"
     " `invalid_characters` (a string holds a NUL character or a lone surrogate, which"
     " cannot be stored), for a message `empty_message`, for a record correction"
-    " `no_such_entry`.",
+    " `no_such_entry`; for a note `no_such_message`; `invalid_cursor`; `no_token`;"
+    " `not_a_guest`.",
     401: "No caller, or a token that is not valid: `not_authenticated`, `bad_token`,"
     " `bad_credentials`.",
-    403: "A browser's cookie-authenticated request without its CSRF token: `csrf_failed`.",
-    404: "No such session, or not the caller's: `not_found`.",
+    403: "A browser's cookie-authenticated request without its CSRF token: `csrf_failed`;"
+    " a caller without the role the route needs: `counselors_only`, `admins_only`.",
+    404: "No such session, or not the caller's (for a counselor: not shared): `not_found`.",
     409: "Not now: a reply is being written (`reply_in_progress`), there is nothing to"
     " retry or cancel (`nothing_to_retry`, `nothing_to_cancel`), the reply was"
-    " cancelled (`cancelled`), or the record changed since it was shown (`record_changed`).",
+    " cancelled (`cancelled`), the record changed since it was shown (`record_changed`),"
+    " or the email belongs to another account (`email_taken`).",
     413: "The body or the message is too long: `too_large`, `message_too_long`.",
     429: "Too many requests from this caller: `rate_limited`.",
     502: "The model could not answer; the message is stored and `/retry` answers it again.",

@@ -14,7 +14,9 @@ from coach.coaching.sessions import (
     list_sessions,
     session_messages,
 )
-from coach.errors import NotFound
+from coach.counsel.consent import set_sharing
+from coach.counsel.notes import notes_for_seeker
+from coach.errors import CoachError, NotFound
 from coach.guide.frameworks import frameworks
 from coach.guide.record import MAX_ITEM_CHARS
 from coach.plans.generation import generate_plan
@@ -32,9 +34,23 @@ from coach.plans.tracking import (
 from coach.providers import provider
 from coach.safety.rules import safety_rules
 from coach.storage.database import get_db
-from coach.web.auth import create_guest, csrf_token, current_user, sign_in_browser
+from coach.web.auth import (
+    browser_seeker,
+    check_credentials,
+    create_guest,
+    csrf_token,
+    current_user,
+    sign_in_browser,
+    sign_out_browser,
+)
 from coach.web.chat_view import RECORD_GROUPS
-from coach.web.limits import guests_per_address, plans_per_seeker
+from coach.web.limits import (
+    address_key,
+    guests_per_address,
+    limiter,
+    login_limit,
+    plans_per_seeker,
+)
 from coach.web.representations import session_json, user_json
 
 bp = Blueprint("pages", __name__)
@@ -92,14 +108,44 @@ def index() -> str:
 @bp.post("/start")
 @guests_per_address
 def start() -> WerkzeugResponse:
-    """Start a new conversation, as a new guest if nobody is signed in."""
+    """Start a new conversation, as a new guest unless a seeker signed in here."""
     db = get_db()
-    user = current_user()
+    user = browser_seeker()
     if user is None:
         user, _no_token = create_guest(db, with_token=False)
         sign_in_browser(user)
     coaching_session = create_session(db, user)
     return redirect(url_for("pages.chat", session_id=coaching_session.id), code=303)
+
+
+@bp.get("/login")
+def login_form() -> Any:
+    """The sign-in page for seekers with an account, counselors and admins."""
+    return render_template("login.html", error=None, email="")
+
+
+@bp.post("/login")
+@limiter.limit(login_limit, key_func=address_key)
+def login() -> Any:
+    """Check the email and password; sign this browser in, or show the form again."""
+    email = request.form.get("email", "")
+    try:
+        user = check_credentials(get_db(), email, request.form.get("password", ""))
+    except CoachError as exc:
+        return render_template("login.html", error=exc.message, email=email), exc.status
+    sign_in_browser(user)
+    if user.role == "counselor":
+        return redirect(url_for("counsel_pages.dashboard"), code=303)
+    if user.role == "admin":
+        return redirect(url_for("counsel_pages.audit_log"), code=303)
+    return redirect(url_for("pages.list_sessions"), code=303)
+
+
+@bp.post("/logout")
+def logout() -> WerkzeugResponse:
+    """Sign this browser out."""
+    sign_out_browser()
+    return redirect(url_for("pages.index"), code=303)
 
 
 @bp.get("/sessions", endpoint="list_sessions")
@@ -136,6 +182,20 @@ def chat(session_id: int) -> Any:
     )
 
 
+@bp.post("/chat/<int(max=2147483647):session_id>/sharing")
+def change_sharing(session_id: int) -> WerkzeugResponse:
+    """Share the conversation with counselors, or stop; with or without one's name."""
+    user = current_user()
+    if user is None:
+        return redirect(url_for("pages.index"), code=303)
+    db = get_db()
+    coaching_session = get_owned_session(db, user, session_id)
+    shared = request.form.get("shared") == "yes"
+    show_name = shared and request.form.get("show_name") == "yes"
+    set_sharing(db, user, coaching_session, shared=shared, show_name=show_name)
+    return redirect(url_for("pages.chat", session_id=session_id, _anchor="sharing"), code=303)
+
+
 @bp.get("/chat/<int(max=2147483647):session_id>/plan")
 def plan(session_id: int) -> Any:
     """A session's action plan: progress, ticking off, editing, the exports."""
@@ -162,6 +222,9 @@ def plan(session_id: int) -> Any:
         ],
         horizons=HORIZONS,
         default_horizon=DEFAULT_HORIZON,
+        counselor_notes=[
+            n.model_dump(mode="json") for n in notes_for_seeker(db, user, coaching_session.id)
+        ],
     )
 
 

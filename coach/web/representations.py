@@ -82,6 +82,7 @@ def session_shape(
         title=coaching_session.title,
         stage=coaching_session.stage,
         shared=coaching_session.shared,
+        show_name=coaching_session.show_name,
         flags=list(coaching_session.flags),
         replying=is_replying(coaching_session),
         careful=coaching_session.careful_since is not None,

@@ -29,6 +29,7 @@ from pydantic_core import core_schema
 
 from coach.coaching.record_corrections import LIST_FIELDS
 from coach.coaching.sessions import MAX_PER_PAGE
+from coach.counsel.schema import DashboardFilters, Note, NoteCreate
 from coach.guide.frameworks import CAUSES, STAGES
 from coach.guide.record import MAX_ITEM_CHARS
 from coach.plans.schema import (
@@ -114,6 +115,10 @@ class SessionUpdate(RequestShape):
     stage: Stage | MISSING = MISSING
     shared: bool | MISSING = Field(
         default=MISSING, description="Whether counselors may read this session."
+    )
+    show_name: bool | MISSING = Field(
+        default=MISSING,
+        description="Whether counselors see the seeker's name (else a pseudonym) while shared.",
     )
 
 
@@ -221,6 +226,29 @@ class ReflectionCorrection(RequestShape):
         default=MISSING,
         description="The entry's text as the client showed it (for a likely cause, its"
         " evidence): if the record has changed there meanwhile, 409 `record_changed`.",
+    )
+
+
+class CounselorSessionsQuery(DashboardFilters, QueryShape):
+    """The counselors' dashboard: filters, search and the page to show."""
+
+
+class NoteBody(NoteCreate, RequestShape):
+    """A counselor's note: on the session, or on one of its messages."""
+
+
+class AuditQuery(QueryShape):
+    before: int | None = Field(default=None, ge=1, description="`next_before` of the page before.")
+    per_page: int = Field(default=50, ge=1, le=500)
+
+
+class Account(RequestShape):
+    """An email and password that turn the caller's guest account into a full one."""
+
+    email: str
+    password: str
+    display_name: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
+        default=None, description="A name to show counselors on sessions shared with it."
     )
 
 
@@ -345,6 +373,7 @@ class Session(ResponseShape):
     title: str
     stage: Stage
     shared: bool
+    show_name: bool = Field(description="While shared: counselors see the seeker's name.")
     flags: list[str]
     replying: bool = Field(description="Whether the coach is writing a reply right now.")
     careful: bool = Field(
@@ -508,6 +537,12 @@ class Export(ResponseShape):
     plans: list[Plan] = Field(description="Every version of every session's plan.")
     checkins: list[Checkin] = Field(description="The mood check-ins of every session.")
     exported_at: Timestamp
+
+
+class NoteList(ResponseShape):
+    """The counselors' notes on the caller's session that are marked for them."""
+
+    items: list[Note]
 
 
 class ReferralDay(ResponseShape):

@@ -15,8 +15,9 @@ from coach.coaching.sessions import (
     get_owned_session,
     list_sessions,
     session_messages,
-    update_session,
 )
+from coach.counsel.consent import change_session
+from coach.counsel.notes import notes_for_seeker
 from coach.storage.database import get_db
 from coach.web.api.requests import ID_CONVERTER, parse_body, parse_query
 from coach.web.auth import require_user
@@ -24,6 +25,7 @@ from coach.web.limits import limiter, session_limit
 from coach.web.openapi import documented
 from coach.web.representations import reflection_json, session_json, session_page_json
 from coach.web.schemas import (
+    NoteList,
     Reflection,
     ReflectionCorrection,
     Session,
@@ -68,11 +70,20 @@ def show(session_id: int) -> dict[str, Any]:
 @bp.patch(f"/{SESSION_ID}")
 @documented({200: Session}, body=SessionUpdate)
 def update(session_id: int) -> dict[str, Any]:
-    """Change a session's title, stage or sharing."""
+    """Change a session's title, stage, or consent to share it (each change audited)."""
+    # The body first: no transaction waits on a client that is slow to send it.
     changes = parse_body(SessionUpdate).model_dump()
-    db = get_db()
-    coaching_session = get_owned_session(db, require_user(), session_id)
-    return session_json(update_session(db, coaching_session, changes))
+    db, user = get_db(), require_user()
+    coaching_session = get_owned_session(db, user, session_id)
+    return session_json(change_session(db, user, coaching_session, changes))
+
+
+@bp.get(f"/{SESSION_ID}/notes")
+@documented({200: NoteList})
+def notes(session_id: int) -> dict[str, Any]:
+    """The counselors' notes on this session that they marked visible to the seeker."""
+    items = notes_for_seeker(get_db(), require_user(), session_id)
+    return NoteList(items=items).model_dump(mode="json")
 
 
 @bp.patch(f"/{SESSION_ID}/reflection")

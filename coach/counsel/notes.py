@@ -1,0 +1,72 @@
+"""Counselors' notes on a shared session or one of its messages, and the notes a
+seeker may see beside their plan. Notes live in their own table and no prompt
+reads it: the model never sees them."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, joinedload
+
+from coach.coaching.sessions import get_owned_session
+from coach.counsel import audit
+from coach.counsel.access import get_shared_session
+from coach.counsel.schema import Note, NoteCreate
+from coach.errors import InvalidInput
+from coach.storage.models import CounselorNote, Message, User
+
+GONE_AUTHOR = "a counselor"
+
+
+def add_note(db: Session, counselor: User, session_id: int, note: NoteCreate) -> Note:
+    """A note on a session the seeker shares; with its audit line, in one commit."""
+    coaching_session = get_shared_session(db, counselor, session_id)
+    if note.message_id is not None:
+        message = db.get(Message, note.message_id)
+        if message is None or message.coaching_session_id != coaching_session.id:
+            raise InvalidInput(
+                "message_id is not a message of this session.", code="no_such_message"
+            )
+    stored = CounselorNote(
+        coaching_session_id=coaching_session.id,
+        message_id=note.message_id,
+        author_id=counselor.id,
+        body=note.body,
+        visible_to_seeker=note.visible_to_seeker,
+    )
+    db.add(stored)
+    db.flush()
+    visibility = "visible to the seeker" if note.visible_to_seeker else "for counselors"
+    audit.record(
+        db, counselor, "note_added", coaching_session.id, f"note {stored.id}, {visibility}"
+    )
+    db.commit()
+    stored.author = counselor
+    return describe_note(stored)
+
+
+def session_notes(db: Session, session_id: int) -> list[CounselorNote]:
+    return list(
+        db.scalars(CounselorNote.in_session(session_id).options(joinedload(CounselorNote.author)))
+    )
+
+
+def notes_for_seeker(db: Session, user: User, session_id: int) -> list[Note]:
+    """The notes on the seeker's own session that counselors marked visible to them."""
+    coaching_session = get_owned_session(db, user, session_id)
+    query = (
+        CounselorNote.in_session(coaching_session.id)
+        .where(CounselorNote.visible_to_seeker.is_(True))
+        .options(joinedload(CounselorNote.author))
+    )
+    return [describe_note(n) for n in db.scalars(query)]
+
+
+def describe_note(note: CounselorNote) -> Note:
+    return Note(
+        id=note.id,
+        session_id=note.coaching_session_id,
+        message_id=note.message_id,
+        body=note.body,
+        visible_to_seeker=note.visible_to_seeker,
+        author=note.author.email if note.author and note.author.email else GONE_AUTHOR,
+        created_at=note.created_at,
+    )

@@ -1,0 +1,103 @@
+"""The counselors' pages: the dashboard of shared sessions, a transcript with its
+notes and quality panel, the note form; and the admin's audit log. Each calls the
+same `coach.counsel` function as its API route, so what a page shows and what the
+API answers (and what the audit log records) cannot differ."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from pydantic import ValidationError
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from coach.counsel.access import require_counselor
+from coach.counsel.audit import audit_page
+from coach.counsel.dashboard import list_shared_sessions
+from coach.counsel.notes import add_note
+from coach.counsel.schema import DashboardFilters, NoteCreate
+from coach.counsel.transcript import read_transcript
+from coach.errors import Forbidden, InvalidInput
+from coach.guide.frameworks import STAGES
+from coach.storage.database import get_db
+from coach.web.auth import current_user
+from coach.web.chat_view import RECORD_GROUPS
+
+bp = Blueprint("counsel_pages", __name__)
+AUDIT_LINES_SHOWN = 100
+
+
+@bp.get("/counselor")
+def dashboard() -> Any:
+    """Shared sessions with filters and search, a page at a time."""
+    user = current_user()
+    if user is None:
+        return redirect(url_for("pages.login_form"))
+    require_counselor(user)
+    arguments: dict[str, Any] = {k: v for k, v in request.args.items() if v != ""}
+    try:
+        filters = DashboardFilters.model_validate(arguments)
+    except ValidationError:
+        raise InvalidInput("One of the filters is not valid.") from None
+    found = list_shared_sessions(get_db(), filters, current_app.config["SECRET_KEY"])
+    return render_template(
+        "counselor.html",
+        sessions=found.model_dump(mode="json"),
+        filters=filters.model_dump(mode="json"),
+        stages=STAGES,
+        next_url=None
+        if found.next_cursor is None
+        else url_for("counsel_pages.dashboard", **(arguments | {"cursor": found.next_cursor})),
+    )
+
+
+@bp.get("/counselor/sessions/<int(max=2147483647):session_id>")
+def transcript(session_id: int) -> Any:
+    """One shared transcript: segmented by stage, flags, record, plan, notes, quality."""
+    user = current_user()
+    if user is None:
+        return redirect(url_for("pages.login_form"))
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    shown = read_transcript(app, get_db(), user, session_id)
+    return render_template(
+        "counselor_transcript.html",
+        transcript=shown.model_dump(mode="json"),
+        record_groups=RECORD_GROUPS,
+    )
+
+
+@bp.post("/counselor/sessions/<int(max=2147483647):session_id>/notes")
+def create_note(session_id: int) -> WerkzeugResponse:
+    """Add a note from the transcript page, then show the transcript again."""
+    user = current_user()
+    if user is None:
+        return redirect(url_for("pages.login_form"), code=303)
+    message_id = request.form.get("message_id", type=int)
+    try:
+        note = NoteCreate.model_validate(
+            {
+                "body": request.form.get("body", ""),
+                "message_id": message_id,
+                "visible_to_seeker": request.form.get("visible_to_seeker") == "yes",
+            }
+        )
+    except ValidationError:
+        raise InvalidInput("A note needs some text (at most 4000 characters).") from None
+    add_note(get_db(), user, session_id, note)
+    anchor = f"message-{message_id}" if message_id else "session-notes"
+    return redirect(
+        url_for("counsel_pages.transcript", session_id=session_id, _anchor=anchor), code=303
+    )
+
+
+@bp.get("/admin/audit")
+def audit_log() -> Any:
+    """The audit log for an admin, newest first, with the CSV export."""
+    user = current_user()
+    if user is None:
+        return redirect(url_for("pages.login_form"))
+    if user.role != "admin":
+        raise Forbidden("Only an admin may read this.", code="admins_only")
+    before = request.args.get("before", type=int)
+    page = audit_page(get_db(), before, AUDIT_LINES_SHOWN)
+    return render_template("audit.html", audit=page.model_dump(mode="json"))
