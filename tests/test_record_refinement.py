@@ -17,6 +17,7 @@ from coach.guide.record_reading import RecordReading, Removal, apply_reading
 from coach.storage.database import database
 from coach.storage.models import CoachingSession
 from tests.conftest import ApiActions, AppFactory, make_openai_app
+from tests.conversations import GUIDED_WALK
 from tests.fake_model import FakeModel
 
 REFINEMENT_LOGGER = "coach.coaching.record_refinement"
@@ -209,3 +210,46 @@ def test_removals_match_entries_whatever_their_case_and_punctuation():
     applied = apply_reading(current, reading, [])
     assert applied.record.feedback == ["Great communicator"]
     assert applied.removed == 1
+
+
+# How often the model is asked (the default: a reading once a stage ends) -------------
+
+
+def test_each_turn_asks_once_and_the_record_is_read_once_a_stage_ends(
+    app_factory: AppFactory, fake_model: FakeModel
+):
+    app = make_openai_app(app_factory, fake_model, COACH_RECORD_READING="stage_change")
+    fake_model.answer_every_turn(["Thank you for telling me."], 0, json.dumps({}))
+    api = ApiActions(app.test_client())
+    token = api.guest()
+    session_id = api.new_session(token)
+    stages, asked = [], []
+    for text in GUIDED_WALK:
+        before = (len(fake_model.requests), len(fake_model.crisis_checks))
+        response = api.send(token, session_id, text)
+        assert response.status_code == 201
+        background(app).wait_idle()
+        stages.append(response.json["user_message"]["stage"])
+        new = fake_model.requests[before[0] :]
+        asked.append(
+            (
+                sum(r.streamed for r in new),
+                [r.schema_name for r in new if not r.streamed],
+                len(fake_model.crisis_checks) - before[1],
+            )
+        )
+    changed = [n for n in range(1, len(stages)) if stages[n] != stages[n - 1]]
+    assert len(changed) == 4  # the walk reaches every stage, by consent
+    for n, (replies, structured, checks) in enumerate(asked):
+        # One reply and one safety second look every turn; the record is read after
+        # the turn that changed the stage, and after no other.
+        assert replies == 1, n
+        assert checks == 1, n
+        assert structured == (["reflection_record"] if n in changed else []), n
+
+
+def test_every_turn_reading_asks_after_each_turn(app, api, seeker, fake_model):
+    for text in ("I didn't get the job.", "I feel flat about it."):
+        turn(app, api, seeker, fake_model, text, {})
+    assert len(fake_model.reflection_requests) == 2
+    assert fake_model.pending == 0

@@ -303,7 +303,7 @@ class Reply:
         background(app).submit(
             lambda: refine_session(app, session_id),
             f"reflection for session {session_id}",
-            key=("refine", session_id),
+            ("refine", session_id),  # one waiting job a session
         )
 
 
