@@ -14,6 +14,8 @@ from flask import Flask
 from coach.coaching.background import background
 from coach.guide.record import MAX_ITEMS, LikelyCause, ReflectionRecord
 from coach.guide.record_reading import RecordReading, Removal, apply_reading
+from coach.safety.model_check import second_check
+from coach.safety.screening import flag_crisis
 from coach.storage.database import database
 from coach.storage.models import CoachingSession
 from tests.conftest import ApiActions, AppFactory, make_openai_app
@@ -253,3 +255,24 @@ def test_every_turn_reading_asks_after_each_turn(app, api, seeker, fake_model):
         turn(app, api, seeker, fake_model, text, {})
     assert len(fake_model.reflection_requests) == 2
     assert fake_model.pending == 0
+
+
+@pytest.mark.parametrize("careful", [False, True])
+def test_no_second_look_is_asked_when_the_session_is_in_careful_mode(
+    app, api, seeker, fake_model, careful
+):
+    token, session_id = seeker
+    fake_model.enqueue_stream(["I hear you."])
+    fake_model.enqueue_json("{}")
+    assert api.send(token, session_id, "I didn't get the job.").status_code == 201
+    background(app).wait_idle()
+    assert len(fake_model.crisis_checks) == 1
+    with database(app).make_session() as db:
+        coaching_session = db.get_one(CoachingSession, session_id)
+        if careful:
+            flag_crisis(db, coaching_session, "crisis", "test")
+        through = max(m.id for m in coaching_session.messages)
+        db.commit()
+    second_check(app, session_id, through, "Is this a crisis?")
+    # In careful mode the look could only add the flag the session has: not asked.
+    assert len(fake_model.crisis_checks) == (1 if careful else 2)
