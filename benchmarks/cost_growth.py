@@ -16,7 +16,11 @@ prompt:
 
 Then the share of reply requests whose prefix (the system prompt and the first turn
 after it, as the fake fingerprints them) is the same as the previous request's: a
-provider's prompt cache reuses a repeated prefix (target: 80 % or more).
+provider's prompt cache reuses a repeated prefix (target: 80 % or more). The same
+conversation is held again with turns folded one at a time (`COACH_FOLD_CHUNK=1`,
+as before chunks) as the baseline: its prefix share, its growth, and the prompt
+tokens of the whole conversation against it (chunks keep more turns verbatim
+between folds, so they send somewhat more, most of it a prefix a cache reuses).
 
     python benchmarks/cost_growth.py            # 200 turns
     python benchmarks/cost_growth.py --small    # 40 turns, for CI
@@ -28,6 +32,7 @@ import argparse
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
@@ -59,7 +64,40 @@ def main() -> int:
     parser.add_argument("--small", action="store_true", help="40 turns, for CI")
     args = parser.parse_args()
     checkpoints = SMALL if args.small else FULL
-    with coach_on_fake() as (fake, seeker):
+    chunked = converse(checkpoints)
+    # The baseline, in the same run: folding one turn at a time, as before.
+    sliding = converse(checkpoints, COACH_FOLD_CHUNK=1)
+    for run in (chunked, sliding):
+        if len(run.stats["prompt_chars"]) != checkpoints[-1] or len(run.replies) != checkpoints[-1]:
+            print(
+                f"expected {checkpoints[-1]} replies, the fake saw {len(run.stats['prompt_chars'])}"
+            )
+            return 1
+        if set(run.stages) != {STAGE}:
+            print(f"the conversation left the stage {STAGE}: {sorted(set(run.stages))}")
+            return 1
+    report(checkpoints, chunked, sliding)
+    return 0
+
+
+@dataclass
+class Conversation:
+    """What one conversation sent: the fake's counters, the stored turns, the
+    whole-history estimate per turn, the prompt build times at the checkpoints."""
+
+    stats: dict[str, Any]
+    replies: list[StoredTurn]
+    whole: list[int]
+    builds: dict[int, float]
+    stages: list[str]
+
+    def prefix_share(self) -> tuple[int, int]:
+        digests = self.stats["prefix_digests"]
+        return sum(a == b for a, b in pairwise(digests)), len(digests) - 1
+
+
+def converse(checkpoints: tuple[int, ...], **settings: Any) -> Conversation:
+    with coach_on_fake(**settings) as (fake, seeker):
         seeker.move_to(STAGE)
         builds: dict[int, float] = {}
         for turn in range(1, checkpoints[-1] + 1):
@@ -67,16 +105,13 @@ def main() -> int:
             if turn in checkpoints:
                 builds[turn] = build_seconds(seeker)
         stats = fake.stats()
-        replies = seeker.stored_turns()
-        whole = whole_history_chars(seeker, stats["prompt_chars"])
-    if len(stats["prompt_chars"]) != checkpoints[-1] or len(replies) != checkpoints[-1]:
-        print(f"expected {checkpoints[-1]} replies, the fake saw {len(stats['prompt_chars'])}")
-        return 1
-    if set(seeker.stages) != {STAGE}:
-        print(f"the conversation left the stage {STAGE}: {sorted(set(seeker.stages))}")
-        return 1
-    report(checkpoints, stats, replies, whole, builds)
-    return 0
+        return Conversation(
+            stats,
+            seeker.stored_turns(),
+            whole_history_chars(seeker, stats["prompt_chars"]),
+            builds,
+            seeker.stages,
+        )
 
 
 def build_seconds(seeker: Seeker) -> float:
@@ -102,14 +137,10 @@ def whole_history_chars(seeker: Seeker, sent: list[int]) -> list[int]:
     return whole
 
 
-def report(
-    checkpoints: tuple[int, ...],
-    stats: dict[str, Any],
-    replies: list[StoredTurn],
-    whole: list[int],
-    builds: dict[int, float],
-) -> None:
-    chars, tokens = stats["prompt_chars"], [r.prompt_tokens or 0 for r in replies]
+def report(checkpoints: tuple[int, ...], run: Conversation, sliding: Conversation) -> None:
+    chars = run.stats["prompt_chars"]
+    tokens = [r.prompt_tokens or 0 for r in run.replies]
+    whole, builds = run.whole, run.builds
     first = checkpoints[0] - 1
     print(f"prompt of one conversation against turn {checkpoints[0]} (same run; lower is better)")
     print(
@@ -125,9 +156,10 @@ def report(
         )
     last = checkpoints[-1] - 1
     growth = tokens[last] / tokens[first]
-    digests = stats["prefix_digests"]
-    same = sum(a == b for a, b in pairwise(digests))
-    share = same / (len(digests) - 1)
+    same, compared = run.prefix_share()
+    share = same / compared
+    base_same, base_compared = sliding.prefix_share()
+    base_tokens = [r.prompt_tokens or 0 for r in sliding.replies]
     print()
     print(
         f"tokens at turn {checkpoints[-1]} / turn {checkpoints[0]}: {growth:.2f} "
@@ -135,11 +167,17 @@ def report(
         f"whole history instead: {whole[last] / whole[first]:.1f}"
     )
     print(
-        f"prefix same as the previous request's: {same} of {len(digests) - 1} turns, "
+        f"prefix same as the previous request's: {same} of {compared} turns, "
         f"{share:.0%} (target >= {PREFIX_TARGET:.0%}: "
         f"{'met' if share >= PREFIX_TARGET else 'missed'})"
     )
-    print(f"model requests by kind: {stats['by_kind']}")
+    print(
+        f"baseline, folding one turn at a time (COACH_FOLD_CHUNK=1): prefix same "
+        f"{base_same} of {base_compared} turns, {base_same / base_compared:.0%}; tokens at turn "
+        f"{checkpoints[-1]} / turn {checkpoints[0]}: {base_tokens[last] / base_tokens[first]:.2f}; "
+        f"all prompt tokens: {sum(tokens) / sum(base_tokens):.2f} of the baseline's"
+    )
+    print(f"model requests by kind: {run.stats['by_kind']}; baseline: {sliding.stats['by_kind']}")
 
 
 if __name__ == "__main__":

@@ -72,35 +72,13 @@ def bring_record_up_to_date(app: Flask, session_id: int, *, before_message_id: i
 def refine_record(app: Flask, session_id: int, *, through_message_id: int) -> None:
     """Let the model read the turns up to a message and add what it finds, when a
     reading is due; take the safety second look at every turn."""
-    recent = app.config["COACH_RECENT_MESSAGES"]
     with short_transaction(app, read_only=True) as db:
         coaching_session = db.get_one(CoachingSession, session_id)
         if coaching_session.refined_through_id >= through_message_id:
             return  # another worker read it already
         record = ReflectionRecord.model_validate(coaching_session.reflection)
-        due = app.config["COACH_RECORD_READING"] == EVERY_TURN or stage_changed(
-            db, coaching_session, through_message_id
-        )
-        # A stage's worth of turns, bounded: the recent ones and a chunk before them.
-        shown = (
-            recent
-            if app.config["COACH_RECORD_READING"] == EVERY_TURN
-            else (recent + app.config["COACH_FOLD_CHUNK"])
-        )
-        # Nothing from before the last fixed safety reply: a crisis stays out of the record.
-        after = last_fixed_reply_id(db, session_id, before=through_message_id) or 0
-        newest_first = (
-            db.scalars(
-                select(Message)
-                .where(Message.coaching_session_id == session_id)
-                .where(Message.id > after, Message.id <= through_message_id)
-                .order_by(Message.id.desc())
-                .limit(shown)
-            ).all()
-            if due
-            else []
-        )
-    history = conversation_history(list(reversed(newest_first)))
+        due = turns_to_read(app, db, coaching_session, through_message_id)
+    history = conversation_history(due)
     turns = recent_window(history, 0, len(history))
     seeker_words = [turn.content for turn in turns if turn.role == "user"]
     found = None
@@ -135,22 +113,42 @@ def refine_record(app: Flask, session_id: int, *, through_message_id: int) -> No
     rewrite_summary(app, session_id)
 
 
+def turns_to_read(
+    app: Flask, db: Session, coaching_session: CoachingSession, through_message_id: int
+) -> list[Message]:
+    """The messages the model reads into the record now, oldest first: none unless a
+    reading is due (after every turn, or once a stage has ended)."""
+    every_turn = app.config["COACH_RECORD_READING"] == EVERY_TURN
+    if not every_turn and not stage_changed(db, coaching_session, through_message_id):
+        return []
+    # A stage's worth of turns, bounded: the recent ones and a chunk before them.
+    recent = app.config["COACH_RECENT_MESSAGES"]
+    shown = recent if every_turn else recent + app.config["COACH_FOLD_CHUNK"]
+    # Nothing from before the last fixed safety reply: a crisis stays out of the record.
+    after = last_fixed_reply_id(db, coaching_session.id, before=through_message_id) or 0
+    newest_first = db.scalars(
+        select(Message)
+        .where(Message.coaching_session_id == coaching_session.id)
+        .where(Message.id > after, Message.id <= through_message_id)
+        .order_by(Message.id.desc())
+        .limit(shown)
+    ).all()
+    return list(reversed(newest_first))
+
+
 def stage_changed(db: Session, coaching_session: CoachingSession, through_message_id: int) -> bool:
     """Whether the conversation changed stage after the last message the model read:
     a stage's turns are read once it ends (its record is what the next stage and
     the plan build on); the keyword rules fill the record in between."""
+    newest = db.scalar(select(Message.stage).where(Message.id == through_message_id))
     read_through = coaching_session.refined_through_id
-    first_unread = db.scalar(
+    if read_through:
+        return newest != db.scalar(select(Message.stage).where(Message.id == read_through))
+    # Nothing read yet: whether the conversation has left the stage it began in.
+    first = db.scalar(
         select(Message.stage)
         .where(Message.coaching_session_id == coaching_session.id)
-        .where(Message.id > read_through, Message.id <= through_message_id)
         .order_by(Message.id)
         .limit(1)
     )
-    last_read = (
-        db.scalar(select(Message.stage).where(Message.id == read_through))
-        if read_through
-        else first_unread
-    )
-    newest = db.scalar(select(Message.stage).where(Message.id == through_message_id))
-    return newest != last_read
+    return newest != first
