@@ -14,6 +14,7 @@ from flask import Flask
 from coach.coaching.background import background
 from coach.guide.record import MAX_ITEMS, LikelyCause, ReflectionRecord
 from coach.guide.record_reading import RecordReading, Removal, apply_reading
+from coach.providers.openai_chat import json_schema
 from coach.safety.model_check import second_check
 from coach.safety.screening import flag_crisis
 from coach.storage.database import database
@@ -276,3 +277,20 @@ def test_no_second_look_is_asked_when_the_session_is_in_careful_mode(
     second_check(app, session_id, through, "Is this a crisis?")
     # In careful mode the look could only add the flag the session has: not asked.
     assert len(fake_model.crisis_checks) == (1 if careful else 2)
+
+
+def test_the_readings_json_schema_is_built_once(app, api, seeker, fake_model, monkeypatch):
+    built = []
+    original = RecordReading.model_json_schema
+
+    def counted(*args, **kwargs):
+        built.append(1)
+        return original(*args, **kwargs)
+
+    json_schema.cache_clear()
+    monkeypatch.setattr(RecordReading, "model_json_schema", counted)
+    for text in ("I didn't get the job.", "I feel flat about it.", "They said nothing."):
+        turn(app, api, seeker, fake_model, text, {})
+    assert len(fake_model.reflection_requests) == 3
+    assert len(built) == 1
+    json_schema.cache_clear()  # built again, unpatched, by whichever test asks next
