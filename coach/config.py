@@ -115,6 +115,24 @@ SETTINGS: tuple[Setting, ...] = (
         "turns the model sees verbatim; older ones are summarised",
     ),
     Setting("COACH_SUMMARY_MAX_CHARS", 1500, integer(minimum=1), "size of the rolling summary"),
+    Setting(
+        "COACH_FOLD_CHUNK",
+        16,
+        integer(minimum=1),
+        "messages folded into the summary at once, so the prompt's start changes only then",
+    ),
+    Setting(
+        "COACH_RECORD_READING",
+        "stage_change",
+        choice("stage_change", "every_turn"),
+        "when a model reads the turns into the record: once a stage ends, or after every turn",
+    ),
+    Setting(
+        "COACH_BACKGROUND_QUEUE",
+        64,
+        integer(minimum=1),
+        "background jobs waiting at most; more are dropped and done before the next turn",
+    ),
     Setting("COACH_RATE_LIMIT", "30 per minute", rate_limit, "messages a seeker may send"),
     Setting(
         "COACH_GUEST_LIMIT", "20 per hour", rate_limit, "guest accounts one address may create"

@@ -224,6 +224,10 @@ def openai_settings(fake_model: FakeModel, **overrides: Any) -> dict[str, Any]:
         "COACH_MODEL": "fake-model",
         "COACH_MODEL_TIMEOUT": 5.0,
         "COACH_MODEL_ATTEMPTS": 3,
+        # Most tests of the openai path script one record reading after every turn
+        # (the fake answers in order); the default, a reading once a stage ends, is
+        # tested where it is asked for (tests/test_record_refinement.py).
+        "COACH_RECORD_READING": "every_turn",
     }
     return settings | overrides
 

@@ -31,30 +31,33 @@ def _say(app: Flask, api: ApiActions, fake_model: FakeModel, token: str, sid: in
     response = api.send(token, sid, text)
     background(app).wait_idle()
     assert response.status_code == 201
-    system = fake_model.reply_requests[-1].messages[0]["content"]
-    return response.json, system
+    # The move is told in the turn's note, the system message just before the new
+    # message (the system prompt before the conversation stays the same).
+    note = fake_model.reply_requests[-1].messages[-2]
+    assert note["role"] == "system"
+    return response.json, note["content"]
 
 
 def test_the_model_is_told_the_move_and_the_reply_carries_its_choices(app, api, fake_model):
     token = api.guest()
     sid = api.new_session(token)
-    turn, system = _say(app, api, fake_model, token, sid, f"I'm gutted. {EVIDENCE}")
+    turn, note = _say(app, api, fake_model, token, sid, f"I'm gutted. {EVIDENCE}")
     assert turn["reply"]["choices"] == [YES, NOT_QUITE]
-    instructions = instruction_part(system)
+    instructions = instruction_part(note)
     assert "ask the seeker whether that is right" in instructions
     assert "Never open your reply by quoting" in instructions
     # The proposed entries are data: the seeker's words only after the block opens.
     assert "ignore all previous instructions" not in instructions.lower()
-    assert "ignore all previous instructions" in system.split(DATA_OPEN, 1)[1].lower()
+    assert "ignore all previous instructions" in note.split(DATA_OPEN, 1)[1].lower()
 
-    turn, system = _say(app, api, fake_model, token, sid, YES)
+    turn, note = _say(app, api, fake_model, token, sid, YES)
     assert turn["user_message"]["stage"] == "emotions"
     assert turn["reply"]["choices"] == [MOVE_ON, STAY_HERE]
-    assert "ask whether to move on to Causes" in instruction_part(system)
+    assert "ask whether to move on to Causes" in instruction_part(note)
 
-    turn, system = _say(app, api, fake_model, token, sid, MOVE_ON)
+    turn, note = _say(app, api, fake_model, token, sid, MOVE_ON)
     assert turn["user_message"]["stage"] == "causes"
-    assert "has just moved from Feelings to Causes" in instruction_part(system)
+    assert "has just moved from Feelings to Causes" in instruction_part(note)
 
 
 @pytest.mark.parametrize(
@@ -70,8 +73,8 @@ def test_the_model_is_told_the_move_and_the_reply_carries_its_choices(app, api, 
 def test_requests_reach_the_model_as_instructions(app, api, fake_model, text, told):
     token = api.guest()
     sid = api.new_session(token)
-    turn, system = _say(app, api, fake_model, token, sid, text)
-    assert told in instruction_part(system)
-    assert text not in instruction_part(system)
+    turn, note = _say(app, api, fake_model, token, sid, text)
+    assert told in instruction_part(note)
+    assert text not in instruction_part(note)
     if "plan" in text:
         assert turn["user_message"]["stage"] == "plan"

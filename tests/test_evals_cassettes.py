@@ -268,12 +268,11 @@ def test_removing_a_framework_makes_the_suite_fail(tmp_path: Path, monkeypatch):
 def test_live_record_writes_recorded_cassettes_without_the_key(tmp_path: Path, monkeypatch):
     secret = "sk-test-secret-0123456789"
     with FakeModel() as fake:
-        # Two turns: the reply and the record's reading of each (crisis checks are
-        # answered by the fake itself); the reply repeats the key, which is filtered.
+        # Two turns in one stage: a reply each, and no reading of the record, which
+        # comes once a stage ends (crisis checks are answered by the fake itself); the
+        # reply repeats the key, which is filtered.
         fake.enqueue_json(f"I'm sorry, that's disappointing. My key is {secret}.")
-        fake.enqueue_json("{}")
         fake.enqueue_json("That makes sense. What stays with you most?")
-        fake.enqueue_json("{}")
         monkeypatch.setenv("OPENAI_API_KEY", secret)
         monkeypatch.setenv("OPENAI_BASE_URL", fake.url)
         monkeypatch.setenv("COACH_MODEL", "fake-live-model")
@@ -286,7 +285,7 @@ def test_live_record_writes_recorded_cassettes_without_the_key(tmp_path: Path, m
     assert secret not in written and "[filtered]" in written
     recorded = load_cassette(cassettes / f"{CASE}.toml")
     assert recorded.source == "recorded" and recorded.model == "fake-live-model"
-    assert [c.purpose for c in recorded.calls if c.turn == 1][:2] == ["reply", "reflection_record"]
+    assert [c.purpose for c in recorded.calls if c.turn == 1] == ["reply", "crisis_check"]
     # Replayed offline, the recording answers the same requests.
     replayed = run_suite(create_app, cases, SuiteOptions(cassettes=cassettes))
     assert replayed.misses == []

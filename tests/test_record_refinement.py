@@ -14,9 +14,13 @@ from flask import Flask
 from coach.coaching.background import background
 from coach.guide.record import MAX_ITEMS, LikelyCause, ReflectionRecord
 from coach.guide.record_reading import RecordReading, Removal, apply_reading
+from coach.providers.openai_chat import json_schema
+from coach.safety.model_check import second_check
+from coach.safety.screening import flag_crisis
 from coach.storage.database import database
 from coach.storage.models import CoachingSession
 from tests.conftest import ApiActions, AppFactory, make_openai_app
+from tests.conversations import GUIDED_WALK
 from tests.fake_model import FakeModel
 
 REFINEMENT_LOGGER = "coach.coaching.record_refinement"
@@ -209,3 +213,84 @@ def test_removals_match_entries_whatever_their_case_and_punctuation():
     applied = apply_reading(current, reading, [])
     assert applied.record.feedback == ["Great communicator"]
     assert applied.removed == 1
+
+
+# How often the model is asked (the default: a reading once a stage ends) -------------
+
+
+def test_each_turn_asks_once_and_the_record_is_read_once_a_stage_ends(
+    app_factory: AppFactory, fake_model: FakeModel
+):
+    app = make_openai_app(app_factory, fake_model, COACH_RECORD_READING="stage_change")
+    fake_model.answer_every_turn(["Thank you for telling me."], 0, json.dumps({}))
+    api = ApiActions(app.test_client())
+    token = api.guest()
+    session_id = api.new_session(token)
+    stages, asked = [], []
+    for text in GUIDED_WALK:
+        before = (len(fake_model.requests), len(fake_model.crisis_checks))
+        response = api.send(token, session_id, text)
+        assert response.status_code == 201
+        background(app).wait_idle()
+        stages.append(response.json["user_message"]["stage"])
+        new = fake_model.requests[before[0] :]
+        asked.append(
+            (
+                sum(r.streamed for r in new),
+                [r.schema_name for r in new if not r.streamed],
+                len(fake_model.crisis_checks) - before[1],
+            )
+        )
+    changed = [n for n in range(1, len(stages)) if stages[n] != stages[n - 1]]
+    assert len(changed) == 4  # the walk reaches every stage, by consent
+    for n, (replies, structured, checks) in enumerate(asked):
+        # One reply and one safety second look every turn; the record is read after
+        # the turn that changed the stage, and after no other.
+        assert replies == 1, n
+        assert checks == 1, n
+        assert structured == (["reflection_record"] if n in changed else []), n
+
+
+def test_every_turn_reading_asks_after_each_turn(app, api, seeker, fake_model):
+    for text in ("I didn't get the job.", "I feel flat about it."):
+        turn(app, api, seeker, fake_model, text, {})
+    assert len(fake_model.reflection_requests) == 2
+    assert fake_model.pending == 0
+
+
+@pytest.mark.parametrize("careful", [False, True])
+def test_no_second_look_is_asked_when_the_session_is_in_careful_mode(
+    app, api, seeker, fake_model, careful
+):
+    token, session_id = seeker
+    fake_model.enqueue_stream(["I hear you."])
+    fake_model.enqueue_json("{}")
+    assert api.send(token, session_id, "I didn't get the job.").status_code == 201
+    background(app).wait_idle()
+    assert len(fake_model.crisis_checks) == 1
+    with database(app).make_session() as db:
+        coaching_session = db.get_one(CoachingSession, session_id)
+        if careful:
+            flag_crisis(db, coaching_session, "crisis", "test")
+        through = max(m.id for m in coaching_session.messages)
+        db.commit()
+    second_check(app, session_id, through, "Is this a crisis?")
+    # In careful mode the look could only add the flag the session has: not asked.
+    assert len(fake_model.crisis_checks) == (1 if careful else 2)
+
+
+def test_the_readings_json_schema_is_built_once(app, api, seeker, fake_model, monkeypatch):
+    built = []
+    original = RecordReading.model_json_schema
+
+    def counted(*args, **kwargs):
+        built.append(1)
+        return original(*args, **kwargs)
+
+    json_schema.cache_clear()
+    monkeypatch.setattr(RecordReading, "model_json_schema", counted)
+    for text in ("I didn't get the job.", "I feel flat about it.", "They said nothing."):
+        turn(app, api, seeker, fake_model, text, {})
+    assert len(fake_model.reflection_requests) == 3
+    assert len(built) == 1
+    json_schema.cache_clear()  # built again, unpatched, by whichever test asks next

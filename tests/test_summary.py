@@ -72,8 +72,9 @@ def test_a_model_written_summary_leads_and_is_kept_like_an_opening():
 
 @pytest.fixture
 def app(fake_model: FakeModel, app_factory: AppFactory) -> Flask:
-    # Two messages in the window: every turn after the first folds one into the summary.
-    return make_openai_app(app_factory, fake_model, COACH_RECENT_MESSAGES=2)
+    # Two messages in the window, folded one turn at a time: every turn after the
+    # first folds one into the summary (folds in chunks: tests/test_fold_chunks.py).
+    return make_openai_app(app_factory, fake_model, COACH_RECENT_MESSAGES=2, COACH_FOLD_CHUNK=1)
 
 
 @pytest.fixture
@@ -152,7 +153,7 @@ def test_the_notes_stand_when_the_model_cannot_write_the_summary(
 
 
 def test_guided_mode_keeps_the_deterministic_notes(app_factory: AppFactory):
-    app = app_factory(COACH_RECENT_MESSAGES=2)
+    app = app_factory(COACH_RECENT_MESSAGES=2, COACH_FOLD_CHUNK=1)
     api = ApiActions(app.test_client())
     token = api.guest()
     session_id = api.new_session(token)

@@ -1,10 +1,11 @@
 """The dialogue's move for a turn, told to a model: instructions with no word of
 the seeker's in them, and the proposed and confirmed entries as data.
 
-`build_chat_prompt` (`coach.coaching.prompts`) puts the instructions before the
-delimited data block and the entries inside it, so the model is asked to do what
-guided mode would do on the same stored state: check what it heard, summarise
-and ask before a stage changes, honour a request, keep a fragment's turn short.
+`build_chat_prompt` (`coach.coaching.prompts`) puts them in the turn's note, the
+instructions before its delimited data block and the entries inside it, so the model
+is asked to do what guided mode would do on the same stored state: check what it
+heard, summarise and ask before a stage changes, honour a request, keep a fragment's
+turn short.
 """
 
 from __future__ import annotations

@@ -2,10 +2,14 @@
 prompts rendered with Jinja2 from the templates under `prompts/templates/`.
 
 Each provider gets the kind of prompt it asks for: a chat model the system prompt,
-the bounded recent turns and the message; guided mode where the conversation
-stands, with no system prompt. `StrictUndefined` makes a missing template
-variable an error instead of an empty string, so that a template and the code
-that feeds it cannot drift apart unnoticed.
+the bounded recent turns, the turn's note and the message; guided mode where the
+conversation stands, with no system prompt. The chat prompt is ordered from what
+changes least to what changes most: the system prompt (instructions for the stage
+and the rolling summary) changes only when a stage changes or turns are folded, so a
+provider's prompt cache reuses it and the turns after it; the record and the
+dialogue's move for this turn come in a note after the conversation.
+`StrictUndefined` makes a missing template variable an error instead of an empty
+string, so that a template and the code that feeds it cannot drift apart unnoticed.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from sqlalchemy import select
 from coach.coaching.clock import clock
 from coach.coaching.dialogue_state import decided_move
 from coach.coaching.move_prompt import move_data, move_instructions
-from coach.coaching.transcript import recent_window
+from coach.coaching.transcript import recent_window, window_size
 from coach.guide.frameworks import CAUSES, STAGES, Frameworks, frameworks
 from coach.guide.move import Move
 from coach.guide.record import ReflectionRecord
@@ -78,10 +82,12 @@ class PromptBook:
         today: date,
         distress: bool = False,
     ) -> str:
-        """The instructions for `stage`, then the record and summary as data.
+        """The instructions for `stage`, then the rolling summary as data.
 
         Only the strategies of the causes found are offered (those of "unknown"
         while none is), so the advice follows the cause and the prompt stays short.
+        The record itself, which changes from turn to turn, is in the turn's note
+        (`build_turn_note`), so that this prompt stays the same between folds.
         """
         return self.render(
             "system.j2",
@@ -93,8 +99,21 @@ class PromptBook:
             stage_count=len(STAGES),
             today=today,
             causes=causes_found(record),
-            record=record,
             summary=summary,
+        )
+
+    def build_turn_note(self, record: ReflectionRecord, move: Move | None) -> str:
+        """What this turn adds after the conversation: the dialogue's move as
+        instructions (none on a turn of distress), then the record and the move's
+        entries as data."""
+        return self.render(
+            "turn.j2",
+            instructions=move_instructions(move, self.frameworks) if move else "",
+            move_entries=move_data(move, self.frameworks, as_data) if move else "",
+            data_open=DATA_OPEN,
+            data_close=DATA_CLOSE,
+            frameworks=self.frameworks,
+            record=record,
         )
 
     def build_reflection_instructions(self) -> str:
@@ -130,7 +149,8 @@ def build_prompt(
 
 
 def build_chat_prompt(app: Flask, message_id: int, *, distress: bool = False) -> ChatPrompt:
-    """The system prompt, the bounded recent turns and the message, read in one go."""
+    """The system prompt, the unfolded recent turns, the turn's note and the message,
+    read in one go."""
     with short_transaction(app, read_only=True) as db:
         message = db.get_one(Message, message_id)
         coaching_session = db.get_one(CoachingSession, message.coaching_session_id)
@@ -141,31 +161,22 @@ def build_chat_prompt(app: Flask, message_id: int, *, distress: bool = False) ->
             .where(Message.id > coaching_session.summary_through_id, Message.id < message.id)
             .order_by(Message.id)
         ).all()
-        recent = app.config["COACH_RECENT_MESSAGES"]
-        system = prompt_book(app).build_system_prompt(
+        shown = window_size(app.config["COACH_RECENT_MESSAGES"], app.config["COACH_FOLD_CHUNK"])
+        book = prompt_book(app)
+        system = book.build_system_prompt(
             message.stage,
             record,
             coaching_session.summary,
             today=clock(app).today(),
             distress=distress,
         )
-        if not distress:
-            system = with_move(system, decided_move(coaching_session, message), frameworks(app))
+        move = None if distress else decided_move(coaching_session, message)
         return ChatPrompt(
             system=system,
-            history=tuple(recent_window(earlier, coaching_session.summary_through_id, recent)),
+            history=tuple(recent_window(earlier, coaching_session.summary_through_id, shown)),
             user_message=message.content,
+            turn_note=book.build_turn_note(record, move),
         )
-
-
-def with_move(system: str, move: Move, frameworks: Frameworks) -> str:
-    """The dialogue's move added to a system prompt: what to do as instructions,
-    before the data block; the entries it concerns inside the block, as data."""
-    instructions, data = system.split(DATA_OPEN, 1)
-    entries = move_data(move, frameworks, as_data)
-    if entries:
-        data = data.replace(DATA_CLOSE, entries + "\n" + DATA_CLOSE, 1)
-    return instructions + move_instructions(move, frameworks) + "\n" + DATA_OPEN + data
 
 
 def build_guided_prompt(app: Flask, message_id: int) -> GuidedPrompt:

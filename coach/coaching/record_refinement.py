@@ -1,16 +1,20 @@
 """A model's reading of the reflection record, for providers that can give one.
 
-After a complete reply, the background shows the model the current record and
-the recent turns; the model proposes entries to add and to remove. Its proposals
-are checked, not trusted: a likely cause whose evidence is not found in the
-seeker's own messages is dropped (`coach.guide.record_reading`). The keyword rules
-have already filled the record. The session remembers the last message the model's reading covers
-(`refined_through_id`), so that the next turn can tell whether that reading is
-done: if it is not, the turn does it first (`bring_record_up_to_date`), and a
-stage decision never depends on how fast the background was. If the model
-cannot read the record, the rules' record stands and the turns count as read.
-The same reading takes the model's second look for a crisis (`coach.safety`)
-and rewrites the rolling summary (`coach.coaching.summary_writing`).
+After a complete reply, the background job for the session (`refine_session`)
+looks at the turns the model has not read. Once a stage has ended
+(`COACH_RECORD_READING = "stage_change"`, the default; `"every_turn"` reads after
+each turn, one more model request a turn) it shows the model the current record and
+that stage's recent turns; the model proposes entries to add and to remove. The
+keyword rules fill the record on every turn in between. The model's proposals are
+checked, not trusted: a likely cause whose evidence is not found in the seeker's
+own messages is dropped (`coach.guide.record_reading`). The session remembers the
+last message the model has looked at (`refined_through_id`), so that the next turn
+can tell whether that work is done: if it is not (the background was slow, or its
+queue was full), the turn does it first (`bring_record_up_to_date`), and a stage
+decision never depends on how fast the background was. If the model cannot read the
+record, the rules' record stands and the turns count as read. The same job takes
+the model's second look for a crisis after every coached turn (`coach.safety`) and
+rewrites the rolling summary after a fold (`coach.coaching.summary_writing`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import logging
 
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from coach.coaching.prompts import prompt_book
 from coach.coaching.summary_writing import rewrite_summary
@@ -34,50 +39,57 @@ from coach.storage.models import CoachingSession, Message
 
 log = logging.getLogger(__name__)
 
+# `COACH_RECORD_READING`: a reading after every turn, not only once a stage ends.
+EVERY_TURN = "every_turn"
 
-def bring_record_up_to_date(app: Flask, session_id: int, *, before_message_id: int) -> None:
-    """Make sure the model has read every complete reply before this message."""
+
+def refine_session(app: Flask, session_id: int) -> None:
+    """The background job of a session: bring the model's reading up to its newest
+    complete reply. It looks the reply up when it runs, so one pending job covers
+    every turn finished while it waited."""
+    bring_record_up_to_date(app, session_id, before_message_id=None)
+
+
+def bring_record_up_to_date(app: Flask, session_id: int, *, before_message_id: int | None) -> None:
+    """Make sure the model has read every complete reply before this message (every
+    one, with None)."""
+    replies = (
+        select(Message.id)
+        .where(Message.coaching_session_id == session_id)
+        .where(Message.role == "assistant", Message.status == "complete")
+    )
+    if before_message_id is not None:
+        replies = replies.where(Message.id < before_message_id)
     with short_transaction(app, read_only=True) as db:
         refined_through = db.scalar(
             select(CoachingSession.refined_through_id).where(CoachingSession.id == session_id)
         )
-        last_reply = db.scalar(
-            select(Message.id)
-            .where(Message.coaching_session_id == session_id, Message.id < before_message_id)
-            .where(Message.role == "assistant", Message.status == "complete")
-            .order_by(Message.id.desc())
-            .limit(1)
-        )
+        last_reply = db.scalar(replies.order_by(Message.id.desc()).limit(1))
     if last_reply is not None and (refined_through or 0) < last_reply:
         refine_record(app, session_id, through_message_id=last_reply)
 
 
 def refine_record(app: Flask, session_id: int, *, through_message_id: int) -> None:
-    """Let the model read the recent turns up to a message and add what it finds."""
+    """Let the model read the turns up to a message and add what it finds, when a
+    reading is due; take the safety second look at every turn."""
     with short_transaction(app, read_only=True) as db:
         coaching_session = db.get_one(CoachingSession, session_id)
         if coaching_session.refined_through_id >= through_message_id:
             return  # another worker read it already
         record = ReflectionRecord.model_validate(coaching_session.reflection)
-        # Nothing from before the last fixed safety reply: a crisis stays out of the record.
-        after = last_fixed_reply_id(db, session_id, before=through_message_id) or 0
-        newest_first = db.scalars(
-            select(Message)
-            .where(Message.coaching_session_id == session_id)
-            .where(Message.id > after, Message.id <= through_message_id)
-            .order_by(Message.id.desc())
-            .limit(app.config["COACH_RECENT_MESSAGES"])
-        ).all()
-    history = conversation_history(list(reversed(newest_first)))
+        due = turns_to_read(app, db, coaching_session, through_message_id)
+    history = conversation_history(due)
     turns = recent_window(history, 0, len(history))
     seeker_words = [turn.content for turn in turns if turn.role == "user"]
-    instructions = prompt_book(app).build_reflection_instructions()
-    try:
-        found = provider(app).extract_reflection(instructions, record, turns)
-    except ModelUnavailable as exc:
-        log.warning("reflection record not refined for session %s: %s", session_id, exc.code)
-        found = None
-    # The same reading takes the safety second look: done before the next turn too.
+    found = None
+    if turns:
+        instructions = prompt_book(app).build_reflection_instructions()
+        try:
+            found = provider(app).extract_reflection(instructions, record, turns)
+        except ModelUnavailable as exc:
+            log.warning("reflection record not refined for session %s: %s", session_id, exc.code)
+    # The safety second look, after every coached turn (issue 6): done before the next
+    # turn too, whether or not the record is read.
     second_check(
         app, session_id, through_message_id, prompt_book(app).build_crisis_check_instructions()
     )
@@ -99,3 +111,44 @@ def refine_record(app: Flask, session_id: int, *, through_message_id: int) -> No
                 )
         coaching_session.refined_through_id = through_message_id
     rewrite_summary(app, session_id)
+
+
+def turns_to_read(
+    app: Flask, db: Session, coaching_session: CoachingSession, through_message_id: int
+) -> list[Message]:
+    """The messages the model reads into the record now, oldest first: none unless a
+    reading is due (after every turn, or once a stage has ended)."""
+    every_turn = app.config["COACH_RECORD_READING"] == EVERY_TURN
+    if not every_turn and not stage_changed(db, coaching_session, through_message_id):
+        return []
+    # A stage's worth of turns, bounded: the recent ones and a chunk before them.
+    recent = app.config["COACH_RECENT_MESSAGES"]
+    shown = recent if every_turn else recent + app.config["COACH_FOLD_CHUNK"]
+    # Nothing from before the last fixed safety reply: a crisis stays out of the record.
+    after = last_fixed_reply_id(db, coaching_session.id, before=through_message_id) or 0
+    newest_first = db.scalars(
+        select(Message)
+        .where(Message.coaching_session_id == coaching_session.id)
+        .where(Message.id > after, Message.id <= through_message_id)
+        .order_by(Message.id.desc())
+        .limit(shown)
+    ).all()
+    return list(reversed(newest_first))
+
+
+def stage_changed(db: Session, coaching_session: CoachingSession, through_message_id: int) -> bool:
+    """Whether the conversation changed stage after the last message the model read:
+    a stage's turns are read once it ends (its record is what the next stage and
+    the plan build on); the keyword rules fill the record in between."""
+    newest = db.scalar(select(Message.stage).where(Message.id == through_message_id))
+    read_through = coaching_session.refined_through_id
+    if read_through:
+        return newest != db.scalar(select(Message.stage).where(Message.id == read_through))
+    # Nothing read yet: whether the conversation has left the stage it began in.
+    first = db.scalar(
+        select(Message.stage)
+        .where(Message.coaching_session_id == coaching_session.id)
+        .order_by(Message.id)
+        .limit(1)
+    )
+    return newest != first

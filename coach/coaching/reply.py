@@ -43,7 +43,7 @@ from sqlalchemy import select
 from coach.coaching import reply_mark
 from coach.coaching.background import background
 from coach.coaching.dialogue_state import decided_move, forget_question, turn_choices
-from coach.coaching.record_refinement import bring_record_up_to_date, refine_record
+from coach.coaching.record_refinement import bring_record_up_to_date, refine_session
 from coach.coaching.reply_mark import ReplyMark
 from coach.coaching.reply_text import Piece, reply_text
 from coach.coaching.transcript import fold_old_turns
@@ -299,10 +299,11 @@ class Reply:
     def _refine_later(self) -> None:
         if not provider(self.app).refines_record or self.stored is None or self.fixed_words:
             return
-        app, session_id, through = self.app, self.mark.session_id, self.stored.id
+        app, session_id = self.app, self.mark.session_id
         background(app).submit(
-            lambda: refine_record(app, session_id, through_message_id=through),
+            lambda: refine_session(app, session_id),
             f"reflection for session {session_id}",
+            ("refine", session_id),  # one waiting job a session
         )
 
 
@@ -398,5 +399,6 @@ def store_reply(
                 unfolded,
                 app.config["COACH_RECENT_MESSAGES"],
                 app.config["COACH_SUMMARY_MAX_CHARS"],
+                app.config["COACH_FOLD_CHUNK"],
             )
         return reply

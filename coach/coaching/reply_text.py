@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Generator, Iterator
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import Flask
@@ -109,7 +109,7 @@ def _replacement(
     if not isinstance(prompt, ChatPrompt):
         return guard.fallback, "fallback"
     note = prompt_book(app).render("withheld.j2", kind=verdict.kind)
-    again = ChatPrompt(prompt.system + "\n" + note, prompt.history, prompt.user_message)
+    again = replace(prompt, system=prompt.system + "\n" + note)
     try:
         written = "".join(chosen.stream_reply(again, Completion()))
     except ModelUnavailable as exc:

@@ -1,7 +1,7 @@
 """The rolling summary rewritten by a model, in the background.
 
-Each complete reply folds the turns that leave the recent window into the summary
-as short deterministic notes (`coach.coaching.transcript`). When the provider can
+A complete reply that fills the recent window folds its oldest chunk of turns into
+the summary as short deterministic notes (`coach.coaching.transcript`). When the provider can
 write summaries, the record's reading (`coach.coaching.record_refinement`) then
 asks it to rewrite the summary with those notes' turns in full; the notes stay
 as the fallback whenever the model fails or is not configured. The rewrite is
@@ -52,7 +52,12 @@ def rewrite_summary(app: Flask, session_id: int) -> None:
             .where(Message.coaching_session_id == session_id)
             .where(Message.id > after, Message.id <= through)
             .order_by(Message.id.desc())
-            .limit(min(turn_notes(summary), app.config["COACH_RECENT_MESSAGES"]))
+            .limit(
+                min(
+                    turn_notes(summary),
+                    app.config["COACH_RECENT_MESSAGES"] + app.config["COACH_FOLD_CHUNK"],
+                )
+            )
         ).all()
     history = conversation_history(list(reversed(newest_first)))
     instructions = prompt_book(app).render("summary.j2", max_chars=max_chars)

@@ -1,5 +1,10 @@
 """What the model sees of the conversation: the newest turns verbatim, older ones
 folded into a rolling summary, so that turn 100 costs about what turn 10 does.
+
+Turns are folded in chunks, not one at a time: the verbatim turns grow from
+`recent` to `recent + chunk` messages, then the oldest `chunk` (or more) are folded
+together. Between folds the summary, and so the prompt's beginning, stays the same
+from turn to turn, which a provider's prompt cache reuses.
 """
 
 from __future__ import annotations
@@ -23,21 +28,33 @@ def conversation_history(messages: Sequence[Message]) -> list[Message]:
 
 
 def recent_window(
-    messages: Sequence[Message], summary_through_id: int, recent: int
+    messages: Sequence[Message], summary_through_id: int, most: int
 ) -> list[ChatTurn]:
-    """The newest turns not yet folded into the summary, at most `recent` of them."""
+    """The newest turns not yet folded into the summary, at most `most` of them."""
     unfolded = [m for m in conversation_history(messages) if m.id > summary_through_id]
-    return [ChatTurn(m.role, m.content) for m in unfolded[-recent:]]
+    return [ChatTurn(m.role, m.content) for m in unfolded[-most:]]
+
+
+def window_size(recent: int, chunk: int) -> int:
+    """The most turns shown verbatim: the recent ones and a chunk waiting to be folded."""
+    return recent + chunk - 1
 
 
 def fold_old_turns(
-    coaching_session: CoachingSession, messages: Sequence[Message], recent: int, max_chars: int
+    coaching_session: CoachingSession,
+    messages: Sequence[Message],
+    recent: int,
+    max_chars: int,
+    chunk: int = 1,
 ) -> None:
-    """Fold turns that have left the recent window into the rolling summary."""
-    history = conversation_history(messages)
-    leaving = [m for m in history[:-recent] if m.id > coaching_session.summary_through_id]
-    if not leaving:
+    """Fold the oldest turns into the rolling summary once `chunk` of them wait beyond
+    the `recent` ones; until then, leave the summary as it is."""
+    unfolded = [
+        m for m in conversation_history(messages) if m.id > coaching_session.summary_through_id
+    ]
+    if len(unfolded) < recent + chunk:
         return
+    leaving = unfolded[:-recent]
     coaching_session.summary = fold_into_summary(coaching_session.summary, leaving, max_chars)
     coaching_session.summary_through_id = leaving[-1].id
 

@@ -40,11 +40,17 @@ class ChatPrompt:
     system: str
     history: tuple[ChatTurn, ...]
     user_message: str
+    # What changes from turn to turn (the record, the dialogue's move), sent just
+    # before the new message so that the system prompt and the turns before it stay
+    # a repeated beginning that a provider's prompt cache reuses.
+    turn_note: str = ""
 
     def chat_messages(self) -> list[dict[str, str]]:
+        note = [{"role": "system", "content": self.turn_note}] if self.turn_note else []
         return [
             {"role": "system", "content": self.system},
             *({"role": t.role, "content": t.content} for t in self.history),
+            *note,
             {"role": "user", "content": self.user_message},
         ]
 

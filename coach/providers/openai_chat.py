@@ -11,6 +11,7 @@ once in the log.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -60,6 +61,13 @@ class CrisisCheck(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     crisis: bool
+
+
+@functools.cache
+def json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """A structured answer's JSON schema, built once per model class, not per request
+    (pydantic builds it afresh on every call, a few milliseconds each)."""
+    return model.model_json_schema()
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -203,7 +211,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
                 instructions,
                 f"The record so far:\n{current}\n\nThe conversation, oldest first:\n{transcript}",
                 name="reflection_record",
-                schema=RecordReading.model_json_schema(),
+                schema=json_schema(RecordReading),
                 parse=lambda text: RecordReading.model_validate(json.loads(text)),
                 max_tokens=REFLECTION_MAX_TOKENS,
             )
@@ -275,7 +283,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
             max_tokens=CRISIS_CHECK_MAX_TOKENS,
             response_format={
                 "type": "json_schema",
-                "json_schema": {"name": "crisis_check", "schema": CrisisCheck.model_json_schema()},
+                "json_schema": {"name": "crisis_check", "schema": json_schema(CrisisCheck)},
             },
         )
         try:
@@ -302,7 +310,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
                 "type": "json_schema",
                 "json_schema": {
                     "name": "rolling_summary",
-                    "schema": WrittenSummary.model_json_schema(),
+                    "schema": json_schema(WrittenSummary),
                 },
             },
         )

@@ -180,6 +180,9 @@ def _model_settings(
         "COACH_MODEL": replay.model,
         # The replay never fails by chance: one attempt, so a miss is reported once.
         "COACH_MODEL_ATTEMPTS": 1,
+        # Folds in small chunks, so that the suite's short cases fold turns into the
+        # summary (and exercise its prompt) as longer conversations do.
+        "COACH_FOLD_CHUNK": 4,
     }
 
 

@@ -3,7 +3,10 @@
 It reads the seeker's latest messages once a coached turn is over (with the
 model's reading of the record, so that the next turn never depends on timing) and
 can only add what the rules missed: a crisis flag and careful mode from the next
-turn on. It never clears a flag, and if it fails, the rules' decision stands.
+turn on. It never clears a flag, and if it fails, the rules' decision stands. So it
+is not asked while the session is in careful mode already, and not after a turn the
+rules answered with fixed words (`coach.coaching.reply`): in either case the flag is
+set. Otherwise it is one request after every coached turn.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from sqlalchemy import select
 
 from coach.errors import ModelUnavailable
 from coach.providers import provider
-from coach.safety.screening import flag_crisis, last_fixed_reply_id
+from coach.safety.screening import flag_crisis, in_careful_mode, last_fixed_reply_id
 from coach.storage.database import short_transaction
 from coach.storage.models import CoachingSession, Message
 
@@ -31,6 +34,8 @@ def second_check(app: Flask, session_id: int, through_message_id: int, instructi
     chosen = provider(app)
     if not chosen.screens_for_crisis:
         return
+    if in_careful_mode(app, session_id):
+        return  # the look could only add the flag the session has
     with short_transaction(app, read_only=True) as db:
         # Only what came after the last fixed safety reply: a crisis already answered
         # (and careful mode since left) must not flag the session again.

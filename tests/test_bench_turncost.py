@@ -1,0 +1,60 @@
+"""The turn-cost benchmarks keep running: each one's small mode, in a process of its own,
+exits 0 and prints its table and its structural facts (the prefix share, requests
+per turn). Their figures are read by people, not asserted here."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_benchmark(name: str) -> str:
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / name), "--small"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env=environment,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_cost_growth_small():
+    output = run_benchmark("cost_growth.py")
+    rows = [line.split() for line in output.splitlines() if re.match(r"\s+\d+\s+\d+", line)]
+    assert [row[0] for row in rows] == ["10", "20", "40"]
+    assert all(len(row) == 9 for row in rows)
+    # Turn 10 is the baseline: its ratios are 1.
+    assert rows[0][3:5] == ["1.00", "1.00"]
+    # Tokens come from the usage the coach stored: a number for every checkpoint.
+    assert all(int(row[2]) > 0 for row in rows)
+    share = re.search(r"prefix same as the previous request's: (\d+) of (\d+) turns", output)
+    assert share and int(share.group(2)) == 39
+    assert re.search(r"tokens at turn 40 / turn 10: [\d.]+ \(target <= 1.5", output)
+    assert "'reply': 40" in output
+
+
+def test_model_calls_small():
+    output = run_benchmark("model_calls.py")
+    kinds = [line.split()[0] for line in output.splitlines() if re.match(r"[a-z_]+\s+\d+\s", line)]
+    assert kinds == [
+        "reply",
+        "crisis_check",
+        "reflection_record",
+        "rolling_summary",
+        "action_plan",
+        "all",
+    ]
+    assert re.search(r"requests per turn without the safety second look: [\d.]+", output)
+    readings = re.search(r"record readings: (\d+) for (\d+) stage changes", output)
+    assert readings and int(readings.group(2)) == 4
+    assert re.search(r"safety second looks per turn: [\d.]+", output)
