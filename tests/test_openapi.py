@@ -71,8 +71,20 @@ def test_the_document_says_what_the_hand_written_one_missed(document):
 
 
 def test_the_session_id_parameter_is_an_integer_within_the_ids_we_use(document):
-    (parameter,) = document["paths"]["/api/v1/sessions/{session_id}"]["get"]["parameters"]
+    parameters = document["paths"]["/api/v1/sessions/{session_id}"]["get"]["parameters"]
+    (parameter,) = [p for p in parameters if p["in"] == "path"]
     assert parameter["schema"] == {"type": "integer", "minimum": 0, "maximum": 2147483647}
+
+
+def test_a_session_is_shown_a_page_of_messages_at_a_time(document):
+    parameters = document["paths"]["/api/v1/sessions/{session_id}"]["get"]["parameters"]
+    query = {p["name"]: p for p in parameters if p["in"] == "query"}
+    assert set(query) == {"limit", "before"}
+    assert not any(p["required"] for p in query.values())
+    limit = query["limit"]["schema"]
+    assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 200, 50)
+    session = document["components"]["schemas"]["Session"]["properties"]
+    assert session["has_earlier"]["type"] == "boolean"
 
 
 # The check that every test's client runs must be able to fail.

@@ -6,6 +6,7 @@ exactly like one that does not exist, so ids reveal nothing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
@@ -21,6 +22,22 @@ from coach.storage.models import MAX_TITLE_CHARS, CoachingSession, Message, User
 
 MAX_PER_PAGE = 100
 EDITABLE_FIELDS = {"title", "stage", "shared"}
+# A session is shown with its newest messages, this many unless asked otherwise:
+# showing a long conversation costs what showing a short one does.
+MESSAGES_SHOWN = 50
+MAX_MESSAGES_SHOWN = 200
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    """Some of a conversation's messages, oldest first, as a session is shown with."""
+
+    messages: list[Message]
+    # Whether older messages come before the first one here.
+    has_earlier: bool
+    # The conversation's newest message, on this page or not: whether a retry is
+    # offered depends on it.
+    latest: Message | None
 
 
 def get_owned_session(db: Session, user: User, session_id: int) -> CoachingSession:
@@ -65,8 +82,28 @@ def create_session(db: Session, user: User, title: str | None = None) -> Coachin
     return coaching_session
 
 
-def session_messages(db: Session, coaching_session: CoachingSession) -> list[Message]:
-    return list(db.scalars(Message.in_session(coaching_session.id)))
+def message_page(
+    db: Session,
+    coaching_session: CoachingSession,
+    limit: int = MESSAGES_SHOWN,
+    before: int | None = None,
+) -> MessagePage:
+    """The newest `limit` messages, or the newest before the message id `before`.
+
+    A page is bounded by ids, not positions, so it stays the same while newer
+    messages arrive. The whole conversation is read elsewhere (the prompt, the
+    counselor's transcript, the exports), never through this."""
+    if not 1 <= limit <= MAX_MESSAGES_SHOWN:
+        raise InvalidInput(f"limit must be 1 to {MAX_MESSAGES_SHOWN}.")
+    newest_first = select(Message).where(Message.coaching_session_id == coaching_session.id)
+    newest_first = newest_first.order_by(Message.id.desc())
+    bounded = newest_first if before is None else newest_first.where(Message.id < before)
+    # One more than shown says whether there are earlier ones.
+    found = list(db.scalars(bounded.limit(limit + 1)))
+    shown = found[:limit][::-1]
+    newest_shown = shown[-1] if shown else None
+    latest = newest_shown if before is None else db.scalar(newest_first.limit(1))
+    return MessagePage(messages=shown, has_earlier=len(found) > limit, latest=latest)
 
 
 def update_session(

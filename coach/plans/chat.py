@@ -29,11 +29,9 @@ from coach.plans.schema import Plan as ShownPlan
 from coach.plans.templates import ChatWording, plan_templates
 from coach.plans.tracking import describe_plan
 from coach.storage.database import short_transaction
+from coach.storage.message_html import PLAN_PAGE
 from coach.storage.models import CoachingSession, Message, Plan
 
-# The browser's plan page for one version (`coach.web.pages.plan`); a link to it is
-# the one relative link a reply may carry (`coach.web.markdown`).
-PLAN_PAGE = "/chat/{session_id}/plan?version={version}"
 # Characters that would make Markdown of a plan's text (a model wrote it: a link,
 # emphasis, code); escaped, so that the text shows as written.
 MARKDOWN_SIGNS = re.compile(r"([\\`*_\[\]<>!~|])")
@@ -41,11 +39,6 @@ MARKDOWN_SIGNS = re.compile(r"([\\`*_\[\]<>!~|])")
 
 def plan_page(session_id: int, version: int) -> str:
     return PLAN_PAGE.format(session_id=session_id, version=version)
-
-
-def is_plan_page(href: str, session_id: int) -> bool:
-    """Whether a link goes to one of this session's plan versions, and nowhere else."""
-    return re.fullmatch(rf"/chat/{session_id}/plan\?version=\d{{1,9}}", href) is not None
 
 
 def write_plan_reply(app: Flask, session_id: int, message_id: int) -> WrittenPlan:

@@ -933,6 +933,60 @@
 
   /* ================ end of the record panel ================ */
 
+  /* ---------- earlier messages ---------- */
+
+  // A long conversation opens at its newest messages. The button loads the page
+  // before the first message shown and puts it above, keeping in view what the
+  // seeker was reading; it hides itself when the conversation's start is shown.
+  const earlierButton = document.getElementById('earlier-button');
+  const EARLIER_FAILED = 'The earlier messages could not be loaded. Please try again.';
+
+  async function showEarlier() {
+    const first = transcript.querySelector('article.message[data-message-id]');
+    if (!first) {
+      earlierButton.hidden = true;
+      return;
+    }
+    earlierButton.disabled = true;
+    clearError();
+    try {
+      const url = sessionUrl + '?before=' + encodeURIComponent(first.dataset.messageId);
+      const response = await fetch(url, {
+        credentials: 'same-origin',
+        headers: { Accept: JSON_TYPE },
+      });
+      if (!response.ok) {
+        showError(EARLIER_FAILED);
+        return;
+      }
+      const data = await response.json();
+      const articles = data.messages.filter(function (message) {
+        return !shownMessage(message.id);
+      }).map(articleFromServer);
+      const heightBefore = document.documentElement.scrollHeight;
+      first.before.apply(first, articles);
+      window.scrollBy(0, document.documentElement.scrollHeight - heightBefore);
+      refreshChoices();
+      earlierButton.hidden = !data.has_earlier;
+      if (earlierButton.hidden) {
+        root.focus({ preventScroll: true }); // the focused button is gone
+      }
+      announce(articles.length === 1 ? '1 earlier message shown.' : articles.length + ' earlier messages shown.');
+    } catch (ignored) {
+      showError(EARLIER_FAILED);
+    } finally {
+      earlierButton.disabled = false;
+    }
+  }
+
+  if (earlierButton) {
+    earlierButton.addEventListener('click', function () {
+      if (!earlierButton.disabled) {
+        showEarlier();
+      }
+    });
+  }
+
   /* ---------- catching up with the server ---------- */
 
   const POLL_MS = 2000;

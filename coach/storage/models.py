@@ -31,8 +31,18 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship, validates
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Mapper,
+    attributes,
+    mapped_column,
+    relationship,
+    validates,
+)
 from sqlalchemy.sql import Select
+
+from coach.storage.message_html import render_markdown
 
 ROLES = ("seeker", "counselor", "admin")
 MESSAGE_ROLES = ("user", "assistant")
@@ -215,6 +225,10 @@ class Message(Base):
     )
     role: Mapped[str] = mapped_column(String(20))
     content: Mapped[str] = mapped_column(Text)
+    # `content` as safe HTML, rendered once when the content is written (by
+    # `_render_content`, whichever code writes it); NULL on rows stored before
+    # there was this column, which `shown_html` renders when they are read.
+    content_html: Mapped[str | None] = mapped_column(Text)
     stage: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default="complete")
     # For an assistant message: the user message it answers.
@@ -243,6 +257,26 @@ class Message(Base):
             .where(Message.coaching_session_id == coaching_session_id)
             .order_by(Message.id)
         )
+
+    def shown_html(self) -> str:
+        """The content as safe HTML: as stored, or rendered now for an older row."""
+        if self.content_html is not None:
+            return self.content_html
+        return render_markdown(self.content, session_id=self.coaching_session_id)
+
+
+@event.listens_for(Message, "before_insert")
+@event.listens_for(Message, "before_update")
+def _render_content(_mapper: Mapper[Message], _connection: Connection, message: Message) -> None:
+    """The HTML is written with the content it comes from, in the same statement.
+
+    At flush time, not when `content` is assigned: only then is the session id (which
+    decides the one relative link a message may carry) sure to be set."""
+    written = ("content", "coaching_session_id")
+    changed = any(attributes.get_history(message, name).has_changes() for name in written)
+    if changed or message.content_html is None:
+        session_id = message.coaching_session_id
+        message.content_html = render_markdown(message.content, session_id=session_id)
 
 
 @event.listens_for(Message, "after_insert")

@@ -12,7 +12,7 @@ it from a `<template>`), and its groups and their names from `RECORD_GROUPS`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,14 +57,13 @@ def message_html(shown: Mapping[str, Any]) -> str:
     return str(template.module.message_article(shown))  # type: ignore[attr-defined]
 
 
-def retry_offered(replying: bool, messages: Sequence[Message]) -> bool:
+def retry_offered(replying: bool, last: Message | None) -> bool:
     """Whether the seeker may have their last message answered again.
 
-    Offered when no reply is being written and the last message still waits for a
-    complete reply: it is the seeker's own (the reply never came), or a reply that
-    broke off or failed. These are exactly the cases `begin_retry` accepts.
+    Offered when no reply is being written and the conversation's last message still
+    waits for a complete reply: it is the seeker's own (the reply never came), or a
+    reply that broke off or failed. These are exactly the cases `begin_retry` accepts.
     """
-    if replying or not messages:
+    if replying or last is None:
         return False
-    last = messages[-1]
     return last.role == "user" or last.status in BROKEN_REPLY

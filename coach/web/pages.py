@@ -12,7 +12,7 @@ from coach.coaching.sessions import (
     create_session,
     get_owned_session,
     list_sessions,
-    session_messages,
+    message_page,
 )
 from coach.counsel.consent import set_sharing
 from coach.counsel.notes import notes_for_seeker
@@ -169,7 +169,7 @@ def chat(session_id: int) -> Any:
     coaching_session = get_owned_session(db, user, session_id)
     return render_template(
         "chat.html",
-        chat=session_json(coaching_session, session_messages(db, coaching_session)),
+        chat=session_json(coaching_session, message_page(db, coaching_session)),
         stages=_stages(),
         max_message_chars=current_app.config["COACH_MAX_MESSAGE_CHARS"],
         crisis_resources=safety_rules().resources.model_dump(mode="json"),

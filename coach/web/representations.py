@@ -10,6 +10,7 @@ from typing import Any
 from pydantic.experimental.missing_sentinel import MISSING
 
 from coach.coaching.reply_mark import is_replying
+from coach.coaching.sessions import MessagePage
 from coach.guide.frameworks import frameworks
 from coach.guide.record import ReflectionRecord
 from coach.providers import provider
@@ -18,7 +19,6 @@ from coach.safety.screening import SHOWS_RESOURCES
 from coach.storage.models import CoachingSession, Message, User
 from coach.web import schemas
 from coach.web.chat_view import message_html, retry_offered
-from coach.web.markdown import render_markdown
 
 
 def user_json(user: User) -> dict[str, Any]:
@@ -30,9 +30,9 @@ def message_json(message: Message) -> dict[str, Any]:
 
 
 def session_json(
-    coaching_session: CoachingSession, messages: list[Message] | None = None
+    coaching_session: CoachingSession, page: MessagePage | None = None
 ) -> dict[str, Any]:
-    return session_shape(coaching_session, messages).model_dump(mode="json")
+    return session_shape(coaching_session, page).model_dump(mode="json")
 
 
 def reflection_json(record: ReflectionRecord) -> dict[str, Any]:
@@ -60,8 +60,9 @@ def message_shape(message: Message) -> schemas.Message:
         id=message.id,
         role=message.role,
         content=message.content,
-        # Model text is untrusted: the HTML is rendered with raw HTML off and sanitised.
-        content_html=render_markdown(message.content, session_id=message.coaching_session_id),
+        # Model text is untrusted: the HTML was rendered with raw HTML off and
+        # sanitised when the message was stored (`coach.storage.message_html`).
+        content_html=message.shown_html(),
         stage=message.stage,
         status=message.status,
         created_at=message.created_at,
@@ -75,8 +76,9 @@ def message_shape(message: Message) -> schemas.Message:
 
 
 def session_shape(
-    coaching_session: CoachingSession, messages: list[Message] | None = None
+    coaching_session: CoachingSession, page: MessagePage | None = None
 ) -> schemas.Session:
+    """The session; with `page`, shown with those messages and what goes with them."""
     return schemas.Session(
         id=coaching_session.id,
         title=coaching_session.title,
@@ -88,13 +90,14 @@ def session_shape(
         careful=coaching_session.careful_since is not None,
         created_at=coaching_session.created_at,
         updated_at=coaching_session.updated_at,
-        messages=MISSING if messages is None else [message_shape(m) for m in messages],
+        messages=MISSING if page is None else [message_shape(m) for m in page.messages],
+        has_earlier=MISSING if page is None else page.has_earlier,
         # The rule needs the messages, so it comes with them.
         retry_offered=MISSING
-        if messages is None
-        else retry_offered(is_replying(coaching_session), messages),
+        if page is None
+        else retry_offered(is_replying(coaching_session), page.latest),
         reflection=MISSING
-        if messages is None
+        if page is None
         else reflection_shape(ReflectionRecord.model_validate(coaching_session.reflection)),
     )
 

@@ -28,7 +28,7 @@ from pydantic.experimental.missing_sentinel import MISSING
 from pydantic_core import core_schema
 
 from coach.coaching.record_corrections import LIST_FIELDS
-from coach.coaching.sessions import MAX_PER_PAGE
+from coach.coaching.sessions import MAX_MESSAGES_SHOWN, MAX_PER_PAGE, MESSAGES_SHOWN
 from coach.counsel.schema import DashboardFilters, Note, NoteCreate
 from coach.guide.frameworks import CAUSES, STAGES
 from coach.guide.record import MAX_ITEM_CHARS
@@ -63,6 +63,10 @@ class OneOf:
     ) -> core_schema.CoreSchema:
         return core_schema.literal_schema(list(self.choices))
 
+
+# The largest id either database stores (a 32-bit integer); a bigger one in a
+# query is refused, before SQLite would fail to bind it.
+MAX_ID = 2_147_483_647
 
 Stage = Annotated[str, OneOf(STAGES)]
 Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS)]
@@ -257,6 +261,22 @@ class SessionListQuery(QueryShape):
     per_page: int = Field(default=20, ge=1, le=MAX_PER_PAGE)
 
 
+class SessionShowQuery(QueryShape):
+    """Which of the session's messages to show: the newest `limit`, or the newest
+    `limit` before a message (to read further back, a page at a time)."""
+
+    limit: int = Field(
+        default=MESSAGES_SHOWN, ge=1, le=MAX_MESSAGES_SHOWN, description="Messages to show."
+    )
+    before: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ID,
+        description="Only messages older than this one: the `id` of the first message "
+        "shown, when `has_earlier` is true.",
+    )
+
+
 # Responses
 
 # The plan's shapes live with the plans (`coach.plans.schema`), where generation
@@ -382,7 +402,15 @@ class Session(ResponseShape):
     )
     created_at: Timestamp
     updated_at: Timestamp
-    messages: list[Message] | MISSING = MISSING
+    messages: list[Message] | MISSING = Field(
+        default=MISSING,
+        description="The newest messages (or those before `before`), oldest first.",
+    )
+    has_earlier: bool | MISSING = Field(
+        default=MISSING,
+        description="With `messages`: whether older ones come before the first; ask "
+        "for them with `before` set to its `id`.",
+    )
     retry_offered: bool | MISSING = Field(
         default=MISSING,
         description="With `messages`: whether `/retry` would answer the last message again.",

@@ -14,7 +14,7 @@ from coach.coaching.sessions import (
     delete_session,
     get_owned_session,
     list_sessions,
-    session_messages,
+    message_page,
 )
 from coach.counsel.consent import change_session
 from coach.counsel.notes import notes_for_seeker
@@ -32,6 +32,7 @@ from coach.web.schemas import (
     SessionCreate,
     SessionListQuery,
     SessionPage,
+    SessionShowQuery,
     SessionUpdate,
 )
 
@@ -59,12 +60,14 @@ def create() -> tuple[dict[str, Any], int]:
 
 
 @bp.get(f"/{SESSION_ID}")
-@documented({200: Session})
+@documented({200: Session}, query=SessionShowQuery)
 def show(session_id: int) -> dict[str, Any]:
-    """One session with its messages."""
+    """One session with its newest messages (or those before `before`), oldest first."""
+    query = parse_query(SessionShowQuery)
     db = get_db()
     coaching_session = get_owned_session(db, require_user(), session_id)
-    return session_json(coaching_session, session_messages(db, coaching_session))
+    page = message_page(db, coaching_session, query.limit, query.before)
+    return session_json(coaching_session, page)
 
 
 @bp.patch(f"/{SESSION_ID}")
