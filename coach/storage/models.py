@@ -226,8 +226,9 @@ class Message(Base):
     role: Mapped[str] = mapped_column(String(20))
     content: Mapped[str] = mapped_column(Text)
     # `content` as safe HTML, rendered once when the content is written (by
-    # `_render_content`, whichever code writes it); NULL on rows stored before
-    # there was this column, which `shown_html` renders when they are read.
+    # `_render_content`, whichever code writes it through the ORM; a bulk UPDATE of
+    # `content` would have to set it too); NULL on rows stored before there was
+    # this column, which `shown_html` renders when they are read.
     content_html: Mapped[str | None] = mapped_column(Text)
     stage: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default="complete")
