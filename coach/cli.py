@@ -1,4 +1,4 @@
-"""The `coach` command: serve, db upgrade, users create, purge, eval.
+"""The `coach` command: serve, db upgrade, db store-html, users create, purge, eval.
 
 Building an app never migrates: `coach db upgrade` does, and so does `coach serve`
 while COACH_AUTO_MIGRATE is on (the default, so that a first start just works).
@@ -31,6 +31,7 @@ from coach.quality.report import checks_summary, markdown_report, text_summary
 from coach.resources import CHECKOUT, resource_dir
 from coach.serving import gunicorn_settings
 from coach.storage.database import get_db, upgrade_schema
+from coach.storage.html_backfill import store_missing_html
 from coach.storage.models import ROLES
 from coach.web.auth import create_user
 
@@ -53,6 +54,14 @@ def db_upgrade() -> None:
     """Bring the schema up to date."""
     upgrade_schema(current_app)
     click.echo("The database schema is up to date.")
+
+
+@db_group.command("store-html")
+@with_appcontext
+def db_store_html() -> None:
+    """Store the HTML of messages written before it was stored (shown right without)."""
+    count = store_missing_html(get_db())
+    click.echo(f"Stored the HTML of {count} message(s).")
 
 
 @click.group("users")

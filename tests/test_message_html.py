@@ -2,7 +2,8 @@
 on every path that stores a message (the seeker's own, guided replies, a plan
 written in the chat, the crisis reply and careful mode's check-ins, model replies
 complete, partial or failed) and on any change to its content. The API shows the
-stored HTML; a row stored before the column existed is rendered when it is read."""
+stored HTML; a row stored before the column existed is rendered when it is read,
+until `coach db store-html` stores its HTML too."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy import select, update
 
 from coach.coaching.background import background
 from coach.storage.database import alembic_config, database
+from coach.storage.html_backfill import store_missing_html
 from coach.storage.message_html import render_markdown
 from coach.storage.models import CoachingSession, Message
 from tests.conftest import ApiActions, AppFactory, make_openai_app
@@ -191,3 +193,33 @@ def test_rows_from_before_the_migration_are_shown_rendered(storage_app, storage_
     after = [m["content_html"] for m in storage_api.session(token, session_id)["messages"]]
     assert after == before
     assert "<em>well</em>" in after[0]
+
+
+def test_the_command_stores_the_html_of_older_rows_once(storage_app, storage_api):
+    token, session_id = seeker(storage_api)
+    for text in ("It went *well*, I thought.", "Then **nothing** for a week."):
+        storage_api.send(token, session_id, text)
+    shown = storage_api.session(token, session_id)["messages"]
+    config = alembic_config(database(storage_app))
+    command.downgrade(config, "0007")
+    command.upgrade(config, "head")
+    runner = storage_app.test_cli_runner()
+
+    result = runner.invoke(args=["db", "store-html"])
+    assert result.exit_code == 0, result.output
+    assert "Stored the HTML of 4 message(s)." in result.output
+    assert_every_message_has_its_html(storage_app, session_id)
+    assert storage_api.session(token, session_id)["messages"] == shown
+    # Run again, it finds nothing left to do.
+    assert "Stored the HTML of 0 message(s)." in runner.invoke(args=["db", "store-html"]).output
+
+
+def test_the_backfill_goes_a_batch_at_a_time(app, api):
+    token, session_id = seeker(api)
+    for text in ("one", "two", "three"):
+        api.send(token, session_id, text)
+    with database(app).make_session() as db:
+        db.execute(update(Message).values(content_html=None))
+        db.commit()
+        assert store_missing_html(db, batch=4) == 6
+    assert_every_message_has_its_html(app, session_id)

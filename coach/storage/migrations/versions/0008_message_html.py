@@ -3,6 +3,7 @@
 Rows stored before this revision keep NULL, and are rendered when they are read
 (`Message.shown_html`): rendering every message of a large database here would
 hold the upgrade for as long as that takes, for rows few will read again.
+`coach db store-html` stores their HTML, a batch at a time, whenever wanted.
 
 Revision ID: 0008
 Revises: 0007
