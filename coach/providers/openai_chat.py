@@ -47,6 +47,9 @@ Parsed = TypeVar("Parsed")
 REFLECTION_MAX_TOKENS = 800
 CRISIS_CHECK_MAX_TOKENS = 50
 SUMMARY_MAX_TOKENS = 700
+# A reply's label is a short JSON object; room for each, and a little for the wrapper.
+LABEL_TOKENS_PER_REPLY = 40
+LABEL_TOKENS_BASE = 50
 
 
 class WrittenSummary(BaseModel):
@@ -109,6 +112,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
     screens_for_crisis = True
     structured_output = True
     writes_summary = True
+    labels_replies = True
 
     def __init__(
         self,
@@ -319,6 +323,24 @@ class OpenAIProvider(Provider[ChatPrompt]):
             return WrittenSummary.model_validate_json(content).summary.strip() or None
         except ValidationError:
             return None
+
+    def label_replies(
+        self,
+        instructions: str,
+        replies: str,
+        *,
+        schema: dict[str, Any],
+        parse: Callable[[str], Parsed],
+        count: int,
+    ) -> Parsed | None:
+        return self.complete_structured(
+            instructions,
+            replies,
+            name="strategy_labels",
+            schema=schema,
+            parse=parse,
+            max_tokens=LABEL_TOKENS_BASE + LABEL_TOKENS_PER_REPLY * count,
+        )
 
     def _fall_back_once(self, reason: str) -> None:
         with self._log_lock:  # background workers may fall back at the same moment
