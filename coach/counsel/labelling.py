@@ -183,7 +183,8 @@ def unlabelled_replies(db: Session, session_id: int) -> list[PendingReply]:
     )
     replies = [m for m in db.scalars(query) if is_coach_reply(m)]
     asked = {m.reply_to_id for m in replies if m.reply_to_id is not None}
-    said = dict(db.execute(select(Message.id, Message.content).where(Message.id.in_(asked))))
+    rows = db.execute(select(Message.id, Message.content).where(Message.id.in_(asked)))
+    said = {message_id: content for message_id, content in rows}
     return [
         PendingReply(m.id, said.get(m.reply_to_id, "") if m.reply_to_id else "", m.content)
         for m in replies
