@@ -5,8 +5,9 @@ The installed `openai` client talks through `httpx2`, so mocking libraries made 
 server does, one behaviour per request in order (`enqueue_stream`, `enqueue_json`,
 `enqueue_error`, `enqueue_broken_stream`), and reads what the client sent from
 `requests`; the crisis checks, summary rewrites and the quality panel's labelling
-(`enqueue_labels`, `enqueue_label_error`) have queues and lists of their own. A request that finds nothing scripted gets a 500 and is counted in
-`unscripted`, so that a test never hangs waiting for a reply nobody wrote.
+(`enqueue_labels`, `enqueue_label_error`) have queues and lists of their own. A
+request that finds nothing scripted gets a 500 and is counted in `unscripted`, so
+that a test never hangs waiting for a reply nobody wrote.
 
 Streams use chunked transfer encoding on a connection that is closed after each
 response: a stream that ends without its last chunk is, to the client, a stream
