@@ -163,7 +163,8 @@ def test_an_invalid_label_leaves_the_rules_for_that_reply_only(model_review, fak
     assert [x["strategy"] for x in labels[1:]] == [label_reply(r).strategy for r in REPLIES[1:]]
     assert all("did not fit" in x["reason"] for x in labels[1:])
     assert transcript["quality"]["source"] == "mixed"
-    assert "2 of 3 replies by the rules" in transcript["quality"]["source_detail"]
+    detail = transcript["quality"]["source_detail"]
+    assert "2 of 3 replies by the rules, where its labels did not fit" in detail
     # Stored as the rules' labels: not asked about again.
     assert [r.source for r in model_review.stored()] == ["model", "rules", "rules"]
     assert model_review.transcript()["quality"]["source"] == "mixed"
@@ -178,6 +179,7 @@ def test_a_garbled_answer_is_repaired_once_or_the_rules_stand(model_review, fake
     assert "did not fit the schema" in fake_model.label_requests[1].messages[-1]["content"]
     assert {x["source"] for x in coach_labels(transcript)} == {"rules"}
     assert transcript["quality"]["source"] == "rules"
+    assert "did not fit for 3 of 3 replies" in transcript["quality"]["source_detail"]
     assert [r.source for r in model_review.stored()] == ["rules"] * 3
     model_review.transcript()
     assert len(fake_model.label_requests) == 2
@@ -229,4 +231,16 @@ def test_only_a_counselors_read_of_a_shared_session_asks_the_model(model_review,
     share(api, model_review.seeker, model_review.session_id, shared=False)
     assert model_review.read().status_code == 404
     assert fake_model.label_requests == []
+    assert model_review.stored() == []
+
+
+def test_the_labels_go_with_the_session_the_seeker_deletes(model_review, fake_model):
+    fake_model.enqueue_labels(MODEL_LABELS)
+    model_review.transcript()
+    assert len(model_review.stored()) == 3
+    api = model_review.api
+    deleted = api.client.delete(
+        f"/api/v1/sessions/{model_review.session_id}", headers=api.headers(model_review.seeker)
+    )
+    assert deleted.status_code == 204
     assert model_review.stored() == []

@@ -297,14 +297,24 @@ def coding_of(reply: str, stored: ReplyLabel | None) -> ReplyCoding:
     )
 
 
-def source_detail(codings: list[ReplyCoding]) -> str:
+def source_detail(codings: dict[int, ReplyCoding], stored: dict[int, ReplyLabel]) -> str:
     """What the panel says of its source when this read had nothing to add."""
-    by_model = sum(c.label.source == "model" for c in codings)
-    if not codings or by_model == 0:
-        return "Labelled by the transparent rules."
+    unfit = sum(row.source == "rules" for row in stored.values())
+    by_model = sum(c.label.source == "model" for c in codings.values())
+    if not codings:
+        return "No coach replies to label yet."
     if by_model == len(codings):
         return "Labelled by the model, with structured output."
+    if by_model == 0:
+        if unfit:
+            return (
+                "Labelled by the transparent rules: the model's labels did not fit"
+                f" for {unfit} of {len(codings)} replies."
+            )
+        return "Labelled by the transparent rules."
+    by_rules = len(codings) - by_model
+    why = ", where its labels did not fit" if unfit == by_rules else ""
     return (
-        f"Labelled by the model, with structured output; {len(codings) - by_model} of"
-        f" {len(codings)} replies by the rules, where its labels did not fit."
+        f"Labelled by the model, with structured output; {by_rules} of"
+        f" {len(codings)} replies by the rules{why}."
     )

@@ -78,9 +78,7 @@ def describe_transcript(
         checkins=session_checkins(db, coaching_session.id),
         plan=None if plan is None else describe_plan(plan, plan_templates().disclaimer),
         notes=[describe_note(n) for n in notes if n.message_id is None],
-        quality=quality_of(
-            list(codings.values()), labelling or source_detail(list(codings.values()))
-        ),
+        quality=quality_of(list(codings.values()), labelling or source_detail(codings, stored)),
     )
 
 
