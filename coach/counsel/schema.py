@@ -132,7 +132,10 @@ class Ratio(Shape):
 class Quality(Shape):
     """The conversation quality panel: strategies counted, and the Motivational
     Interviewing ratios supervisors use (reflections to questions: fair at 1, good
-    at 2; complex reflections among reflections: fair at 40 %, good at 50 %)."""
+    at 2; complex reflections among reflections: fair at 40 %, good at 50 %).
+    Labelled by the model with structured output when one is configured (once per
+    reply, then stored), by the transparent rules otherwise or where the model's
+    label did not fit; each reply's label and `source` here say which."""
 
     source: Literal["model", "rules", "mixed"] = Field(
         description="Who labelled the replies the ratios count: all by a model, all by "
