@@ -6,7 +6,8 @@ the opening of a reply, and only on rate limits, timeouts, connection errors and
 record is asked for as structured output (a JSON schema: additions and removals,
 `RecordReading`), validated with pydantic, with one repair attempt; a server that
 does not honour JSON schemas leaves the record to the keyword rules, and says so
-once in the log.
+once in the log. The counselors' strategy labels (`label_replies`) are asked for the
+same way, with the schema and its reading given by `coach.counsel.labelling`.
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ Parsed = TypeVar("Parsed")
 REFLECTION_MAX_TOKENS = 800
 CRISIS_CHECK_MAX_TOKENS = 50
 SUMMARY_MAX_TOKENS = 700
-# A reply's label is a short JSON object; room for each, and a little for the wrapper.
-LABEL_TOKENS_PER_REPLY = 40
+# A reply's label is a short JSON object (about 30 tokens); room to spare for each, so
+# that a model that spaces its JSON out is not cut off mid-answer.
+LABEL_TOKENS_PER_REPLY = 60
 LABEL_TOKENS_BASE = 50
 
 
