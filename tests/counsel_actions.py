@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from coach.storage.database import database
@@ -27,6 +28,20 @@ def login(api: ApiActions, email: str) -> str:
     assert response.status_code == 200, response.json
     token: str = response.json["token"]  # type: ignore[index]
     return token
+
+
+def csrf_token(client: FlaskClient) -> str:
+    client.get("/login")
+    with client.session_transaction() as cookie:
+        token: str = cookie["csrf_token"]
+        return token
+
+
+def browser_login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
+    """Sign in through the login page, as a browser does: the cookie session."""
+    return client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": csrf_token(client)}
+    )
 
 
 def share(api: ApiActions, token: str, session_id: int, shared: bool = True) -> Any:

@@ -4,8 +4,10 @@ The installed `openai` client talks through `httpx2`, so mocking libraries made 
 `httpx` do not intercept it; a real local HTTP server does. A test scripts what the
 server does, one behaviour per request in order (`enqueue_stream`, `enqueue_json`,
 `enqueue_error`, `enqueue_broken_stream`), and reads what the client sent from
-`requests`. A request that finds nothing scripted gets a 500 and is counted in
-`unscripted`, so that a test never hangs waiting for a reply nobody wrote.
+`requests`; the crisis checks, summary rewrites and the quality panel's labelling
+(`enqueue_labels`, `enqueue_label_error`) have queues and lists of their own. A
+request that finds nothing scripted gets a 500 and is counted in `unscripted`, so
+that a test never hangs waiting for a reply nobody wrote.
 
 Streams use chunked transfer encoding on a connection that is closed after each
 response: a stream that ends without its last chunk is, to the client, a stream
@@ -29,6 +31,7 @@ HOST = "127.0.0.1"
 CRISIS_CHECK = "crisis_check"  # the JSON schema name of the safety second check
 SUMMARY = "rolling_summary"  # the JSON schema name of the summary's rewrite
 DEFAULT_SUMMARY = "They are talking through a rejection after a second interview."
+LABELS = "strategy_labels"  # the JSON schema name of the quality panel's labelling
 
 ERROR_TYPES = {
     400: "invalid_request_error",
@@ -82,6 +85,11 @@ class FakeModel:
         # queue (`DEFAULT_SUMMARY` unless a test enqueues otherwise).
         self.summary_requests: list[RecordedRequest] = []
         self._summary_answers: deque[str] = deque()
+        # The counselors' quality panel labelling replies: apart too, answered from
+        # their own queue (`enqueue_labels`, `enqueue_label_error`); none scripted is
+        # an unscripted request.
+        self.label_requests: list[RecordedRequest] = []
+        self._label_answers: deque[Behaviour] = deque()
         self.unscripted = 0
         # Streams whose client closed the connection before the last chunk was sent.
         self.abandoned_streams = 0
@@ -215,6 +223,21 @@ class FakeModel:
         with self._lock:
             self._summary_answers.append(content)
 
+    def enqueue_labels(
+        self, labels: list[dict[str, Any]] | None = None, *, raw: str | None = None
+    ) -> None:
+        """The answer to the next labelling request: `{"labels": labels}`, or `raw`
+        content as is (a garbled answer)."""
+        content = raw if raw is not None else json.dumps({"labels": labels or []})
+        answer = self._completion(content, (80, 30), "fake-model", "stop")
+        with self._lock:
+            self._label_answers.append(answer)
+
+    def enqueue_label_error(self, status: int, message: str = "Labels failed.") -> None:
+        """An error answer to the next labelling request."""
+        with self._lock:
+            self._label_answers.append(_error(status, message, None, None))
+
     def _completion(
         self, content: str, usage: tuple[int, int], model: str, finish_reason: str
     ) -> Behaviour:
@@ -249,14 +272,7 @@ class FakeModel:
         code: str | None = None,
     ) -> None:
         """An error answer with the usual OpenAI error body."""
-        kind = error_type or ERROR_TYPES.get(status, "server_error")
-
-        def behave(handler: _Handler) -> None:
-            handler.send_json(
-                status, {"error": {"message": message, "type": kind, "code": code or kind}}
-            )
-
-        self._enqueue(behave)
+        self._enqueue(_error(status, message, error_type, code))
 
     def answer_every_turn(self, chunks: list[str], delay: float, record: str) -> None:
         """From now on, when nothing is scripted, every streamed request gets these
@@ -309,6 +325,13 @@ class FakeModel:
                 default = json.dumps({"summary": DEFAULT_SUMMARY})
                 content = self._summary_answers.popleft() if self._summary_answers else default
             return self._completion(content, (60, 40), "fake-model", "stop")
+        if request.schema_name == LABELS:
+            with self._lock:
+                self.label_requests.append(request)
+                if self._label_answers:
+                    return self._label_answers.popleft()
+                self.unscripted += 1
+                return None
         with self._lock:
             self.requests.append(request)
             if self._script:
@@ -318,6 +341,18 @@ class FakeModel:
                 return standing
             self.unscripted += 1
             return None
+
+
+def _error(status: int, message: str, error_type: str | None, code: str | None) -> Behaviour:
+    """An error answer with the usual OpenAI error body."""
+    kind = error_type or ERROR_TYPES.get(status, "server_error")
+
+    def behave(handler: _Handler) -> None:
+        handler.send_json(
+            status, {"error": {"message": message, "type": kind, "code": code or kind}}
+        )
+
+    return behave
 
 
 class _Server(ThreadingHTTPServer):

@@ -17,7 +17,7 @@ from coach.guide.record import ReflectionRecord
 from coach.storage.database import database
 from coach.storage.models import ApiToken, CoachingSession, User
 from tests.conftest import ApiActions, make_openai_app
-from tests.counsel_actions import PASSWORD, login, make_user, share
+from tests.counsel_actions import PASSWORD, browser_login, csrf_token, login, make_user, share
 
 
 def _age_tokens(app, **values):
@@ -110,18 +110,6 @@ def test_a_guest_account_needs_a_valid_free_email_and_password(
 # The browser --------------------------------------------------------------------------
 
 
-def _csrf(client):
-    client.get("/login")
-    with client.session_transaction() as cookie:
-        return cookie["csrf_token"]
-
-
-def browser_login(client, email, password=PASSWORD):
-    return client.post(
-        "/login", data={"email": email, "password": password, "csrf_token": _csrf(client)}
-    )
-
-
 def test_the_login_page_signs_a_counselor_in_and_out(app, client):
     make_user(app, "counselor@example.org", "counselor")
     assert client.get("/login").status_code == 200
@@ -146,7 +134,7 @@ def test_the_login_page_needs_its_csrf_token(app, client):
 
 
 def _start(client):
-    token = _csrf(client)
+    token = csrf_token(client)
     response = client.post("/start", data={"csrf_token": token})
     assert response.status_code == 303
     session_id = int(re.search(r"/chat/(\d+)", response.headers["Location"]).group(1))

@@ -46,7 +46,7 @@ def transcript_markdown(transcript: Transcript) -> str:
             if message.raised_flag:
                 marks.append(f"raised flag: {message.raised_flag}")
             if message.strategy:
-                marks.append(f"strategy: {message.strategy.strategy}")
+                marks.append(f"strategy: {message.strategy.strategy}, by {message.strategy.source}")
             suffix = f" ({'; '.join(marks)})" if marks else ""
             lines.append(f"**{SPEAKERS[message.role]}**{suffix}, {message.created_at:%H:%M}:")
             lines.append("")

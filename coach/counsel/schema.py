@@ -37,6 +37,9 @@ STRATEGIES = (
     "other",
 )
 Strategy = Annotated[str, one_of(STRATEGIES)]
+# A reflection in Motivational Interviewing: simple says back what was said, complex
+# adds a feeling or meaning the seeker did not put in those words.
+Reflection = Literal["simple", "complex"]
 
 
 class Shape(BaseModel):
@@ -87,8 +90,15 @@ class StrategyLabel(Shape):
     """The support strategy of one coach reply, and who labelled it."""
 
     strategy: Strategy
-    source: Literal["rules", "model"]
-    reason: str = Field(description="The rule that decided, for the reader to check.")
+    source: Literal["model", "rules"] = Field(
+        description="`model`: a model's structured answer; `rules`: the transparent rules."
+    )
+    reflection: Reflection | None = Field(
+        default=None, description="Whether the reply reflects, and how (MI terms)."
+    )
+    reason: str = Field(
+        description="The rule that decided, or the model that labelled, for the reader to check."
+    )
 
 
 class TranscriptMessage(Shape):
@@ -122,9 +132,16 @@ class Ratio(Shape):
 class Quality(Shape):
     """The conversation quality panel: strategies counted, and the Motivational
     Interviewing ratios supervisors use (reflections to questions: fair at 1, good
-    at 2; complex reflections among reflections: fair at 40 %, good at 50 %)."""
+    at 2; complex reflections among reflections: fair at 40 %, good at 50 %).
+    Labelled by the model with structured output when one is configured (once per
+    reply, then stored), by the transparent rules otherwise or where the model's
+    label did not fit; each reply's label and `source` here say which."""
 
-    source: Literal["rules", "model"]
+    source: Literal["model", "rules", "mixed"] = Field(
+        description="Who labelled the replies the ratios count: all by a model, all by "
+        "the rules, or some each (`mixed`)."
+    )
+    source_detail: str = Field(description="Why, in a sentence: no model, a model error, ...")
     strategies: dict[str, int]
     reflections_to_questions: Ratio
     complex_reflections: Ratio

@@ -12,7 +12,8 @@ by sentence: a question is a sentence that asks; a reflection one that restates
 reflections fair at 40 %, good at 50 % of all reflections.
 
 The cues are plain patterns, listed below for anyone to check; every label says
-which cue decided it.
+which cue decided it. When a model labels replies instead (`coach.counsel.labelling`),
+its labels are counted by `quality_of` like these, a reply at a time.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from coach.counsel.schema import STRATEGIES, Quality, Ratio, StrategyLabel
+from coach.counsel.schema import STRATEGIES, Quality, Ratio, Reflection, StrategyLabel
 
 REFLECTIONS_TO_QUESTIONS = {"fair": 1.0, "good": 2.0}
 COMPLEX_SHARE = {"fair": 0.4, "good": 0.5}
@@ -104,6 +105,7 @@ PRIORITY = (
     "question",
 )
 REFLECTIONS = ("restatement", "reflection_of_feelings")
+RULES_ONLY = "Labelled by the transparent rules; no model labels replies here."
 _SENTENCE = re.compile(r"[^.?!\n]+[.?!]*")
 assert set(PRIORITY) | {"other"} == set(STRATEGIES)
 
@@ -132,12 +134,36 @@ def sentences(reply: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.findall(plain) if s.strip(" .")]
 
 
-def label_reply(reply: str) -> StrategyLabel:
+@dataclass(frozen=True)
+class ReplyCoding:
+    """One coach reply as the panel counts it: its label, and what it adds to the MI
+    counts (questions asked, reflections, complex ones among them)."""
+
+    label: StrategyLabel
+    questions: int
+    reflections: int
+    complex_reflections: int
+
+
+def code_reply(reply: str) -> ReplyCoding:
+    """The reply labelled and counted by the rules, sentence by sentence."""
     labels = [label_sentence(s) for s in sentences(reply)]
+    counts = Counter(label.strategy for label in labels)
+    reflections = sum(counts[s] for s in REFLECTIONS)
+    complex_ones = counts["reflection_of_feelings"]
+    reflection: Reflection | None = "complex" if complex_ones else "simple" if reflections else None
     if not labels:
-        return StrategyLabel(strategy="other", source="rules", reason="no sentences")
-    best = min(labels, key=lambda label: _rank(label.strategy))
-    return StrategyLabel(strategy=best.strategy, source="rules", reason=best.cue)
+        label = StrategyLabel(strategy="other", source="rules", reason="no sentences")
+    else:
+        best = min(labels, key=lambda found: _rank(found.strategy))
+        label = StrategyLabel(
+            strategy=best.strategy, source="rules", reflection=reflection, reason=best.cue
+        )
+    return ReplyCoding(label, counts["question"], reflections, complex_ones)
+
+
+def label_reply(reply: str) -> StrategyLabel:
+    return code_reply(reply).label
 
 
 def _rank(strategy: str) -> int:
@@ -145,13 +171,20 @@ def _rank(strategy: str) -> int:
 
 
 def session_quality(replies: list[str]) -> Quality:
-    by_reply = Counter(label_reply(r).strategy for r in replies)
-    by_sentence = Counter(label_sentence(s).strategy for r in replies for s in sentences(r))
-    questions = by_sentence["question"]
-    reflections = sum(by_sentence[s] for s in REFLECTIONS)
-    complex_ones = by_sentence["reflection_of_feelings"]
+    """The panel for these replies by the rules alone."""
+    return quality_of([code_reply(r) for r in replies], RULES_ONLY)
+
+
+def quality_of(codings: list[ReplyCoding], source_detail: str) -> Quality:
+    """The panel for replies however each was labelled; `source` says by whom."""
+    by_reply = Counter(c.label.strategy for c in codings)
+    questions = sum(c.questions for c in codings)
+    reflections = sum(c.reflections for c in codings)
+    complex_ones = sum(c.complex_reflections for c in codings)
+    sources = {c.label.source for c in codings}
     return Quality(
-        source="rules",
+        source="mixed" if len(sources) > 1 else next(iter(sources), "rules"),
+        source_detail=source_detail,
         strategies={s: by_reply[s] for s in STRATEGIES},
         reflections_to_questions=_rated(reflections, questions, REFLECTIONS_TO_QUESTIONS),
         complex_reflections=_rated(complex_ones, reflections, COMPLEX_SHARE),

@@ -114,6 +114,8 @@ class Provider(ABC, Generic[PromptT]):
     structured_output: ClassVar[bool] = False
     # Whether `write_summary` can rewrite the rolling summary.
     writes_summary: ClassVar[bool] = False
+    # Whether `label_replies` can label coach replies for the counselors' quality panel.
+    labels_replies: ClassVar[bool] = False
     model_name: str
 
     @classmethod
@@ -161,4 +163,20 @@ class Provider(ABC, Generic[PromptT]):
 
     def write_summary(self, instructions: str, summary: str, turns: list[ChatTurn]) -> str | None:
         """The summary rewritten with these turns; None when the notes must stand."""
+        return None
+
+    def label_replies(
+        self,
+        instructions: str,
+        replies: str,
+        *,
+        schema: dict[str, Any],
+        parse: Callable[[str], Parsed],
+        count: int,
+    ) -> Parsed | None:
+        """A batch of `count` coach replies labelled in one structured answer that fits
+        `schema`, read by `parse` (as `complete_structured`); None where no model can
+        label them, and the transparent rules must.
+
+        The labels' vocabulary is the caller's (`coach.counsel`): this area only asks."""
         return None

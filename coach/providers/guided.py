@@ -29,6 +29,8 @@ class GuidedProvider(Provider[GuidedPrompt]):
     name = "guided"
     prompt_type = GuidedPrompt
     uses_model = False
+    # No model to ask: the counselors' quality panel is labelled by the rules.
+    labels_replies = False
     model_name = "guided"
 
     def __init__(self, frameworks: Frameworks, words: dict[str, Any]) -> None:

@@ -6,7 +6,8 @@ the opening of a reply, and only on rate limits, timeouts, connection errors and
 record is asked for as structured output (a JSON schema: additions and removals,
 `RecordReading`), validated with pydantic, with one repair attempt; a server that
 does not honour JSON schemas leaves the record to the keyword rules, and says so
-once in the log.
+once in the log. The counselors' strategy labels (`label_replies`) are asked for the
+same way, with the schema and its reading given by `coach.counsel.labelling`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ Parsed = TypeVar("Parsed")
 REFLECTION_MAX_TOKENS = 800
 CRISIS_CHECK_MAX_TOKENS = 50
 SUMMARY_MAX_TOKENS = 700
+# A reply's label is a short JSON object (about 30 tokens); room to spare for each, so
+# that a model that spaces its JSON out is not cut off mid-answer.
+LABEL_TOKENS_PER_REPLY = 60
+LABEL_TOKENS_BASE = 50
 
 
 class WrittenSummary(BaseModel):
@@ -109,6 +114,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
     screens_for_crisis = True
     structured_output = True
     writes_summary = True
+    labels_replies = True
 
     def __init__(
         self,
@@ -319,6 +325,24 @@ class OpenAIProvider(Provider[ChatPrompt]):
             return WrittenSummary.model_validate_json(content).summary.strip() or None
         except ValidationError:
             return None
+
+    def label_replies(
+        self,
+        instructions: str,
+        replies: str,
+        *,
+        schema: dict[str, Any],
+        parse: Callable[[str], Parsed],
+        count: int,
+    ) -> Parsed | None:
+        return self.complete_structured(
+            instructions,
+            replies,
+            name="strategy_labels",
+            schema=schema,
+            parse=parse,
+            max_tokens=LABEL_TOKENS_BASE + LABEL_TOKENS_PER_REPLY * count,
+        )
 
     def _fall_back_once(self, reason: str) -> None:
         with self._log_lock:  # background workers may fall back at the same moment

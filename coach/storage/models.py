@@ -1,6 +1,7 @@
 """The stored data: users and their API tokens, coaching sessions and their messages,
 action plans (versions, goals, steps, resources, journal entries), mood check-ins,
-counselors' notes and the audit log of who read or changed what.
+counselors' notes, the coach replies' strategy labels and the audit log of who read
+or changed what.
 
 A coaching session is called `CoachingSession` so that it cannot be mistaken for
 Flask's cookie session or SQLAlchemy's database session.
@@ -474,6 +475,38 @@ class CounselorNote(Base):
             select(CounselorNote)
             .where(CounselorNote.coaching_session_id == coaching_session_id)
             .order_by(CounselorNote.id)
+        )
+
+
+class ReplyLabel(Base):
+    """A coach reply's support strategy as labelled once for the counselors' quality
+    panel, so that a transcript is not sent to the model again on every read.
+
+    `source` is "model" (a model's structured answer, `model` names it) or "rules"
+    (the model was asked but its label for this reply did not fit, so the rules
+    stand for it and it is not asked again)."""
+
+    __tablename__ = "strategy_labels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), unique=True
+    )
+    strategy: Mapped[str] = mapped_column(String(30))
+    # "simple" or "complex" when the reply reflects, else null.
+    reflection: Mapped[str | None] = mapped_column(String(10))
+    # How many questions the reply asks (the MI ratio's divisor).
+    questions: Mapped[int] = mapped_column(Integer, default=0)
+    source: Mapped[str] = mapped_column(String(10))
+    model: Mapped[str | None] = mapped_column(String(MODEL_NAME_CHARS))
+    labelled_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @staticmethod
+    def in_session(coaching_session_id: int) -> Select[ReplyLabel]:
+        return (
+            select(ReplyLabel)
+            .join(Message, Message.id == ReplyLabel.message_id)
+            .where(Message.coaching_session_id == coaching_session_id)
         )
 
 

@@ -39,7 +39,9 @@ def index() -> dict[str, Any]:
 @bp.get(SESSION)
 @documented({200: Transcript}, errors=(403,))
 def show(session_id: int) -> dict[str, Any]:
-    """A shared session's transcript, record, check-ins, plan, notes and quality panel."""
+    """A shared session's transcript, record, check-ins, plan, notes and quality panel.
+
+    Replies not labelled yet are labelled by the model first, when one is configured."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     transcript = read_transcript(app, get_db(), require_user(), session_id)
     return transcript.model_dump(mode="json")
