@@ -2,7 +2,7 @@
 stored once so that a transcript is not labelled again on every read.
 
 Revision ID: 0009
-Revises: 0007 (re-chained to 0008 when both are merged)
+Revises: 0008 (re-chained to 0008 when both are merged)
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
