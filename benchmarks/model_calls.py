@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,8 @@ class Walk:
     stage_changes: int = 0
     requests: Counter[str] | None = None
     tokens: Counter[str] | None = None
+    plan_turns: int = 0
+    plan_turn_requests: Counter[str] = field(default_factory=Counter)
 
     def add(self, turns: int, stage_changes: int, stats: dict[str, Any], seen: list[Any]) -> None:
         self.turns += turns
@@ -89,9 +91,13 @@ def walk(cases: list[Conversation], reading: str) -> Walk:
     for case in cases:
         with coach_on_fake(COACH_RECORD_READING=reading) as (fake, seeker):
             for turn in case.turns:
-                # The fake has no plan to give (its answer to `action_plan` is empty):
-                # the plan is asked for, repaired once, and the turn fails with 502.
-                seeker.say(turn.say, failing=(502,) if turn.request == "plan" else ())
+                before = len(fake.counters.requests)
+                seeker.say(turn.say)
+                if turn.request == "plan":
+                    # What a turn that asks for the plan costs: its own requests.
+                    asked = fake.counters.requests[before:]
+                    totals.plan_turns += 1
+                    totals.plan_turn_requests.update(r.kind for r in asked)
             seen = list(fake.counters.requests)
             stats = fake.stats()
         route = list(dict.fromkeys(seeker.stages))
@@ -145,6 +151,11 @@ def report(now: Walk, before: Walk) -> None:
     print(
         f"safety second looks per turn: {now.per_turn(SAFETY):.2f} (one per coached turn, "
         "issue 6; counted apart)"
+    )
+    asked = ", ".join(f"{kind} {n}" for kind, n in sorted(now.plan_turn_requests.items()))
+    print(
+        f"turns that ask for the plan: {now.plan_turns}, their requests: {asked or 'none'} "
+        "(the plan is the reply: no `reply` request of its own)"
     )
     print(f"prompt tokens, all requests: {total / base_total:.2f} of the baseline's")
 
