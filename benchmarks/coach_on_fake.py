@@ -150,6 +150,11 @@ def coach_on_fake(pace: Pace = QUICK, **settings: Any) -> Iterator[tuple[FakeSer
         # The fake's answer to a plan request (it has none of its own): set here, not in
         # `fake_server.py`, since only this app's clock says which dates fit.
         fake_server.STRUCTURED_ANSWERS["action_plan"] = plan_answer(clock(app).today())
+        # And to the record's reading with the summary's rewrite in one request.
+        fake_server.STRUCTURED_ANSWERS["record_and_summary"] = {
+            "reading": fake_server.STRUCTURED_ANSWERS["reflection_record"],
+            "summary": fake_server.STRUCTURED_ANSWERS["rolling_summary"]["summary"],
+        }
         client = app.test_client()
         token = (client.post("/api/v1/auth/guest").json or {})["token"]
         headers = {"Authorization": f"Bearer {token}"}

@@ -7,10 +7,12 @@ cases that walk the whole route by consent (`evals/conversations/`), so the stag
 moves are the ones the dialogue makes there. After each turn the background work is
 waited for, so that every request a turn causes counts with it.
 
-It prints, by kind (`reply`, `crisis_check`, `reflection_record`, `rolling_summary`,
-`action_plan`): requests, requests per turn and prompt tokens (as the fake counted
-them, four characters a token). Targets: one request per turn on average, plus at
-most one record reading per stage change; the safety second look (`crisis_check`)
+It prints, by kind (`reply`, `crisis_check`, `reflection_record`,
+`record_and_summary` (a reading that rewrites the summary too), `rolling_summary` (a
+rewrite on its own), `action_plan`): requests, requests per turn and prompt tokens
+(as the fake counted them, four characters a token). Targets: one request per turn
+on average (a turn that asks for the plan makes the plan's request in place of a
+reply's), plus at most one record reading per stage change; the safety second look (`crisis_check`)
 is counted apart, one per coached turn, as issue 6 asks of a configured model.
 The baseline, measured in the same run, is the same walk with a record reading
 after every turn (`COACH_RECORD_READING=every_turn`, the behaviour before).
@@ -41,9 +43,17 @@ FULL = (
     "warehouse_stress_money",
 )
 SMALL = ("full_route_product_manager",)
-KINDS = ("reply", "crisis_check", "reflection_record", "rolling_summary", "action_plan")
+KINDS = (
+    "reply",
+    "crisis_check",
+    "reflection_record",
+    "record_and_summary",
+    "rolling_summary",
+    "action_plan",
+)
 SAFETY = "crisis_check"
-READING = "reflection_record"
+# A record reading alone, or with the summary's rewrite in the same request.
+READINGS = ("reflection_record", "record_and_summary")
 
 
 @dataclass
@@ -137,7 +147,7 @@ def report(now: Walk, before: Walk) -> None:
     print()
     allowed = 1 + now.stage_changes / now.turns
     coaching = now.coaching_requests() / now.turns
-    readings = (now.requests or Counter())[READING]
+    readings = sum((now.requests or Counter())[kind] for kind in READINGS)
     print(
         f"requests per turn without the safety second look: {coaching:.2f} "
         f"(target <= 1 + stage changes / turns = {allowed:.2f}: "

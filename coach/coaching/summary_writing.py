@@ -9,10 +9,11 @@ configured, and they keep the prompt's size bounded meanwhile.
 When the record is read only once a stage ends (`COACH_RECORD_READING =
 "stage_change"`), the rewrite waits for that reading and is asked in the same
 request (`coach.coaching.combined_reading`), so that it costs no request of its
-own. It is asked on its own only when the notes outgrow `notes_cap`: the turns a
-rewrite shows in full stay bounded, and none of them is summarised by notes alone
-for long. With a reading after every turn, the summary is rewritten right after its
-fold, as the reading's request shows only the recent turns.
+own. It is asked on its own only when the folded messages no model has summarised
+may outgrow `notes_cap` (`unsummarised_messages`): the turns a rewrite shows in
+full stay bounded, and every folded turn is shown to a model in full, even one
+whose note was dropped for space. With a reading after every turn, the summary is
+rewritten right after its fold, as before.
 
 A rewrite is kept only if the summary did not change meanwhile: a turn folded in
 between is summarised again by the next rewrite.
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from coach.coaching.prompts import prompt_book
 from coach.coaching.transcript import (
+    SUMMARY_GAP,
     conversation_history,
     has_turn_notes,
     recent_window,
@@ -49,14 +51,27 @@ class PendingSummary:
     newest of those notes, in full, oldest first."""
 
     summary: str
-    notes: int
+    # How many folded messages, at most, no model has summarised yet.
+    unsummarised: int
     turns: list[ChatTurn]
 
 
 def notes_cap(app: Flask) -> int:
-    """The most turn notes that may wait for the next record reading: as many
-    messages as a stage-change reading shows (the recent ones and a chunk)."""
+    """The most folded messages that may wait for the next record reading: as many
+    as a stage-change reading shows (the recent ones and a chunk)."""
     return int(app.config["COACH_RECENT_MESSAGES"] + app.config["COACH_FOLD_CHUNK"])
+
+
+def unsummarised_messages(coaching_session: CoachingSession) -> int:
+    """How many folded messages, at most, no model has summarised: one a note, while
+    the notes hold them all. Once notes were dropped for space, any message of this
+    stage may be among them (the stage's first reading rewrote what was folded
+    before it), and one more turn's for the turn that changed the stage."""
+    summary = coaching_session.summary
+    notes = turn_notes(summary)
+    if SUMMARY_GAP not in summary.splitlines():
+        return notes
+    return max(notes, 2 * (coaching_session.stage_turns + 1))
 
 
 def pending_summary(
@@ -69,18 +84,19 @@ def pending_summary(
     through = coaching_session.summary_through_id
     # As with the record: no turn from before the last fixed safety reply.
     after = last_fixed_reply_id(db, coaching_session.id, before=through + 1) or 0
-    # The turns the newest notes stand for; older notes stay as they are. At most
-    # the cap and one fold's chunk beyond it: the notes never wait longer than that.
+    # The turns no model has summarised, in full. At most the cap and one fold's
+    # chunk beyond it: the notes never wait longer than that.
+    unsummarised = unsummarised_messages(coaching_session)
     shown = notes_cap(app) + app.config["COACH_FOLD_CHUNK"] + 1
     newest_first = db.scalars(
         select(Message)
         .where(Message.coaching_session_id == coaching_session.id)
         .where(Message.id > after, Message.id <= through)
         .order_by(Message.id.desc())
-        .limit(min(turn_notes(summary), shown))
+        .limit(min(unsummarised, shown))
     ).all()
     history = conversation_history(list(reversed(newest_first)))
-    return PendingSummary(summary, turn_notes(summary), recent_window(history, 0, len(history)))
+    return PendingSummary(summary, unsummarised, recent_window(history, 0, len(history)))
 
 
 def summary_instructions(app: Flask) -> str:
@@ -95,7 +111,7 @@ def rewrite_summary(app: Flask, session_id: int, *, only_if_overdue: bool = Fals
         return
     with short_transaction(app, read_only=True) as db:
         pending = pending_summary(app, db, db.get_one(CoachingSession, session_id))
-    if pending is None or (only_if_overdue and pending.notes <= notes_cap(app)):
+    if pending is None or (only_if_overdue and pending.unsummarised <= notes_cap(app)):
         return
     try:
         written = chosen.write_summary(summary_instructions(app), pending.summary, pending.turns)
