@@ -189,3 +189,30 @@ def test_a_summary_too_long_is_dropped_and_the_reading_kept(app, api, seeker, fa
     assert has_turn_notes(after.summary)
     record = ReflectionRecord.model_validate(after.reflection)
     assert [c.evidence for c in record.likely_causes] == [FEEDBACK]
+
+
+def test_notes_dropped_for_space_are_rewritten_with_their_turns_in_full(
+    app_factory: AppFactory, fake_model: FakeModel
+):
+    app = make_openai_app(
+        app_factory,
+        fake_model,
+        COACH_RECENT_MESSAGES=2,
+        COACH_FOLD_CHUNK=2,
+        COACH_RECORD_READING="stage_change",
+        COACH_SUMMARY_MAX_CHARS=200,
+    )
+    api = ApiActions(app.test_client())
+    token = api.guest()
+    seeker = (token, api.new_session(token))
+    say(app, api, seeker, fake_model, OPENING)
+    say(app, api, seeker, fake_model, FEEDBACK)
+    assert fake_model.summary_requests == []  # two notes, all there
+    fake_model.enqueue_summary(WRITTEN)
+    say(app, api, seeker, fake_model, "I keep replaying the SQL question in my head.")
+    # Four notes (at the cap) do not fit in 200 characters: some were dropped, so the
+    # summary is rewritten now, and the model is shown every folded turn in full.
+    [request] = fake_model.summary_requests
+    shown = request.messages[-1]["content"].split("in full, oldest first:")[1]
+    assert OPENING in shown and FEEDBACK in shown
+    assert stored(app, seeker[1]).summary == WRITTEN
