@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +24,48 @@ from flask import Flask
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import fake_server
 from fake_server import FakeServer, Pace
 
 from coach import create_app
 from coach.coaching.background import background
+from coach.coaching.clock import clock
 from coach.storage.database import database, upgrade_schema
 from coach.storage.models import Message
 
 # Instant: these benchmarks count requests and prompt sizes, not time. A reply of
 # 100 tokens (about 400 characters), as a coach's short reply runs.
 QUICK = Pace(first_token_ms=0.0, tokens_per_second=0.0, reply_tokens=100)
+
+
+def plan_answer(today: date) -> dict[str, Any]:
+    """A plan that fits `PlanDraft` and the rules of any record made today: every step
+    due today, and goals in categories that cover every cause's strategies (skills,
+    applications, networking), so that a plan turn costs one request and succeeds, as
+    it does with a capable model. The fake answers by schema name alone and knows no
+    record, hence one plan for all."""
+    due = today.isoformat()
+
+    def goal(title: str, category: str) -> dict[str, Any]:
+        steps = [{"title": f"Set aside an hour for: {title.lower()}", "due": due}]
+        return {
+            "title": title,
+            "why": "It came up in the conversation.",
+            "category": category,
+            "steps": steps,
+        }
+
+    return {
+        "headline": "A few small steps for the next weeks.",
+        "goals": [
+            goal("Practise the skill the feedback named", "skills"),
+            goal("Send two tailored applications", "applications"),
+            goal("Talk to one person in the field", "networking"),
+            goal("Keep a steady weekly rhythm", "wellbeing"),
+        ],
+        "routine": ["Job search on weekday mornings", "A walk every day"],
+        "support": ["A friend to talk things over with"],
+    }
 
 
 @dataclass
@@ -114,6 +147,14 @@ def coach_on_fake(pace: Pace = QUICK, **settings: Any) -> Iterator[tuple[FakeSer
             }
         )
         upgrade_schema(app)
+        # The fake's answer to a plan request (it has none of its own): set here, not in
+        # `fake_server.py`, since only this app's clock says which dates fit.
+        fake_server.STRUCTURED_ANSWERS["action_plan"] = plan_answer(clock(app).today())
+        # And to the record's reading with the summary's rewrite in one request.
+        fake_server.STRUCTURED_ANSWERS["record_and_summary"] = {
+            "reading": fake_server.STRUCTURED_ANSWERS["reflection_record"],
+            "summary": fake_server.STRUCTURED_ANSWERS["rolling_summary"]["summary"],
+        }
         client = app.test_client()
         token = (client.post("/api/v1/auth/guest").json or {})["token"]
         headers = {"Authorization": f"Bearer {token}"}

@@ -7,10 +7,12 @@ cases that walk the whole route by consent (`evals/conversations/`), so the stag
 moves are the ones the dialogue makes there. After each turn the background work is
 waited for, so that every request a turn causes counts with it.
 
-It prints, by kind (`reply`, `crisis_check`, `reflection_record`, `rolling_summary`,
-`action_plan`): requests, requests per turn and prompt tokens (as the fake counted
-them, four characters a token). Targets: one request per turn on average, plus at
-most one record reading per stage change; the safety second look (`crisis_check`)
+It prints, by kind (`reply`, `crisis_check`, `reflection_record`,
+`record_and_summary` (a reading that rewrites the summary too), `rolling_summary` (a
+rewrite on its own), `action_plan`): requests, requests per turn and prompt tokens
+(as the fake counted them, four characters a token). Targets: one request per turn
+on average (a turn that asks for the plan makes the plan's request in place of a
+reply's), plus at most one record reading per stage change; the safety second look (`crisis_check`)
 is counted apart, one per coached turn, as issue 6 asks of a configured model.
 The baseline, measured in the same run, is the same walk with a record reading
 after every turn (`COACH_RECORD_READING=every_turn`, the behaviour before).
@@ -24,7 +26,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +43,17 @@ FULL = (
     "warehouse_stress_money",
 )
 SMALL = ("full_route_product_manager",)
-KINDS = ("reply", "crisis_check", "reflection_record", "rolling_summary", "action_plan")
+KINDS = (
+    "reply",
+    "crisis_check",
+    "reflection_record",
+    "record_and_summary",
+    "rolling_summary",
+    "action_plan",
+)
 SAFETY = "crisis_check"
-READING = "reflection_record"
+# A record reading alone, or with the summary's rewrite in the same request.
+READINGS = ("reflection_record", "record_and_summary")
 
 
 @dataclass
@@ -54,6 +64,8 @@ class Walk:
     stage_changes: int = 0
     requests: Counter[str] | None = None
     tokens: Counter[str] | None = None
+    plan_turns: int = 0
+    plan_turn_requests: Counter[str] = field(default_factory=Counter)
 
     def add(self, turns: int, stage_changes: int, stats: dict[str, Any], seen: list[Any]) -> None:
         self.turns += turns
@@ -89,9 +101,13 @@ def walk(cases: list[Conversation], reading: str) -> Walk:
     for case in cases:
         with coach_on_fake(COACH_RECORD_READING=reading) as (fake, seeker):
             for turn in case.turns:
-                # The fake has no plan to give (its answer to `action_plan` is empty):
-                # the plan is asked for, repaired once, and the turn fails with 502.
-                seeker.say(turn.say, failing=(502,) if turn.request == "plan" else ())
+                before = len(fake.counters.requests)
+                seeker.say(turn.say)
+                if turn.request == "plan":
+                    # What a turn that asks for the plan costs: its own requests.
+                    asked = fake.counters.requests[before:]
+                    totals.plan_turns += 1
+                    totals.plan_turn_requests.update(r.kind for r in asked)
             seen = list(fake.counters.requests)
             stats = fake.stats()
         route = list(dict.fromkeys(seeker.stages))
@@ -131,7 +147,7 @@ def report(now: Walk, before: Walk) -> None:
     print()
     allowed = 1 + now.stage_changes / now.turns
     coaching = now.coaching_requests() / now.turns
-    readings = (now.requests or Counter())[READING]
+    readings = sum((now.requests or Counter())[kind] for kind in READINGS)
     print(
         f"requests per turn without the safety second look: {coaching:.2f} "
         f"(target <= 1 + stage changes / turns = {allowed:.2f}: "
@@ -145,6 +161,11 @@ def report(now: Walk, before: Walk) -> None:
     print(
         f"safety second looks per turn: {now.per_turn(SAFETY):.2f} (one per coached turn, "
         "issue 6; counted apart)"
+    )
+    asked = ", ".join(f"{kind} {n}" for kind, n in sorted(now.plan_turn_requests.items()))
+    print(
+        f"turns that ask for the plan: {now.plan_turns}, their requests: {asked or 'none'} "
+        "(the plan is the reply: no `reply` request of its own)"
     )
     print(f"prompt tokens, all requests: {total / base_total:.2f} of the baseline's")
 

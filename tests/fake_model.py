@@ -30,6 +30,8 @@ Behaviour = Callable[["_Handler"], None]
 HOST = "127.0.0.1"
 CRISIS_CHECK = "crisis_check"  # the JSON schema name of the safety second check
 SUMMARY = "rolling_summary"  # the JSON schema name of the summary's rewrite
+# The JSON schema name of the record's reading and the summary's rewrite in one request.
+COMBINED = "record_and_summary"
 DEFAULT_SUMMARY = "They are talking through a rejection after a second interview."
 LABELS = "strategy_labels"  # the JSON schema name of the quality panel's labelling
 
@@ -97,6 +99,7 @@ class FakeModel:
         # What answers when nothing is scripted (`answer_every_turn`): None, a 500.
         self._standing_stream: Behaviour | None = None
         self._standing_json: Behaviour | None = None
+        self._standing_combined: Behaviour | None = None
         # Standing streams open now, and the most that were ever open at once.
         self.open_streams = 0
         self.peak_streams = 0
@@ -298,9 +301,13 @@ class FakeModel:
                     self.open_streams -= 1
 
         answer = self._completion(record, (20, 10), "fake-model", "stop")
+        # The combined request gets the same reading, with a summary beside it.
+        combined = json.dumps({"reading": json.loads(record), "summary": DEFAULT_SUMMARY})
+        combined_answer = self._completion(combined, (20, 10), "fake-model", "stop")
         with self._lock:
             self._standing_stream = stream
             self._standing_json = answer
+            self._standing_combined = combined_answer
 
     # The server's side -------------------------------------------------------------
 
@@ -337,6 +344,8 @@ class FakeModel:
             if self._script:
                 return self._script.popleft()
             standing = self._standing_stream if request.streamed else self._standing_json
+            if request.schema_name == COMBINED and standing is not None:
+                standing = self._standing_combined
             if standing is not None:
                 return standing
             self.unscripted += 1

@@ -50,6 +50,7 @@ def test_model_calls_small():
         "reply",
         "crisis_check",
         "reflection_record",
+        "record_and_summary",
         "rolling_summary",
         "action_plan",
         "all",

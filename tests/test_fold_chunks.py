@@ -125,8 +125,12 @@ def test_the_prompts_beginning_stays_the_same_between_folds(model_app, fake_mode
     assert folds == [5, 8, 11, 14, 17, 20]
     # Turn 2 is the first with a turn before it; from then on only a fold changes it.
     assert changed == [2, *(t + 1 for t in folds if t < turns)]
-    # Each fold's summary was rewritten once, by the model, before the next turn.
-    assert len(fake_model.summary_requests) == len(folds)
+    # No stage ends here, so no reading takes the rewrite along: the notes wait until
+    # they outgrow their cap (RECENT + CHUNK), every second fold of CHUNK notes, and
+    # the rewrite is then a request of its own, in before the next turn.
+    assert 2 * CHUNK > RECENT + CHUNK >= CHUNK
+    assert len(fake_model.summary_requests) == len(folds) // 2
+    assert fake_model.reflection_requests == []
     # The system prompt carries no turn-by-turn part; the move and the record come after
     # the conversation, in the note just before the new message.
     for request in requests:

@@ -243,12 +243,19 @@ def test_each_turn_asks_once_and_the_record_is_read_once_a_stage_ends(
         )
     changed = [n for n in range(1, len(stages)) if stages[n] != stages[n - 1]]
     assert len(changed) == 4  # the walk reaches every stage, by consent
+    # The walk's one fold (after the twelfth reply fills the window) waits for the
+    # next stage change, whose reading rewrites the summary in the same request.
+    window = app.config["COACH_RECENT_MESSAGES"] + app.config["COACH_FOLD_CHUNK"]
+    [fold] = [n for n in range(len(GUIDED_WALK)) if 2 * (n + 1) == window]
+    combined = min(n for n in changed if n >= fold)
     for n, (replies, structured, checks) in enumerate(asked):
         # One reply and one safety second look every turn; the record is read after
         # the turn that changed the stage, and after no other.
         assert replies == 1, n
         assert checks == 1, n
-        assert structured == (["reflection_record"] if n in changed else []), n
+        reading = "record_and_summary" if n == combined else "reflection_record"
+        assert structured == ([reading] if n in changed else []), n
+    assert fake_model.summary_requests == []  # never a request of its own
 
 
 def test_every_turn_reading_asks_after_each_turn(app, api, seeker, fake_model):

@@ -14,7 +14,8 @@ queue was full), the turn does it first (`bring_record_up_to_date`), and a stage
 decision never depends on how fast the background was. If the model cannot read the
 record, the rules' record stands and the turns count as read. The same job takes
 the model's second look for a crisis after every coached turn (`coach.safety`) and
-rewrites the rolling summary after a fold (`coach.coaching.summary_writing`).
+has the rolling summary rewritten after a fold (`coach.coaching.summary_writing`):
+once a stage ends, in the reading's own request (`coach.coaching.combined_reading`).
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coach.coaching.combined_reading import read_with_summary
 from coach.coaching.prompts import prompt_book
-from coach.coaching.summary_writing import rewrite_summary
+from coach.coaching.summary_writing import keep_summary, pending_summary, rewrite_summary
 from coach.coaching.transcript import conversation_history, recent_window
 from coach.errors import ModelUnavailable
 from coach.guide.record import ReflectionRecord
-from coach.guide.record_reading import apply_reading
+from coach.guide.record_reading import RecordReading, apply_reading
 from coach.providers import provider
 from coach.safety.model_check import second_check
 from coach.safety.screening import last_fixed_reply_id
@@ -71,21 +73,31 @@ def bring_record_up_to_date(app: Flask, session_id: int, *, before_message_id: i
 
 def refine_record(app: Flask, session_id: int, *, through_message_id: int) -> None:
     """Let the model read the turns up to a message and add what it finds, when a
-    reading is due; take the safety second look at every turn."""
+    reading is due (with the summary's rewrite, when its notes wait for one); take the
+    safety second look at every turn."""
+    chosen = provider(app)
+    # Once a stage ends the summary's notes are rewritten in the same request; with a
+    # reading every turn, each fold's rewrite follows it as a request of its own.
+    combine = chosen.writes_summary and app.config["COACH_RECORD_READING"] != EVERY_TURN
     with short_transaction(app, read_only=True) as db:
         coaching_session = db.get_one(CoachingSession, session_id)
         if coaching_session.refined_through_id >= through_message_id:
             return  # another worker read it already
         record = ReflectionRecord.model_validate(coaching_session.reflection)
         due = turns_to_read(app, db, coaching_session, through_message_id)
+        pending = pending_summary(app, db, coaching_session) if due and combine else None
     history = conversation_history(due)
     turns = recent_window(history, 0, len(history))
     seeker_words = [turn.content for turn in turns if turn.role == "user"]
-    found = None
-    if turns:
+    found: RecordReading | None = None
+    written: str | None = None
+    if turns and pending is not None:
+        answer = read_with_summary(app, session_id, record, turns, pending)
+        found, written = answer.reading, answer.summary
+    elif turns:
         instructions = prompt_book(app).build_reflection_instructions()
         try:
-            found = provider(app).extract_reflection(instructions, record, turns)
+            found = chosen.extract_reflection(instructions, record, turns)
         except ModelUnavailable as exc:
             log.warning("reflection record not refined for session %s: %s", session_id, exc.code)
     # The safety second look, after every coached turn (issue 6): done before the next
@@ -110,7 +122,11 @@ def refine_record(app: Flask, session_id: int, *, through_message_id: int) -> No
                     applied.unsupported,
                 )
         coaching_session.refined_through_id = through_message_id
-    rewrite_summary(app, session_id)
+    if pending is not None and written is not None:
+        keep_summary(app, session_id, pending, written)
+    else:
+        # Between readings the notes wait, unless they outgrew their cap.
+        rewrite_summary(app, session_id, only_if_overdue=combine)
 
 
 def turns_to_read(

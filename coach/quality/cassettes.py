@@ -42,6 +42,9 @@ STOCK_ANSWERS = {
     "crisis_check": '{"crisis": false}',
     "rolling_summary": '{"summary": "They are talking through a job rejection after a second'
     ' interview: how they feel, what may have caused it and what to do next."}',
+    # A stage's reading that rewrites the summary too: nothing to add, the same summary.
+    "record_and_summary": '{"reading": {}, "summary": "They are talking through a job rejection'
+    ' after a second interview: how they feel, what may have caused it and what to do next."}',
 }
 
 
@@ -160,7 +163,14 @@ def dump_cassette(cassette: Cassette) -> str:
     return "\n".join(lines) + "\n"
 
 
-PURPOSE_ORDER = ("reply", "reflection_record", "crisis_check", "rolling_summary", "action_plan")
+PURPOSE_ORDER = (
+    "reply",
+    "reflection_record",
+    "record_and_summary",
+    "crisis_check",
+    "rolling_summary",
+    "action_plan",
+)
 
 
 def _reading_order(call: Call) -> tuple[int, int]:
