@@ -2,7 +2,7 @@
 stored once so that a transcript is not labelled again on every read.
 
 Revision ID: 0009
-Revises: 0008 (re-chained to 0008 when both are merged)
+Revises: 0008
 """
 
 from __future__ import annotations
