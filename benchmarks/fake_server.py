@@ -141,8 +141,9 @@ class FakeServer:
             return self.counters.as_json()
 
     def reply_text(self) -> list[str]:
-        """The reply, one piece a token: short words, so that a token is one chunk."""
-        words = ("Thank", " you", " for", " telling", " me", " that", ".")
+        """The reply, one piece a token: short words, so that a token is one chunk, in
+        sentences of seven tokens, each ended as a model ends one (a stop, a space)."""
+        words = ("Thank", " you", " for", " telling", " me", " that", ". ")
         return [words[i % len(words)] for i in range(self.pace.reply_tokens)]
 
 

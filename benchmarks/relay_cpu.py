@@ -1,7 +1,7 @@
 """Relay cost (issue 12, item 6): CPU time per streamed chunk through the coach.
 
-The fake model (`fake_server.py`, in process, answering at once) streams replies of
-two lengths; each way of reading them is timed with `time.thread_time()`, the CPU
+The fake model (`fake_server.py`, in process, quick) streams replies of two
+lengths; each way of reading them is timed with `time.thread_time()`, the CPU
 of the reading thread alone (the fake's own thread and the coach's background work
 are not counted). The cost of a chunk is the slope between the two lengths (what
 the longer reply's extra chunks cost, each), so that what a reply costs once (the
@@ -42,6 +42,10 @@ from coach.storage.database import database
 from coach.storage.models import CoachingSession
 
 SHORT, LONG = 50, 250
+# Quick, but with a pause between chunks, so that each arrives on its own as a
+# model's do (all at once, a reader would get many chunks a read, and how many would
+# depend on how fast it reads, not on what a chunk costs).
+TOKENS_PER_SECOND = 2000.0
 PROMPT = ChatPrompt(
     system="You are a coach helping someone after a job rejection.",
     history=(),
@@ -131,7 +135,7 @@ def main() -> int:
     parser.add_argument("--small", action="store_true", help="a few replies, for CI")
     args = parser.parse_args()
     repeats = 4 if args.small else 30
-    pace = Pace(first_token_ms=0.0, tokens_per_second=0.0, reply_tokens=SHORT)
+    pace = Pace(first_token_ms=0.0, tokens_per_second=TOKENS_PER_SECOND, reply_tokens=SHORT)
     with coach_on_fake(pace, COACH_RATE_LIMIT="100000 per minute") as (fake, seeker):
         chosen = provider(seeker.app)
         assert isinstance(chosen, OpenAIProvider)
@@ -157,9 +161,14 @@ def main() -> int:
         f"CPU of the reading thread, medians of {repeats} replies; a chunk's cost is the "
         f"slope between {SHORT} and {LONG} chunks (microseconds)"
     )
-    print(f"{'way':<22} {f'{SHORT} chunks':>12} {f'{LONG} chunks':>12} {'per chunk':>10} {'x floor':>8}")
+    print(
+        f"{'way':<22} {f'{SHORT} chunks':>12} {f'{LONG} chunks':>12} "
+        f"{'per chunk':>10} {'x floor':>8}"
+    )
     for name, (short, long, per_chunk) in rows.items():
-        print(f"{name:<22} {short:>12.0f} {long:>12.0f} {per_chunk:>10.1f} {per_chunk / base:>8.2f}")
+        print(
+            f"{name:<22} {short:>12.0f} {long:>12.0f} {per_chunk:>10.1f} {per_chunk / base:>8.2f}"
+        )
     print()
     for name in ("provider", "Reply"):
         ratio = rows[name][2] / base
