@@ -202,6 +202,9 @@ class Timings:
     latency_ms: int
     coach: list[float]
     direct: list[float]
+    # What the fake model was asked during the timed turns, by kind (the direct
+    # requests counted as replies too).
+    requests: dict[str, int] | None = None
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -233,11 +236,14 @@ def measure(setup: Setup, latency_ms: int, turns: int) -> Timings:
             model=body["model"], messages=body["messages"], max_tokens=body.get("max_tokens")
         )
         direct_seconds = time.perf_counter() - began
+        if number == WARM_UP_TURNS - 1:
+            setup.fake.call("POST", "/stats/reset")
         if number >= WARM_UP_TURNS:
             timings.coach.append(coach_seconds * 1000)
             timings.direct.append(direct_seconds * 1000)
         time.sleep(THINK_SECONDS)
     client.close()
+    timings.requests = setup.fake.call("GET", "/stats")[1]["by_kind"]
     return timings
 
 
@@ -255,6 +261,10 @@ def report(all_timings: list[Timings]) -> None:
             f"{direct_med:>11.1f} {direct_p95:>11.1f} {coach_med / direct_med:>10.3f} "
             f"{coach_p95 / direct_p95:>10.3f} {coach_med - direct_med:>10.1f}"
         )
+    for t in all_timings:
+        counted = (t.requests or {}).items()
+        asked = ", ".join(f"{kind} {n / len(t.coach):.2f}" for kind, n in counted)
+        print(f"at {t.latency_ms} ms, model requests a turn (direct ones included): {asked}")
     print()
     for t in all_timings:
         ratio = statistics.median(t.coach) / statistics.median(t.direct)
