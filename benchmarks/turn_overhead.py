@@ -120,6 +120,19 @@ class Setup:
     coach: Local
     headers: dict[str, str]
     sessions: list[int]
+    master_pid: int
+
+    def workers_cpu_seconds(self) -> float:
+        """CPU used so far by gunicorn's workers: on a shared, busy machine the
+        clearest measure of what the coach itself costs."""
+        children = Path(f"/proc/{self.master_pid}/task/{self.master_pid}/children")
+        return sum(process_cpu_seconds(int(pid)) for pid in children.read_text().split())
+
+
+def process_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    user, system = int(fields[11]), int(fields[12])
+    return (user + system) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -194,7 +207,7 @@ def coach_and_fake(folder: Path) -> Iterator[Setup]:
             coach.call("POST", "/api/v1/sessions", headers=headers)[1]["id"]
             for _ in range(CONVERSATIONS)
         ]
-        yield Setup(Local(fake_port), fake_url, coach, headers, sessions)
+        yield Setup(Local(fake_port), fake_url, coach, headers, sessions, coach_process.pid)
 
 
 @dataclass
@@ -205,6 +218,10 @@ class Timings:
     # What the fake model was asked during the timed turns, by kind (the direct
     # requests counted as replies too).
     requests: dict[str, int] | None = None
+    # CPU milliseconds a turn: the coach's workers (background work included), and
+    # this process's for the direct requests.
+    coach_cpu_ms: float = 0.0
+    direct_cpu_ms: float = 0.0
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -216,6 +233,7 @@ def measure(setup: Setup, latency_ms: int, turns: int) -> Timings:
     setup.fake.call("POST", "/pace", {"first_token_ms": latency_ms})
     client = openai.OpenAI(api_key="sk-benchmark", base_url=setup.fake_url, max_retries=0)
     timings = Timings(latency_ms, [], [])
+    coach_cpu = direct_cpu = 0.0
     for number in range(WARM_UP_TURNS + turns):
         session_id = setup.sessions[number % len(setup.sessions)]
         said = SAID[(number // len(setup.sessions)) % len(SAID)]
@@ -231,18 +249,23 @@ def measure(setup: Setup, latency_ms: int, turns: int) -> Timings:
             raise RuntimeError(f"turn failed ({status}): {turn}")
         time.sleep(THINK_SECONDS)
         body = setup.fake.call("GET", "/last_reply_request")[1]
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         client.chat.completions.create(
             model=body["model"], messages=body["messages"], max_tokens=body.get("max_tokens")
         )
         direct_seconds = time.perf_counter() - began
+        direct_cpu += time.process_time() - began_cpu
         if number == WARM_UP_TURNS - 1:
             setup.fake.call("POST", "/stats/reset")
+            coach_cpu, direct_cpu = setup.workers_cpu_seconds(), 0.0
         if number >= WARM_UP_TURNS:
             timings.coach.append(coach_seconds * 1000)
             timings.direct.append(direct_seconds * 1000)
         time.sleep(THINK_SECONDS)
     client.close()
+    time.sleep(0.5)  # the last turn's background work
+    timings.coach_cpu_ms = (setup.workers_cpu_seconds() - coach_cpu) * 1000 / turns
+    timings.direct_cpu_ms = direct_cpu * 1000 / turns
     timings.requests = setup.fake.call("GET", "/stats")[1]["by_kind"]
     return timings
 
@@ -265,6 +288,10 @@ def report(all_timings: list[Timings]) -> None:
         counted = (t.requests or {}).items()
         asked = ", ".join(f"{kind} {n / len(t.coach):.2f}" for kind, n in counted)
         print(f"at {t.latency_ms} ms, model requests a turn (direct ones included): {asked}")
+        print(
+            f"at {t.latency_ms} ms, CPU a turn: the coach's worker {t.coach_cpu_ms:.1f} ms "
+            f"(background work included), the direct request's client {t.direct_cpu_ms:.1f} ms"
+        )
     print()
     for t in all_timings:
         ratio = statistics.median(t.coach) / statistics.median(t.direct)
