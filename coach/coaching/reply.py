@@ -60,7 +60,6 @@ log = logging.getLogger(__name__)
 CRISIS_REPLY = "crisis"
 
 
-
 @dataclass(frozen=True)
 class Settled:
     """A new message read into the record: as stored, and whether the move decided
