@@ -18,7 +18,11 @@ stores what `usage` says, as it would from a real provider.
 
 Run it on its own for benchmarks that drive another process (gunicorn):
 `python benchmarks/fake_server.py --port 8990 --first-token-ms 300`. `GET /stats`
-returns the counters as JSON, and `POST /stats/reset` zeroes them.
+returns the counters as JSON, and `POST /stats/reset` zeroes them. `POST /pace`
+(JSON: any of `first_token_ms`, `tokens_per_second`, `reply_tokens`) changes the
+pace of the requests that follow, and `GET /last_reply_request` returns the body of
+the last reply request as it arrived, so that a benchmark can send the very same
+request directly.
 """
 
 from __future__ import annotations
@@ -102,6 +106,7 @@ class FakeServer:
     def __init__(self, pace: Pace | None = None, port: int = 0) -> None:
         self.pace = pace or Pace()
         self.counters = Counters()
+        self.last_reply_request: dict[str, Any] = {}
         self.lock = threading.Lock()
         self._server = _Server((HOST, port), _Handler, self)
         self._thread = threading.Thread(
@@ -136,8 +141,9 @@ class FakeServer:
             return self.counters.as_json()
 
     def reply_text(self) -> list[str]:
-        """The reply, one piece a token: short words, so that a token is one chunk."""
-        words = ("Thank", " you", " for", " telling", " me", " that", ".")
+        """The reply, one piece a token: short words, so that a token is one chunk, in
+        sentences of seven tokens, each ended as a model ends one (a stop, a space)."""
+        words = ("Thank", " you", " for", " telling", " me", " that", ". ")
         return [words[i % len(words)] for i in range(self.pace.reply_tokens)]
 
 
@@ -160,6 +166,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == "/stats":
             self._send_json(200, self.server.fake.stats())
+        elif self.path == "/last_reply_request":
+            with self.server.fake.lock:
+                self._send_json(200, self.server.fake.last_reply_request)
         else:
             self._send_json(404, {"error": {"message": f"no route {self.path}"}})
 
@@ -171,6 +180,14 @@ class _Handler(BaseHTTPRequestHandler):
             fake.reset()
             self._send_json(200, {"reset": True})
             return
+        if self.path == "/pace":
+            changes = json.loads(raw or b"{}")
+            with fake.lock:
+                for name in ("first_token_ms", "tokens_per_second", "reply_tokens"):
+                    if name in changes:
+                        setattr(fake.pace, name, type(getattr(fake.pace, name))(changes[name]))
+            self._send_json(200, {"pace": vars(fake.pace)})
+            return
         if self.path.rstrip("/") != "/v1/chat/completions":
             self._send_json(404, {"error": {"message": f"no route {self.path}"}})
             return
@@ -178,6 +195,8 @@ class _Handler(BaseHTTPRequestHandler):
         seen = _seen(body)
         with fake.lock:
             fake.counters.requests.append(seen)
+            if seen.kind == "reply":
+                fake.last_reply_request = body
         pace = fake.pace
         if seen.kind != "reply":
             time.sleep(pace.first_token_ms / 1000)

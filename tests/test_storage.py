@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, inspect, select
+from sqlalchemy import Engine, create_engine, func, inspect, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from coach.guide.record import ReflectionRecord
+from coach.storage import database as storage_database
 from coach.storage.database import alembic_config, database
 from coach.storage.models import ApiToken, Base, CoachingSession, Message, User
 from tests.conftest import ApiActions
@@ -114,3 +118,44 @@ def test_a_reading_request_does_not_hold_the_write_lock(storage_app):
             writer.add(User(role="seeker", is_guest=True))
     with db.make_session() as check:
         assert check.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_sqlite_commits_in_wal_mode_without_a_sync_each(app):
+    """WAL with synchronous=NORMAL: a commit is not an fsync (about 5 ms each here)."""
+    with database(app).engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+def _backend_pid(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+
+def _terminate(engine: Engine, pid: int) -> None:
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+        connection.commit()
+
+
+@pytest.mark.parametrize("idle_seconds", [0.0, 3600.0])
+def test_a_pooled_connection_is_pinged_only_after_it_sat_idle(
+    postgres_url, monkeypatch, idle_seconds
+):
+    """A connection idle past PING_AFTER_IDLE_SECONDS is pinged at checkout, and one
+    that died meanwhile is replaced; one in steady use goes out without a round trip."""
+    monkeypatch.setattr(storage_database, "PING_AFTER_IDLE_SECONDS", idle_seconds)
+    engine = storage_database.create_database(postgres_url).engine
+    other = create_engine(postgres_url, poolclass=NullPool)
+    try:
+        pid = _backend_pid(engine)  # the pool keeps this connection
+        _terminate(other, pid)
+        time.sleep(0.1)
+        if idle_seconds == 0.0:
+            assert _backend_pid(engine) != pid  # pinged, found dead, replaced
+        else:
+            with pytest.raises(OperationalError):  # not pinged: the dead one went out
+                _backend_pid(engine)
+    finally:
+        engine.dispose()
+        other.dispose()

@@ -59,7 +59,17 @@ log = logging.getLogger(__name__)
 # The safety route whose fixed reply refers the seeker to crisis helplines.
 CRISIS_REPLY = "crisis"
 
-Settle = Callable[[Flask, ReplyMark], Message]
+
+@dataclass(frozen=True)
+class Settled:
+    """A new message read into the record: as stored, and whether the move decided
+    for it writes the plan (read in the same transaction, not in one more)."""
+
+    message: Message
+    writes_plan: bool
+
+
+Settle = Callable[[Flask, ReplyMark], Settled]
 
 
 @dataclass(frozen=True)
@@ -164,8 +174,10 @@ class Reply:
             )
             if route.kind == "coach" and first_time and provider(self.app).refines_record:
                 route = self._with_earlier_turns_read(route)
+            writes_plan: bool | None = None  # not known yet: a retry reads it when asked
             if route.kind == "coach" and self._settle_turn is not None:
-                user_message = self._settle_turn(self.app, self.mark)
+                settled = self._settle_turn(self.app, self.mark)
+                user_message, writes_plan = settled.message, settled.writes_plan
             else:
                 # No record or stage moves on a turn that safety answers.
                 user_message = read_message(self.app, self.mark)
@@ -173,7 +185,11 @@ class Reply:
             self.discloses = route.discloses
             watch = _Watch(self.app, self.mark)
             write_plan = self._write_plan
-            if route.kind == "coach" and write_plan is not None and self._asks_for_plan():
+            if (
+                route.kind == "coach"
+                and write_plan is not None
+                and (self._asks_for_plan() if writes_plan is None else writes_plan)
+            ):
                 text_pieces = self._plan_reply(write_plan)
             else:
                 text_pieces = reply_text(self.app, route, self.mark, self.completion)

@@ -20,9 +20,10 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from coach.coaching.dialogue import decide_turn
+from coach.coaching.dialogue_state import decided_move
 from coach.coaching.keyword_rules import keyword_rules
 from coach.coaching.reading import dialogue_rules
-from coach.coaching.reply import PlanWriter, Reply
+from coach.coaching.reply import PlanWriter, Reply, Settled
 from coach.coaching.reply_mark import ReplyMark, claim, refuse_while_replying
 from coach.coaching.sessions import lock_owned_session
 from coach.errors import Conflict, InvalidInput, PayloadTooLarge
@@ -109,7 +110,7 @@ def _title_from(content: str) -> str:
     return title if len(title) <= MAX_TITLE_CHARS else title[: MAX_TITLE_CHARS - 1] + "…"
 
 
-def settle_turn(app: Flask, mark: ReplyMark) -> Message:
+def settle_turn(app: Flask, mark: ReplyMark) -> Settled:
     """Decide the coach's move for the new message: record, stage and what is asked.
 
     The record a decision reads includes the model's reading of every earlier
@@ -129,4 +130,4 @@ def settle_turn(app: Flask, mark: ReplyMark) -> Message:
             message_id=message.id,
         )
         message.stage = move.stage
-        return message
+        return Settled(message, decided_move(coaching_session, message).writes_plan)

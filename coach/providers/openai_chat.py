@@ -2,7 +2,11 @@
 
 The client's own retries are off (`max_retries=0`) and `tenacity` retries only
 the opening of a reply, and only on rate limits, timeouts, connection errors and
-5xx: once text has reached the seeker a stream is never retried. The reflection
+5xx: once text has reached the seeker a stream is never retried. The client is the
+transport (its connection pool, headers and error mapping): requests go through
+its `post` with plain JSON bodies, and answers are read as JSON, a stream by
+`coach.providers.openai_stream`, because the client's typed parameters and
+pydantic chunks cost more CPU than the rest of a turn's relay together. The reflection
 record is asked for as structured output (a JSON schema: additions and removals,
 `RecordReading`), validated with pydantic, with one repair attempt; a server that
 does not honour JSON schemas leaves the record to the keyword rules, and says so
@@ -19,6 +23,7 @@ import threading
 from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
+import httpx2
 import openai
 from flask import Flask
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -41,6 +46,7 @@ from coach.providers.base import (
     ReplyInterrupted,
     StructuredOutputUnfit,
 )
+from coach.providers.openai_stream import StreamedReply, StreamFailed, reply_texts
 
 log = logging.getLogger(__name__)
 Parsed = TypeVar("Parsed")
@@ -77,7 +83,7 @@ def json_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 def is_transient(exc: BaseException) -> bool:
     """Worth another attempt: rate limits, timeouts, lost connections and 5xx only."""
-    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
+    if isinstance(exc, openai.APIConnectionError | httpx2.TransportError):  # timeouts too
         return True
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code == 429 or exc.status_code >= 500
@@ -94,9 +100,9 @@ def describe_failure(exc: BaseException) -> ModelUnavailable:
         )
     if isinstance(exc, openai.RateLimitError):
         return ModelUnavailable("The AI model is busy right now (rate limited). Try again soon.")
-    if isinstance(exc, openai.APITimeoutError):
+    if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
         return ModelUnavailable("The AI model took too long to answer. Try again.")
-    if isinstance(exc, openai.APIConnectionError):
+    if isinstance(exc, openai.APIConnectionError | httpx2.TransportError):
         return ModelUnavailable("The AI model could not be reached. Try again.")
     if isinstance(exc, openai.APIStatusError):
         return ModelUnavailable(
@@ -158,51 +164,74 @@ class OpenAIProvider(Provider[ChatPrompt]):
             reraise=True,
         )
 
-    def _call(self, **params: Any) -> Any:
+    def _post(self, body: dict[str, Any], *, stream: bool = False) -> httpx2.Response:
+        """The raw response to a chat completion request, retried while it cannot be
+        opened; a streamed one is open and unread, for the caller to close."""
         try:
-            return self._retrying()(self.client.chat.completions.create, **params)
-        except (openai.OpenAIError, RetryError) as exc:
+            response: httpx2.Response = self._retrying()(
+                self.client.post,
+                "/chat/completions",
+                cast_to=httpx2.Response,
+                body=body,
+                stream=stream,
+            )
+        except (openai.OpenAIError, httpx2.HTTPError, RetryError) as exc:
             raise describe_failure(exc) from exc
+        return response
+
+    def _answer(self, **body: Any) -> str:
+        """The text of a chat completion that is not streamed."""
+        response = self._post({"model": self.model_name, **body})
+        try:
+            message = response.json()["choices"][0]["message"]
+        except (ValueError, LookupError, TypeError) as exc:
+            raise ModelUnavailable(
+                "The AI model's answer could not be read.", retryable=False
+            ) from exc
+        return str(message.get("content") or "")
 
     def stream_reply(
         self, prompt: ChatPrompt, completion: Completion
     ) -> Generator[str, None, None]:
         completion.model = self.model_name
-        stream = self._call(
-            model=self.model_name,
-            messages=prompt.chat_messages(),
-            # A bound the model cannot talk its way past; the prompt asks for short turns.
-            max_tokens=self.max_reply_tokens,
+        response = self._post(
+            {
+                "model": self.model_name,
+                "messages": prompt.chat_messages(),
+                # A bound the model cannot talk its way past; the prompt asks for short turns.
+                "max_tokens": self.max_reply_tokens,
+                "stream": True,
+                "stream_options": {"include_usage": True},
+            },
             stream=True,
-            stream_options={"include_usage": True},
         )
-        yielded = finished = False
+        seen = StreamedReply()
+        yielded = False
+        lines = response.iter_lines()
         try:
-            with stream:
-                for chunk in stream:
-                    if chunk.model:
-                        completion.model = chunk.model
-                    if chunk.usage:
-                        completion.prompt_tokens = chunk.usage.prompt_tokens
-                        completion.completion_tokens = chunk.usage.completion_tokens
-                    for choice in chunk.choices:
-                        finished = finished or choice.finish_reason is not None
-                        text = choice.delta.content if choice.delta else None
-                        if text:
-                            yielded = True
-                            yield text
-        except (openai.OpenAIError, ValueError) as exc:
-            # httpx2 errors surface wrapped by the client; a half-read SSE line may
-            # fail to parse. Either way the stream is over and is not retried.
-            failure = describe_failure(exc)
+            for text in reply_texts(lines, seen):
+                yielded = True
+                yield text
+            for _rest in lines:
+                pass  # after [DONE]: read to the end, so that the connection is reused
+        except (httpx2.HTTPError, StreamFailed, ValueError) as exc:
+            # A lost connection, an error the server reported mid-stream, or a line
+            # that is not JSON: either way the stream is over and is not retried.
             if yielded:
                 raise ReplyInterrupted(
                     "The AI model's reply broke off part-way. Try again."
                 ) from exc
-            raise failure from exc
+            raise describe_failure(exc) from exc
+        finally:
+            # Read to the end, the connection goes back to the pool; closed early (a
+            # cancel, the seeker gone), the request to the model ends here.
+            response.close()
+            completion.model = seen.model or completion.model
+            completion.prompt_tokens = seen.prompt_tokens
+            completion.completion_tokens = seen.completion_tokens
         if not yielded:
             raise ModelUnavailable("The AI model sent an empty reply.", code="empty_reply")
-        if not finished:
+        if not seen.finished:
             # The connection closed cleanly but the model never said it was done: the
             # text is cut, and must not be kept (or read back later) as a whole reply.
             raise ReplyInterrupted("The AI model's reply broke off part-way. Try again.")
@@ -243,8 +272,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
         ]
         for attempt in range(2):  # the answer, then one repair attempt
             try:
-                response = self._call(
-                    model=self.model_name,
+                answer = self._answer(
                     messages=messages,
                     max_tokens=max_tokens,
                     response_format={
@@ -259,7 +287,6 @@ class OpenAIProvider(Provider[ChatPrompt]):
                     self._fall_back_once("the server rejected the JSON schema request")
                     return None
                 raise
-            answer = response.choices[0].message.content or ""
             try:
                 return parse(answer)
             except ValueError as exc:  # pydantic's ValidationError and JSON errors alike
@@ -280,8 +307,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
         if not self.honours_json_schema:
             return None
         said = "\n".join(f"- {text}" for text in messages)
-        response = self._call(
-            model=self.model_name,
+        answer = self._answer(
             messages=[
                 {"role": "system", "content": instructions},
                 {"role": "user", "content": said},
@@ -293,7 +319,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
             },
         )
         try:
-            return CrisisCheck.model_validate_json(response.choices[0].message.content or "").crisis
+            return CrisisCheck.model_validate_json(answer).crisis
         except ValidationError:
             return None
 
@@ -301,8 +327,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
         if not self.honours_json_schema:
             return None
         transcript = "\n".join(f"{t.role}: {t.content}" for t in turns)
-        response = self._call(
-            model=self.model_name,
+        answer = self._answer(
             messages=[
                 {"role": "system", "content": instructions},
                 {
@@ -321,8 +346,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
             },
         )
         try:
-            content = response.choices[0].message.content or ""
-            return WrittenSummary.model_validate_json(content).summary.strip() or None
+            return WrittenSummary.model_validate_json(answer).summary.strip() or None
         except ValidationError:
             return None
 
