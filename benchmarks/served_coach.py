@@ -40,6 +40,8 @@ from tests.served import Served, free_port, migrate, serve  # noqa: E402
 SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*$")
 MESSAGE = "They chose someone else after the second interview. I keep replaying it."
 METRICS_TOKEN = "benchmark-metrics-token"
+# A bucket of the connection hold histogram in /metrics, and its upper bound.
+HOLD_SAMPLE = re.compile(r'coach_database_connection_hold_seconds_bucket\{le="([0-9.e+-]+)"\}')
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,9 @@ class Timing:
     deltas: int = 0
     ending: str = ""
     error: str = ""
+    # time.monotonic() when the client dropped the stream (the same clock as the
+    # fake model's, in another process on this machine).
+    dropped_at: float | None = None
 
 
 def stream_turn(
@@ -210,6 +215,8 @@ def stream_turn(
                         timing.first_delta = time.perf_counter() - began
                     if stop_after_deltas is not None and timing.deltas >= stop_after_deltas:
                         timing.ending = "dropped"
+                        connection.close()
+                        timing.dropped_at = time.monotonic()
                         return timing
                 elif name in ("done", "error"):
                     timing.ending = name
@@ -221,8 +228,9 @@ def stream_turn(
     return timing
 
 
-def stream_direct(fake: FakeProcess) -> Timing:
-    """The same streamed request sent to the fake directly with the `openai` client."""
+def stream_direct(fake: FakeProcess, *, stop_after_chunks: int | None = None) -> Timing:
+    """The same streamed request sent to the fake directly with the `openai` client
+    (dropped after `stop_after_chunks` chunks of text, if given)."""
     from openai import OpenAI
 
     timing = Timing()
@@ -244,6 +252,11 @@ def stream_direct(fake: FakeProcess) -> Timing:
                 if timing.first_sentence is None and SENTENCE_END.search(text):
                     timing.first_sentence = time.perf_counter() - began
                 text += chunk.choices[0].delta.content
+                if stop_after_chunks is not None and timing.deltas >= stop_after_chunks:
+                    stream.close()
+                    timing.dropped_at = time.monotonic()
+                    timing.ending = "dropped"
+                    return timing
         timing.whole = time.perf_counter() - began
         if timing.first_sentence is None:
             timing.first_sentence = timing.whole
