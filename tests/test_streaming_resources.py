@@ -26,8 +26,8 @@ from tests.served import Served, migrate, serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-from fake_server import Pace  # noqa: E402
-from sentence_fake import SentenceFake  # noqa: E402
+from fake_server import Pace
+from sentence_fake import SentenceFake
 
 METRICS_TOKEN = "resources-metrics-token"
 # A reply of 20 s: a test that sees the model's stream closed within a second saw
