@@ -16,12 +16,15 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from coach import create_app
+from coach.coaching.reply import Reply, ReplyEvent
 from coach.metrics import metrics
 from coach.storage.database import short_transaction
+from coach.web.streaming import encode_event, event_data
 from tests.served import Served, migrate, serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -178,3 +181,9 @@ def test_the_pool_counts_connections_as_they_leave_and_return(tmp_path: Path) ->
         assert in_use("coach_database_connections_in_use") == 1
     assert in_use("coach_database_connections_in_use") == 0
     assert in_use("coach_database_connection_hold_seconds_count") == 1
+
+
+def test_a_delta_is_encoded_as_its_schema_says() -> None:
+    event = ReplyEvent("delta", text='They said "no" \u2014 twice.\n')
+    encoded = encode_event(cast(Reply, None), event)
+    assert encoded == f"event: delta\ndata: {json.dumps(event_data(event))}\n\n"

@@ -89,12 +89,7 @@ def event_stream(reply: Reply) -> Response:
                 continue
             if event is None:
                 return
-            # The stream runs after its request has returned, and a message's markup
-            # is rendered from the app's templates: give it the app, event by event
-            # (a context held across a yield would leak into whoever resumes it).
-            with reply.app.app_context():
-                data = event_data(event)
-            yield f"event: {event.name}\ndata: {json.dumps(data)}\n\n"
+            yield encode_event(reply, event)
 
     response = Response(
         encode(),
@@ -110,6 +105,21 @@ def event_stream(reply: Reply) -> Response:
         # Before gunicorn keeps the connection for its next request.
         response.call_on_close(lambda: client_watch().forget(client))
     return response
+
+
+def encode_event(reply: Reply, event: ReplyEvent) -> str:
+    """One event as SSE text."""
+    if event.name == "delta":
+        # Most events of a stream, and only text: the shape `schemas.DeltaEvent`
+        # gives, without an app context and a model for each one.
+        data = json.dumps({"text": event.text})
+    else:
+        # The stream runs after its request has returned, and a message's markup
+        # is rendered from the app's templates: give it the app, event by event
+        # (a context held across a yield would leak into whoever resumes it).
+        with reply.app.app_context():
+            data = json.dumps(event_data(event))
+    return f"event: {event.name}\ndata: {data}\n\n"
 
 
 class _ReplyPump:
