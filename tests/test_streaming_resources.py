@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from coach import create_app
 from coach.coaching.reply import Reply, ReplyEvent
 from coach.metrics import metrics
 from coach.storage.database import short_transaction
-from coach.web.streaming import encode_event, event_data
+from coach.web.streaming import client_watch, encode_event, event_data
 from tests.served import Served, migrate, serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -187,3 +188,22 @@ def test_a_delta_is_encoded_as_its_schema_says() -> None:
     event = ReplyEvent("delta", text='They said "no" \u2014 twice.\n')
     encoded = encode_event(cast(Reply, None), event)
     assert encoded == f"event: delta\ndata: {json.dumps(event_data(event))}\n\n"
+
+
+def test_the_client_watch_sees_a_close_and_ignores_a_client_that_talks() -> None:
+    watch = client_watch()
+    closing_server, closing_client = socket.socketpair()
+    talking_server, talking_client = socket.socketpair()
+    gone: list[str] = []
+    with closing_server, talking_server:
+        watch.watch(closing_server, lambda: gone.append("closed"))
+        watch.watch(talking_server, lambda: gone.append("talked"))
+        talking_client.sendall(b"GET / HTTP/1.1\r\n")
+        closing_client.close()
+        assert _wait_for(lambda: gone == ["closed"], 2.0)
+        time.sleep(0.1)
+        assert gone == ["closed"]
+        talking_client.close()
+        time.sleep(0.2)
+        # No longer watched once it sent bytes: its close is not taken for a stream's.
+        assert gone == ["closed"]

@@ -24,6 +24,7 @@ import logging
 import queue
 import selectors
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -76,9 +77,13 @@ def event_stream(reply: Reply) -> Response:
     pump = _ReplyPump(reply)
     keepalive_seconds: float = current_app.config["COACH_SSE_KEEPALIVE_SECONDS"]
     client = request.environ.get(CLIENT_SOCKET)
+    if isinstance(client, ssl.SSLSocket) or not isinstance(client, socket.socket):
+        # Not under gunicorn, or TLS in gunicorn itself (its bytes cannot be peeked
+        # at): the client is seen gone at the next write, as before.
+        client = None
 
     def encode() -> Iterator[str]:
-        if isinstance(client, socket.socket):
+        if client is not None:
             client_watch().watch(client, pump.client_gone)
         pump.start()
         while True:
@@ -101,7 +106,7 @@ def event_stream(reply: Reply) -> Response:
     # However the response ends (finished, client gone, never started), the reply
     # ends with it and keeps what it wrote.
     response.call_on_close(pump.stop)
-    if isinstance(client, socket.socket):
+    if client is not None:
         # Before gunicorn keeps the connection for its next request.
         response.call_on_close(lambda: client_watch().forget(client))
     return response
@@ -203,22 +208,25 @@ class _ClientWatch:
 
     def _run(self) -> None:
         while True:
-            for key, _mask in self._selector.select(timeout=WATCH_IDLE_SECONDS):
-                if key.data is None:
-                    continue
-                client: socket.socket = key.fileobj  # type: ignore[assignment]
-                try:
-                    gone = client.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
-                except BlockingIOError:
-                    continue
-                except OSError:
-                    gone = True
-                self.forget(client)
-                if gone:
-                    try:
-                        key.data()
-                    except Exception:
-                        log.exception("could not stop a reply whose client went away")
+            try:
+                self._check_ready()
+            except Exception:  # the watch must outlive any one socket's trouble
+                log.exception("the client watch failed to check a socket")
+
+    def _check_ready(self) -> None:
+        for key, _mask in self._selector.select(timeout=WATCH_IDLE_SECONDS):
+            if key.data is None:
+                continue
+            client: socket.socket = key.fileobj  # type: ignore[assignment]
+            try:
+                gone = client.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+            except BlockingIOError:
+                continue
+            except OSError:
+                gone = True
+            self.forget(client)
+            if gone:
+                key.data()
 
 
 WATCH_IDLE_SECONDS = 0.5
