@@ -167,6 +167,9 @@ class Timing:
     """One stream: seconds from sending to its first text and to its end."""
 
     first_delta: float | None = None
+    # Through the coach only: the `message` event, sent once the turn is screened,
+    # settled and stored, before the model is asked.
+    message: float | None = None
     # Direct only: when the text held a whole sentence and the start of the next,
     # the earliest the coach's output guard (which releases sentence by sentence)
     # can send its first delta.
@@ -218,6 +221,8 @@ def stream_turn(
                         connection.close()
                         timing.dropped_at = time.monotonic()
                         return timing
+                elif name == "message":
+                    timing.message = time.perf_counter() - began
                 elif name in ("done", "error"):
                     timing.ending = name
         timing.whole = time.perf_counter() - began

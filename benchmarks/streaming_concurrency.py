@@ -102,6 +102,13 @@ def main() -> int:
                 print(f"  errors: {sorted(errors)[:3]}")
             if not coach_first or not direct_first:
                 continue
+            messages = [t.message for t in coach if t.message is not None]
+            if messages:
+                print(
+                    f"  {'message':<12} coach {median(messages) * 1000:7.0f} / "
+                    f"{percentile(messages, 0.95) * 1000:7.0f}   (the turn stored, before "
+                    "the model is asked)"
+                )
             direct_token = [t.first_delta for t in direct if t.first_delta and not t.error]
             line, _, _ = row("first token", coach_first, direct_token)
             print(line)
