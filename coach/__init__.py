@@ -85,7 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     background.init_app(app)
     clock.init_app(app)
     reply_mark.init_app(app)
-    metrics.init_app(app)
+    metrics.init_app(app, database.database(app).engine)
     limits.init_app(app)
     auth.init_app(app)
     readiness.init_app(app)

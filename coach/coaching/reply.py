@@ -114,6 +114,10 @@ class Cancelled(ModelUnavailable):
     code = "cancelled"
 
 
+class ClientGone(Exception):
+    """The client went away, as another thread saw (`Reply.client_gone`)."""
+
+
 class Stopping(ModelUnavailable):
     """The server is shutting down; what was written is kept, and a retry reaches
     a server that is up."""
@@ -149,6 +153,7 @@ class Reply:
         self._write_plan = write_plan
         self._events = self._run()
         self._lock = threading.Lock()
+        self._client_gone = threading.Event()
         # From now until it ends, this process keeps the reply's mark alive.
         reply_mark.mark_keeper(app).keep(mark)
         metrics(app).record_turn("message" if settle is not None else "retry")
@@ -164,6 +169,12 @@ class Reply:
         except ValueError:  # still running in another thread: that thread finishes it
             return
         self._end(Ending.CLIENT_GONE, "client_gone")  # a no-op if it has ended
+
+    def client_gone(self) -> None:
+        """The client went away, seen from another thread than the one iterating:
+        the reply stops at the model's next chunk, keeps what was written and
+        closes its request to the model (it cannot be closed from here)."""
+        self._client_gone.set()
 
     def _run(self) -> Generator[ReplyEvent, None, None]:
         try:
@@ -183,7 +194,7 @@ class Reply:
                 user_message = read_message(self.app, self.mark)
             yield ReplyEvent("message", message=user_message)
             self.discloses = route.discloses
-            watch = _Watch(self.app, self.mark)
+            watch = _Watch(self.app, self.mark, self._client_gone)
             write_plan = self._write_plan
             if (
                 route.kind == "coach"
@@ -211,6 +222,9 @@ class Reply:
             # Closed mid-stream (the client went away): keep what was said.
             self._end(Ending.CLIENT_GONE, "client_gone")
             raise
+        except ClientGone:
+            self._end(Ending.CLIENT_GONE, "client_gone")
+            return
         except Cancelled as cancelled:
             self._end(Ending.CANCELLED, cancelled.code)
             yield ReplyEvent("error", message=self.stored, failure=cancelled)
@@ -337,14 +351,17 @@ def stored_status(ending: Ending, has_text: bool) -> str | None:
 
 
 class _Watch:
-    """Between chunks: notices a cancel request, and the process shutting down."""
+    """Between chunks: notices the client gone, a cancel request, and the process
+    shutting down."""
 
-    def __init__(self, app: Flask, mark: ReplyMark) -> None:
-        self.app, self.mark = app, mark
+    def __init__(self, app: Flask, mark: ReplyMark, client_gone: threading.Event) -> None:
+        self.app, self.mark, self.client_gone = app, mark, client_gone
         self.keeper = reply_mark.mark_keeper(app)
         self.checked = time.monotonic()
 
     def check(self) -> None:
+        if self.client_gone.is_set():
+            raise ClientGone
         if self.keeper.stopping.is_set():
             raise Stopping("The server restarted while the coach was answering. Try again.")
         now = time.monotonic()

@@ -7,15 +7,26 @@ stays silent for its idle timeout (often 60 s). So the reply is iterated in a
 thread of its own (`_ReplyPump`) and the response writes an SSE comment,
 `: keep-alive`, whenever COACH_SSE_KEEPALIVE_SECONDS pass without an event;
 clients ignore comments.
+
+A client that goes away is seen at once, not at the next write (which may be a
+sentence or a keep-alive away, and the first write after a close still
+succeeds): under gunicorn the client's socket is watched (`_ClientWatch`, one
+thread a process) and, when it closes, the reply is told (`Reply.client_gone`)
+and stops at the model's next chunk, keeping what it wrote and closing its
+request to the model.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
+import selectors
+import socket
+import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Response, current_app, request
@@ -29,6 +40,8 @@ log = logging.getLogger(__name__)
 
 EVENT_STREAM = "text/event-stream"
 KEEP_ALIVE = ": keep-alive\n\n"
+# Where gunicorn puts the client's socket in a request's WSGI environment.
+CLIENT_SOCKET = "gunicorn.socket"
 
 
 def reply_response(reply: Reply) -> Response | tuple[dict[str, Any], int]:
@@ -63,8 +76,15 @@ def event_shape(event: ReplyEvent) -> schemas.ResponseShape:
 def event_stream(reply: Reply) -> Response:
     pump = _ReplyPump(reply)
     keepalive_seconds: float = current_app.config["COACH_SSE_KEEPALIVE_SECONDS"]
+    client = request.environ.get(CLIENT_SOCKET)
+    if isinstance(client, ssl.SSLSocket) or not isinstance(client, socket.socket):
+        # Not under gunicorn, or TLS in gunicorn itself (its bytes cannot be peeked
+        # at): the client is seen gone at the next write, as before.
+        client = None
 
     def encode() -> Iterator[str]:
+        if client is not None:
+            client_watch().watch(client, pump.client_gone)
         pump.start()
         while True:
             try:
@@ -74,12 +94,7 @@ def event_stream(reply: Reply) -> Response:
                 continue
             if event is None:
                 return
-            # The stream runs after its request has returned, and a message's markup
-            # is rendered from the app's templates: give it the app, event by event
-            # (a context held across a yield would leak into whoever resumes it).
-            with reply.app.app_context():
-                data = event_data(event)
-            yield f"event: {event.name}\ndata: {json.dumps(data)}\n\n"
+            yield encode_event(reply, event)
 
     response = Response(
         encode(),
@@ -91,7 +106,25 @@ def event_stream(reply: Reply) -> Response:
     # However the response ends (finished, client gone, never started), the reply
     # ends with it and keeps what it wrote.
     response.call_on_close(pump.stop)
+    if client is not None:
+        # Before gunicorn keeps the connection for its next request.
+        response.call_on_close(lambda: client_watch().forget(client))
     return response
+
+
+def encode_event(reply: Reply, event: ReplyEvent) -> str:
+    """One event as SSE text."""
+    if event.name == "delta":
+        # Most events of a stream, and only text: the shape `schemas.DeltaEvent`
+        # gives, without an app context and a model for each one.
+        data = json.dumps({"text": event.text})
+    else:
+        # The stream runs after its request has returned, and a message's markup
+        # is rendered from the app's templates: give it the app, event by event
+        # (a context held across a yield would leak into whoever resumes it).
+        with reply.app.app_context():
+            data = json.dumps(event_data(event))
+    return f"event: {event.name}\ndata: {data}\n\n"
 
 
 class _ReplyPump:
@@ -124,6 +157,13 @@ class _ReplyPump:
         if not started:  # the response was never iterated: end the reply here
             self.reply.close()
 
+    def client_gone(self) -> None:
+        """The client closed its connection: the reply stops at the model's next
+        chunk, and the response ends now (its thread is not kept for a dead socket)."""
+        self.reply.client_gone()
+        self._stopped.set()
+        self.events.put(None)
+
     def _run(self) -> None:
         try:
             for event in self.reply:
@@ -135,6 +175,72 @@ class _ReplyPump:
         finally:
             self.reply.close()
             self.events.put(None)
+
+
+class _ClientWatch:
+    """Watches the sockets of streaming clients, in one thread a process, and calls
+    a stream's `on_gone` when its client closes the connection (end of file or an
+    error). A client that sends more bytes instead is not watched further: what
+    comes next is not a close."""
+
+    def __init__(self) -> None:
+        self._selector = selectors.DefaultSelector()
+        # Never empty: an empty selector returns at once on some platforms. Nothing
+        # is written to it, since a socket registered while `select` waits is seen.
+        self._idle, self._unused = socket.socketpair()
+        self._selector.register(self._idle, selectors.EVENT_READ, None)
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, client: socket.socket, on_gone: Callable[[], None]) -> None:
+        with self._lock:
+            try:
+                self._selector.register(client, selectors.EVENT_READ, on_gone)
+            except (KeyError, ValueError, OSError):  # watched already, or closed
+                return
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="client-watch", daemon=True)
+                self._thread.start()
+
+    def forget(self, client: socket.socket) -> None:
+        with self._lock, contextlib.suppress(KeyError, ValueError, OSError):
+            self._selector.unregister(client)
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self._check_ready()
+            except Exception:  # the watch must outlive any one socket's trouble
+                log.exception("the client watch failed to check a socket")
+
+    def _check_ready(self) -> None:
+        for key, _mask in self._selector.select(timeout=WATCH_IDLE_SECONDS):
+            if key.data is None:
+                continue
+            client: socket.socket = key.fileobj  # type: ignore[assignment]
+            try:
+                gone = client.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+            except BlockingIOError:
+                continue
+            except OSError:
+                gone = True
+            self.forget(client)
+            if gone:
+                key.data()
+
+
+WATCH_IDLE_SECONDS = 0.5
+_watch_lock = threading.Lock()
+_watch: _ClientWatch | None = None
+
+
+def client_watch() -> _ClientWatch:
+    """This process's watch (made in the worker that streams, after gunicorn's fork)."""
+    global _watch
+    with _watch_lock:
+        if _watch is None:
+            _watch = _ClientWatch()
+        return _watch
 
 
 def collect_reply(reply: Reply) -> tuple[dict[str, Any], int]:
