@@ -1,9 +1,8 @@
 """The coach served as it ships, streaming from the benchmarks' fake model, for the
 serving benchmarks (`streaming_concurrency.py`, `nothing_held.py`, `disconnect.py`).
 
-- The fake model runs as a process of its own (`sentence_fake.py`: `fake_server.py`
-  with a space after each full stop), so that its pace is not slowed by the
-  benchmark's own client threads.
+- The fake model (`fake_server.py`) runs as a process of its own, so that its pace
+  is not slowed by the benchmark's own client threads.
 - The coach runs under gunicorn with the shipped `gunicorn.conf.py` (worker class,
   threads and workers as shipped; `tests/served.py` starts it) on a throwaway SQLite
   file, with the `openai` provider pointed at the fake.
@@ -84,7 +83,7 @@ def fake_model(pace: Pace) -> Iterator[FakeProcess]:
     process = subprocess.Popen(
         [
             sys.executable,
-            str(ROOT / "benchmarks" / "sentence_fake.py"),
+            str(ROOT / "benchmarks" / "fake_server.py"),
             "--port",
             str(port),
             "--first-token-ms",

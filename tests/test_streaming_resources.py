@@ -30,8 +30,7 @@ from tests.served import Served, migrate, serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-from fake_server import Pace
-from sentence_fake import SentenceFake
+from fake_server import FakeServer, Pace
 
 METRICS_TOKEN = "resources-metrics-token"
 # A reply of 20 s: a test that sees the model's stream closed within a second saw
@@ -41,13 +40,13 @@ QUICK = Pace(first_token_ms=100, tokens_per_second=200, reply_tokens=20)
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[SentenceFake]:
-    with SentenceFake(Pace(**vars(SLOW))) as model:
+def fake() -> Iterator[FakeServer]:
+    with FakeServer(Pace(**vars(SLOW))) as model:
         yield model
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, fake: SentenceFake) -> Iterator[Served]:
+def served(tmp_path_factory: pytest.TempPathFactory, fake: FakeServer) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("resources")
     database_url = f"sqlite:///{folder / 'coach.db'}"
     migrate(database_url)
@@ -97,7 +96,7 @@ def _wait_for(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def
 
 
 def test_a_dropped_stream_stops_the_reply_and_closes_the_model_request(
-    served: Served, fake: SentenceFake
+    served: Served, fake: FakeServer
 ) -> None:
     headers, session_id = _seeker(served)
     fake.reset()
@@ -146,7 +145,7 @@ def test_a_dropped_stream_stops_the_reply_and_closes_the_model_request(
 
 
 def test_a_finished_stream_leaves_no_connection_checked_out(
-    served: Served, fake: SentenceFake
+    served: Served, fake: FakeServer
 ) -> None:
     headers, session_id = _seeker(served)
     before = _metric(served, "coach_database_connection_hold_seconds_count")
