@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,8 @@ CHECKPOINT_ATTEMPTS = 5
 CHECKPOINT_BUSY_TIMEOUT_MS = 50
 CHECKPOINT_PAUSE_SECONDS = 0.05
 BEGIN_OPTION = "coach_sqlite_begin"
+# Marks a SQLite connection whose transaction holds this process's turn to write.
+HOLDS_WRITE_TURN = "coach_holds_write_turn"
 # PostgreSQL: a pooled connection is pinged before use only after it sat idle this
 # long (a server or proxy may have closed it meanwhile); one in steady use is not,
 # since `pool_pre_ping` would add a round trip to every checkout, several a turn.
@@ -97,10 +100,37 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
+    # SQLite's busy handler polls with growing sleeps, so under many concurrent
+    # turns a writer can lose the race again and again until its busy timeout ends
+    # in "database is locked". The writers of one process queue here instead, in
+    # turn, and only processes compete through SQLite's own lock. The wait is
+    # bounded: past it the writer goes on and SQLite's busy timeout decides.
+    writers = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get(BEGIN_OPTION, "IMMEDIATE")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode == "IMMEDIATE" and writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            connection.info[HOLDS_WRITE_TURN] = True
+        try:
+            connection.exec_driver_sql(f"BEGIN {mode}")
+        except BaseException:
+            _end_write_turn(connection)
+            raise
+
+    def _end_write_turn(connection: Any) -> None:
+        if connection.info.pop(HOLDS_WRITE_TURN, False):
+            writers.release()
+
+    event.listen(engine, "commit", _end_write_turn)
+    event.listen(engine, "rollback", _end_write_turn)
+
+    # A connection given back to the pool mid-transaction (its holder dropped it)
+    # is rolled back by the pool without the events above: let the turn go too.
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record.info.pop(HOLDS_WRITE_TURN, False):
+            writers.release()
 
 
 def _ping_after_idle(engine: Engine) -> None:
