@@ -39,6 +39,24 @@ def next_writer_starts_within(app, seconds: float) -> bool:
     return began
 
 
+def writer_holding_the_turn(app) -> tuple[threading.Event, threading.Thread]:
+    """A writer in another thread that has begun its transaction and keeps it open
+    until the returned event is set."""
+    holding = threading.Event()
+    release = threading.Event()
+
+    def hold_the_turn() -> None:
+        with short_transaction(app) as session:
+            session.execute(text("UPDATE users SET role = role"))
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold_the_turn, daemon=True)
+    holder.start()
+    assert holding.wait(5)
+    return release, holder
+
+
 def test_a_committed_write_gives_the_turn_back(app):
     with short_transaction(app) as session:
         session.execute(text("UPDATE users SET role = role"))
@@ -62,18 +80,7 @@ def test_a_connection_dropped_mid_transaction_gives_the_turn_back(app):
 
 
 def test_a_second_writer_waits_for_the_first_to_finish(app):
-    holding = threading.Event()
-    release = threading.Event()
-
-    def hold_the_turn() -> None:
-        with short_transaction(app) as session:
-            session.execute(text("UPDATE users SET role = role"))
-            holding.set()
-            release.wait(10)
-
-    holder = threading.Thread(target=hold_the_turn, daemon=True)
-    holder.start()
-    assert holding.wait(5)
+    release, holder = writer_holding_the_turn(app)
     waiting, started = start_writer(app)
     assert not started.wait(0.3)
     release.set()
@@ -83,18 +90,7 @@ def test_a_second_writer_waits_for_the_first_to_finish(app):
 
 
 def test_readers_do_not_wait_for_a_writer(app):
-    holding = threading.Event()
-    release = threading.Event()
-
-    def hold_the_turn() -> None:
-        with short_transaction(app) as session:
-            session.execute(text("UPDATE users SET role = role"))
-            holding.set()
-            release.wait(10)
-
-    holder = threading.Thread(target=hold_the_turn, daemon=True)
-    holder.start()
-    assert holding.wait(5)
+    release, holder = writer_holding_the_turn(app)
     began = time.monotonic()
     with short_transaction(app, read_only=True) as session:
         session.execute(text("SELECT count(*) FROM users"))
