@@ -174,3 +174,20 @@ class Browser:
         if found:
             self.csrf = found.group(1)
         return response.status, answer, text
+
+
+def serve_with_model(folder: Path, model_url: str, settings: dict[str, str]) -> Served:
+    """The app under gunicorn on a new SQLite file in `folder`, with the `openai`
+    provider pointed at the fake model at `model_url`; `settings` add to that."""
+    database_url = f"sqlite:///{folder / 'coach.db'}"
+    migrate(database_url)
+    return serve(
+        folder,
+        {
+            "COACH_DATABASE_URL": database_url,
+            "OPENAI_API_KEY": "test-key",
+            "OPENAI_BASE_URL": model_url,
+            "COACH_MODEL": "fake-model",
+            **settings,
+        },
+    )

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fake_model import FakeModel
-from tests.served import Served, migrate, serve
+from tests.served import Served, serve_with_model
 
 STREAMS = 64
 IDLE_CONNECTIONS = 40
@@ -44,19 +44,11 @@ def fake() -> Iterator[FakeModel]:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, fake: FakeModel) -> Iterator[Served]:
-    folder = tmp_path_factory.mktemp("served")
-    database_url = f"sqlite:///{folder / 'coach.db'}"
-    migrate(database_url)
-    server = serve(
-        folder,
-        {
-            "COACH_DATABASE_URL": database_url,
-            "OPENAI_API_KEY": "test-key",
-            "OPENAI_BASE_URL": fake.url,
-            "COACH_MODEL": "fake-model",
-            # Every seeker comes from 127.0.0.1 here.
-            "COACH_GUEST_LIMIT": "1000 per hour",
-        },
+    server = serve_with_model(
+        tmp_path_factory.mktemp("served"),
+        fake.url,
+        # Every seeker comes from 127.0.0.1 here.
+        {"COACH_GUEST_LIMIT": "1000 per hour"},
     )
     yield server
     server.stop()

@@ -26,7 +26,7 @@ from coach.coaching.reply import Reply, ReplyEvent
 from coach.metrics import metrics
 from coach.storage.database import short_transaction
 from coach.web.streaming import client_watch, encode_event, event_data
-from tests.served import Served, migrate, serve
+from tests.served import Served, serve_with_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
@@ -47,19 +47,10 @@ def fake() -> Iterator[FakeServer]:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, fake: FakeServer) -> Iterator[Served]:
-    folder = tmp_path_factory.mktemp("resources")
-    database_url = f"sqlite:///{folder / 'coach.db'}"
-    migrate(database_url)
-    server = serve(
-        folder,
-        {
-            "COACH_DATABASE_URL": database_url,
-            "OPENAI_API_KEY": "test-key",
-            "OPENAI_BASE_URL": fake.url,
-            "COACH_MODEL": "fake-model",
-            "COACH_MODEL_ATTEMPTS": "1",
-            "COACH_METRICS_TOKEN": METRICS_TOKEN,
-        },
+    server = serve_with_model(
+        tmp_path_factory.mktemp("resources"),
+        fake.url,
+        {"COACH_MODEL_ATTEMPTS": "1", "COACH_METRICS_TOKEN": METRICS_TOKEN},
     )
     yield server
     server.stop()
