@@ -35,8 +35,10 @@ sys.path.insert(0, str(ROOT))
 
 from tests.served import Served, free_port, migrate, serve  # noqa: E402
 
-# The end of a sentence as the output guard sees it (`coach.safety.output_guard`).
-SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*$")
+# The end of a sentence as the output guard sees it (`coach.safety.output_guard`):
+# its stop, then the space that shows nothing more belongs to it, whether that space
+# comes in the same chunk (as the fake model sends ". ") or starts the next one.
+SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*\s")
 MESSAGE = "They chose someone else after the second interview. I keep replaying it."
 METRICS_TOKEN = "benchmark-metrics-token"
 # A bucket of the connection hold histogram in /metrics, and its upper bound.
@@ -169,9 +171,9 @@ class Timing:
     # Through the coach only: the `message` event, sent once the turn is screened,
     # settled and stored, before the model is asked.
     message: float | None = None
-    # Direct only: when the text held a whole sentence and the start of the next,
-    # the earliest the coach's output guard (which releases sentence by sentence)
-    # can send its first delta.
+    # Direct only: when the text held a whole sentence and what follows it, the
+    # earliest the coach's output guard (which releases sentence by sentence) can
+    # send its first delta.
     first_sentence: float | None = None
     whole: float | None = None
     deltas: int = 0
@@ -253,9 +255,9 @@ def stream_direct(fake: FakeProcess, *, stop_after_chunks: int | None = None) ->
                 timing.deltas += 1
                 if timing.first_delta is None:
                     timing.first_delta = time.perf_counter() - began
+                text += chunk.choices[0].delta.content
                 if timing.first_sentence is None and SENTENCE_END.search(text):
                     timing.first_sentence = time.perf_counter() - began
-                text += chunk.choices[0].delta.content
                 if stop_after_chunks is not None and timing.deltas >= stop_after_chunks:
                     stream.close()
                     timing.dropped_at = time.monotonic()

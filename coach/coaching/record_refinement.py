@@ -55,6 +55,20 @@ def refine_session(app: Flask, session_id: int) -> None:
 def bring_record_up_to_date(app: Flask, session_id: int, *, before_message_id: int | None) -> None:
     """Make sure the model has read every complete reply before this message (every
     one, with None)."""
+    with short_transaction(app, read_only=True) as db:
+        refined_through = db.scalar(
+            select(CoachingSession.refined_through_id).where(CoachingSession.id == session_id)
+        )
+        unread = unread_reply(db, session_id, refined_through or 0, before_message_id)
+    if unread is not None:
+        refine_record(app, session_id, through_message_id=unread)
+
+
+def unread_reply(
+    db: Session, session_id: int, refined_through_id: int, before_message_id: int | None
+) -> int | None:
+    """The newest complete reply before the message (before none, with None) that
+    the model has not read yet; None when it has read them all."""
     replies = (
         select(Message.id)
         .where(Message.coaching_session_id == session_id)
@@ -62,13 +76,8 @@ def bring_record_up_to_date(app: Flask, session_id: int, *, before_message_id: i
     )
     if before_message_id is not None:
         replies = replies.where(Message.id < before_message_id)
-    with short_transaction(app, read_only=True) as db:
-        refined_through = db.scalar(
-            select(CoachingSession.refined_through_id).where(CoachingSession.id == session_id)
-        )
-        last_reply = db.scalar(replies.order_by(Message.id.desc()).limit(1))
-    if last_reply is not None and (refined_through or 0) < last_reply:
-        refine_record(app, session_id, through_message_id=last_reply)
+    last_reply = db.scalar(replies.order_by(Message.id.desc()).limit(1))
+    return last_reply if last_reply is not None and refined_through_id < last_reply else None
 
 
 def refine_record(app: Flask, session_id: int, *, through_message_id: int) -> None:

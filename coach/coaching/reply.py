@@ -73,6 +73,17 @@ Settle = Callable[[Flask, ReplyMark], Settled]
 
 
 @dataclass(frozen=True)
+class OpenedTurn:
+    """What the transaction that stored a seeker message did for its reply already:
+    the message, its safety route, and the turn settled. What is None is left to
+    the reply to do."""
+
+    message: Message
+    route: SafetyRoute | None = None
+    settled: Settled | None = None
+
+
+@dataclass(frozen=True)
 class WrittenPlan:
     """A plan written and stored for the seeker's request: the reply that shows it
     (Markdown) and the model that wrote the plan ("guided" for the templates)."""
@@ -136,10 +147,12 @@ class Reply:
         *,
         settle: Settle | None = None,
         write_plan: PlanWriter | None = None,
+        opened: OpenedTurn | None = None,
     ) -> None:
         """`settle` reads a new message into the record and decides its stage; a
         retry has none, and answers the message as it was stored. `write_plan`
-        answers a request for the plan; without one, the provider answers it."""
+        answers a request for the plan; without one, the provider answers it.
+        `opened` is what was done already when the message was stored."""
         self.app = app
         self.mark = mark
         self.completion = Completion()
@@ -151,6 +164,7 @@ class Reply:
         self.discloses = False
         self._settle_turn = settle
         self._write_plan = write_plan
+        self._opened = opened
         self._events = self._run()
         self._lock = threading.Lock()
         self._client_gone = threading.Event()
@@ -179,19 +193,19 @@ class Reply:
     def _run(self) -> Generator[ReplyEvent, None, None]:
         try:
             first_time = self._settle_turn is not None
+            opened = self._opened or OpenedTurn(read_message(self.app, self.mark))
             # Safety first: nothing (no model call, no rule) comes before the screen.
-            route = screen_turn(
+            route = opened.route or screen_turn(
                 self.app, self.mark.session_id, self.mark.message_id, first_time=first_time
             )
-            if route.kind == "coach" and first_time and provider(self.app).refines_record:
+            settled = opened.settled if opened.route is not None else None
+            if route.kind == "coach" and first_time and settled is None:
                 route = self._with_earlier_turns_read(route)
             writes_plan: bool | None = None  # not known yet: a retry reads it when asked
+            user_message = opened.message
             if route.kind == "coach" and self._settle_turn is not None:
-                settled = self._settle_turn(self.app, self.mark)
+                settled = settled or self._settle_turn(self.app, self.mark)
                 user_message, writes_plan = settled.message, settled.writes_plan
-            else:
-                # No record or stage moves on a turn that safety answers.
-                user_message = read_message(self.app, self.mark)
             yield ReplyEvent("message", message=user_message)
             self.discloses = route.discloses
             watch = _Watch(self.app, self.mark, self._client_gone)
@@ -252,6 +266,8 @@ class Reply:
         """The model's reading of every earlier turn (record and safety second look)
         is in before the turn is settled, however fast the seeker is; if that second
         look found a crisis, the turn is screened again and answered with care."""
+        if not provider(self.app).refines_record:
+            return route
         try:
             bring_record_up_to_date(
                 self.app, self.mark.session_id, before_message_id=self.mark.message_id

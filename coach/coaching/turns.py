@@ -6,9 +6,11 @@
    the session's reply mark (`coach.coaching.reply_mark`). `begin_retry` claims
    the mark for the last message again when its reply failed or broke off. Both
    hand back a `Reply` (`coach.coaching.reply`), which owns the rest.
-2. `settle_turn` has the dialogue (`coach.coaching.dialogue`) read the new message
-   against what the coach asked last: the record, the stage, and the coach's move
-   for this turn, from stored state only.
+2. The safety screen (`coach.safety.screening`) and `settle_turn`, in which the
+   dialogue (`coach.coaching.dialogue`) reads the new message against what the coach
+   asked last: the record, the stage, and the coach's move for this turn, from
+   stored state only. Both run in the transaction that stores the message when
+   they can (`_open_turn`): one write before the model is asked, not three.
 3. The `Reply` builds the provider's prompt (`coach.coaching.prompts`), streams
    the reply, stores it whatever its status, and releases the mark. A message that
    asks for the plan is answered by the plan writer the caller hands in instead.
@@ -16,22 +18,28 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
 from sqlalchemy.orm import Session
 
 from coach.coaching.dialogue import decide_turn
-from coach.coaching.dialogue_state import decided_move
 from coach.coaching.keyword_rules import keyword_rules
 from coach.coaching.reading import dialogue_rules
-from coach.coaching.reply import PlanWriter, Reply, Settled
+from coach.coaching.record_refinement import unread_reply
+from coach.coaching.reply import OpenedTurn, PlanWriter, Reply, Settled
 from coach.coaching.reply_mark import ReplyMark, claim, refuse_while_replying
 from coach.coaching.sessions import lock_owned_session
 from coach.errors import Conflict, InvalidInput, PayloadTooLarge
 from coach.guide.frameworks import frameworks
 from coach.providers import provider
+from coach.safety.rules import safety_rules
+from coach.safety.screening import screen_message
 from coach.storage.database import short_transaction
 from coach.storage.models import DEFAULT_TITLE, MAX_TITLE_CHARS, CoachingSession, Message
 from coach.storage.text import require_storable
+
+log = logging.getLogger(__name__)
 
 TITLE_WORDS = 8
 
@@ -78,7 +86,50 @@ def begin_turn(
         db.add(message)
         db.flush()
         mark = claim(coaching_session, message.id)
-    return Reply(app, mark, settle=settle_turn, write_plan=write_plan)
+        opened = _open_turn(app, db, coaching_session, message)
+    return Reply(app, mark, settle=settle_turn, write_plan=write_plan, opened=opened)
+
+
+def _open_turn(
+    app: Flask, db: Session, coaching_session: CoachingSession, message: Message
+) -> OpenedTurn:
+    """Screen the new message and settle its turn in the transaction that stores it,
+    as far as that can be done without a model: with the model's reading of earlier
+    turns still to come (`Reply`), the turn is settled after it.
+
+    Under concurrent turns every write waits for the others (SQLite has one writer at
+    a time), so each one less before the model is asked is time off the seeker's
+    wait. Each step runs in a savepoint: if it fails, what it wrote is undone, the
+    message is stored all the same, and the `Reply` does that step again on its own
+    (where the screen fails closed)."""
+    try:
+        with db.begin_nested():
+            route = screen_message(
+                db, safety_rules(app), coaching_session, message, first_time=True
+            )
+    except Exception:
+        log.exception("the safety screen failed in session %s; screening again", message.id)
+        return OpenedTurn(message)
+    if route.kind != "coach" or not _record_read_before(app, db, coaching_session, message):
+        return OpenedTurn(message, route)
+    try:
+        with db.begin_nested():
+            settled = _settle(app, coaching_session, message)
+    except Exception:
+        log.exception("could not settle message %s; settling it again", message.id)
+        return OpenedTurn(message, route)
+    return OpenedTurn(message, route, settled)
+
+
+def _record_read_before(
+    app: Flask, db: Session, coaching_session: CoachingSession, message: Message
+) -> bool:
+    """Whether the record a decision reads is complete: no model reads it, or the
+    model has read every turn before this message."""
+    if not provider(app).refines_record:
+        return True
+    refined_through = coaching_session.refined_through_id or 0
+    return unread_reply(db, coaching_session.id, refined_through, message.id) is None
 
 
 def begin_retry(
@@ -120,14 +171,18 @@ def settle_turn(app: Flask, mark: ReplyMark) -> Settled:
     with short_transaction(app) as db:
         message = db.get_one(Message, mark.message_id)
         coaching_session = db.get_one(CoachingSession, mark.session_id, with_for_update=True)
-        move = decide_turn(
-            coaching_session,
-            message.content,
-            frameworks(app),
-            keyword_rules(app),
-            dialogue_rules(app),
-            uses_model=provider(app).uses_model,
-            message_id=message.id,
-        )
-        message.stage = move.stage
-        return Settled(message, decided_move(coaching_session, message).writes_plan)
+        return _settle(app, coaching_session, message)
+
+
+def _settle(app: Flask, coaching_session: CoachingSession, message: Message) -> Settled:
+    move = decide_turn(
+        coaching_session,
+        message.content,
+        frameworks(app),
+        keyword_rules(app),
+        dialogue_rules(app),
+        uses_model=provider(app).uses_model,
+        message_id=message.id,
+    )
+    message.stage = move.stage
+    return Settled(message, move.writes_plan)

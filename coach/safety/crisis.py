@@ -154,6 +154,10 @@ class CrisisScreen:
             for group in signals.follow_up
         )
         self.rule_ids = frozenset(r.id for r in (*self._rules, *self._follow_ups))
+        # Every rule's evidence in one expression: most texts match no rule at all,
+        # and one search says so where a search per rule takes fifty (the screen runs
+        # while the turn holds the database's write lock).
+        self._any_rule = re.compile("|".join(f"(?:{r.pattern.pattern})" for r in self._rules))
 
     @classmethod
     def load(cls, prompts_dir: Path) -> CrisisScreen:
@@ -192,9 +196,13 @@ class CrisisScreen:
     def _hits_in(self, current: str, previous: str | None) -> list[_CompiledRule]:
         """The rules that match `current`, alone or as the end of a statement that
         began in the `previous` message."""
-        hits = [rule for rule in self._rules if self._matches(rule, current)]
+        hits: list[_CompiledRule] = []
+        if self._any_rule.search(current):
+            hits = [rule for rule in self._rules if self._matches(rule, current)]
         if previous:
             joined = f"{previous} {current}"
+            if not self._any_rule.search(joined):
+                return hits
             start_of_current = len(previous) + 1
             hits += [
                 rule

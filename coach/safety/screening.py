@@ -67,16 +67,30 @@ def screen_turn(app: Flask, session_id: int, message_id: int, *, first_time: boo
         with short_transaction(app) as db:
             coaching_session = db.get_one(CoachingSession, session_id, with_for_update=True)
             message = db.get_one(Message, message_id)
-            earlier = _earlier_messages(db, message)
-            screening = _screen(rules, message, earlier)
-            route = _route(db, coaching_session, message, screening, rules, first_time)
-            return replace(route, first_message=not earlier)
+            return screen_message(db, rules, coaching_session, message, first_time=first_time)
     except Exception:
         # Fail closed: whatever went wrong, the seeker sees the resources, and the
         # session is treated as a crisis (flagged, careful) if that can be stored.
         log.exception("the safety screen failed for session %s; showing the resources", session_id)
         _flag_after_failure(app, session_id)
         return SafetyRoute("crisis", rules.replies.crisis_reply(rules.resources))
+
+
+def screen_message(
+    db: Session,
+    rules: SafetyRules,
+    coaching_session: CoachingSession,
+    message: Message,
+    *,
+    first_time: bool,
+) -> SafetyRoute:
+    """`screen_turn` in the caller's transaction, the session's row locked by the
+    caller. It does not fail closed itself: a caller that catches its error must
+    roll back what it wrote and screen again with `screen_turn`, which does."""
+    earlier = _earlier_messages(db, message)
+    screening = _screen(rules, message, earlier)
+    route = _route(db, coaching_session, message, screening, rules, first_time)
+    return replace(route, first_message=not earlier)
 
 
 def _flag_after_failure(app: Flask, session_id: int) -> None:
