@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 from werkzeug.test import EnvironBuilder
 
-from coach.coaching import reply
+from coach.coaching import reply, turns
 from coach.coaching.reply_mark import MARK_LIFETIME
 from coach.coaching.turns import begin_turn
 from coach.storage.database import database
@@ -162,3 +163,54 @@ def test_a_reply_that_cannot_be_stored_still_clears_the_mark(app, api, monkeypat
     monkeypatch.undo()
     assert not _replying(app, session_id)
     assert api.send(token, session_id, "Are you there?").status_code == 201
+
+
+def test_a_turn_writes_twice_storing_the_message_with_its_screen_and_settling_then_the_reply(
+    app, api
+):
+    """Under concurrent turns each write waits for the others: the message, its safety
+    screen and the settled turn go in one write, the reply in a second."""
+    token = api.guest()
+    session_id = api.new_session(token)
+    writes: list[str] = []
+
+    def count_writes(_conn, _cursor, statement, *_args) -> None:
+        if statement.startswith("BEGIN") and "DEFERRED" not in statement:
+            writes.append(statement)
+
+    engine = database(app).engine
+    event.listen(engine, "before_cursor_execute", count_writes)
+    try:
+        assert api.send(token, session_id, "They picked someone else.").status_code == 201
+    finally:
+        event.remove(engine, "before_cursor_execute", count_writes)
+    assert writes == ["BEGIN IMMEDIATE", "BEGIN IMMEDIATE"]
+    assert [m.role for m in _messages(app, session_id)] == ["user", "assistant"]
+
+
+def test_a_settle_that_fails_where_the_message_is_stored_is_undone_and_done_again(
+    app, api, monkeypatch, caplog
+):
+    """The settle runs in a savepoint: what it wrote before failing is rolled back, the
+    message is stored all the same, and the reply settles the turn once, on its own."""
+    token = api.guest()
+    session_id = api.new_session(token)
+    real_settle, calls = turns._settle, []
+
+    def settles_then_breaks(*args):
+        calls.append(1)
+        settled = real_settle(*args)
+        if len(calls) == 1:
+            raise RuntimeError("broke after writing")
+        return settled
+
+    monkeypatch.setattr(turns, "_settle", settles_then_breaks)
+    response = api.send(token, session_id, "I keep replaying the interview.")
+    assert response.status_code == 201
+    assert response.json["reply"]["status"] == "complete"
+    assert len(calls) == 2
+    assert "could not settle message" in caplog.text
+    with database(app).make_session() as db:
+        # Counted once: the failed attempt's writes were undone with its savepoint.
+        assert db.get_one(CoachingSession, session_id).stage_turns == 1
+    assert [m.role for m in _messages(app, session_id)] == ["user", "assistant"]
