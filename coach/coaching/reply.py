@@ -3,10 +3,11 @@
 A `Reply` is handed a seeker message whose reply mark is already claimed
 (`coach.coaching.turns`). Iterating it screens the message for safety first
 (`coach.safety.screening`), settles the turn (record and stage) when coaching goes
-on, takes the reply's text from where the safety route says (`reply_text`: fixed
-words, or the provider through the output guard) and stores the result; it
-yields `ReplyEvent`s on the way. It stores itself and releases the mark exactly
-once, however it ends:
+on (unless both were done where the message was stored: `OpenedTurn`), takes the
+reply's text from where the safety route says (`reply_text`: fixed words, or the
+provider through the output guard) and stores the result
+(`coach.coaching.reply_storage`); it yields `ReplyEvent`s on the way. It stores
+itself and releases the mark exactly once, however it ends:
 
 - complete: the provider finished; stored complete, the record refined afterwards;
 - partial or failed: the provider broke off with or without text;
@@ -34,25 +35,23 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Literal
 
 from flask import Flask
-from sqlalchemy import select
 
 from coach.coaching import reply_mark
 from coach.coaching.background import background
-from coach.coaching.dialogue_state import decided_move, forget_question, turn_choices
+from coach.coaching.dialogue_state import decided_move
 from coach.coaching.record_refinement import bring_record_up_to_date, refine_session
 from coach.coaching.reply_mark import ReplyMark
+from coach.coaching.reply_storage import Ending, read_message, store_reply
 from coach.coaching.reply_text import Piece, reply_text
-from coach.coaching.transcript import fold_old_turns
 from coach.errors import ModelUnavailable
 from coach.metrics import metrics
 from coach.providers import Completion, provider
 from coach.safety.screening import FIXED_WORDS, SafetyRoute, in_careful_mode, screen_turn
 from coach.storage.database import short_transaction
-from coach.storage.models import MODEL_NAME_CHARS, CoachingSession, Message
+from coach.storage.models import CoachingSession, Message
 
 log = logging.getLogger(__name__)
 
@@ -97,14 +96,6 @@ class WrittenPlan:
 # imports this area; so the writer is handed in by the caller that sees both (the
 # web layer) instead of being imported here, which would make a cycle.
 PlanWriter = Callable[[Flask, int, int], WrittenPlan]
-
-
-class Ending(StrEnum):
-    COMPLETE = "complete"
-    PARTIAL = "partial"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    CLIENT_GONE = "client_gone"
 
 
 @dataclass(frozen=True)
@@ -357,15 +348,6 @@ def _not_stored() -> ModelUnavailable:
     return ModelUnavailable("The reply could not be saved. Try again.", code="not_stored")
 
 
-def stored_status(ending: Ending, has_text: bool) -> str | None:
-    """The status a reply is stored with; None when there is nothing to keep."""
-    if ending is Ending.COMPLETE:
-        return "complete"
-    if ending is Ending.FAILED:
-        return "failed"
-    return "partial" if has_text else None
-
-
 class _Watch:
     """Between chunks: notices the client gone, a cancel request, and the process
     shutting down."""
@@ -385,69 +367,3 @@ class _Watch:
             self.checked = now
             if reply_mark.cancel_requested(self.app, self.mark):
                 raise Cancelled("The reply was stopped.", retryable=True)
-
-
-def read_message(app: Flask, mark: ReplyMark) -> Message:
-    """The marked message as stored: a retry answers it in the stage it was given."""
-    with short_transaction(app, read_only=True) as db:
-        return db.get_one(Message, mark.message_id)
-
-
-def store_reply(
-    app: Flask,
-    mark: ReplyMark,
-    completion: Completion,
-    ending: Ending,
-    error: str | None,
-    safety: str | None = None,
-    discloses: bool = False,
-) -> Message | None:
-    """Store the reply as `ending` says and clear the mark, in one transaction."""
-    status = stored_status(ending, bool(completion.text))
-    with short_transaction(app) as db:
-        coaching_session = db.get_one(CoachingSession, mark.session_id, with_for_update=True)
-        reply_mark.clear(coaching_session, mark)
-        if status is None:
-            return None
-        user_message = db.get_one(Message, mark.message_id)
-        reply = Message(
-            coaching_session_id=coaching_session.id,
-            role="assistant",
-            content=completion.text,
-            stage=user_message.stage,
-            status=status,
-            reply_to_id=mark.message_id,
-            model=(completion.model or "")[:MODEL_NAME_CHARS] or None,
-            prompt_tokens=completion.prompt_tokens,
-            completion_tokens=completion.completion_tokens,
-            latency_ms=completion.latency_ms,
-            error=error,
-            safety=safety,
-            discloses=discloses,
-            # The quick replies the dialogue decided for this turn; the safety
-            # rules' own words offer none.
-            choices=turn_choices(coaching_session, mark.message_id) if safety is None else None,
-        )
-        db.add(reply)
-        db.flush()
-        if safety in FIXED_WORDS:
-            # Nothing here for a model to read into the record: a crisis and the
-            # turns of careful mode stay out of it.
-            coaching_session.refined_through_id = reply.id
-            # Nor does the next message answer what the coach asked before it.
-            coaching_session.pending = forget_question(coaching_session)
-        if status == "complete":
-            unfolded = db.scalars(
-                select(Message)
-                .where(Message.coaching_session_id == coaching_session.id)
-                .where(Message.id > coaching_session.summary_through_id)
-                .order_by(Message.id)
-            ).all()
-            fold_old_turns(
-                coaching_session,
-                unfolded,
-                app.config["COACH_RECENT_MESSAGES"],
-                app.config["COACH_SUMMARY_MAX_CHARS"],
-                app.config["COACH_FOLD_CHUNK"],
-            )
-        return reply

@@ -31,7 +31,8 @@ from typing import Any
 
 from flask import Response, current_app, request
 
-from coach.coaching.reply import Reply, ReplyEvent, read_message
+from coach.coaching.reply import Reply, ReplyEvent
+from coach.coaching.reply_storage import read_message
 from coach.errors import ModelUnavailable
 from coach.web import schemas
 from coach.web.representations import message_shape
