@@ -138,9 +138,13 @@ class CoachingSession(Base):
 
 class Message(Base):
     __tablename__ = "messages"
-    # PostgreSQL only: the counselors' full-text search reads through it (SQLite
-    # searches with LIKE). `coach.counsel.dashboard` writes the same expression.
     __table_args__ = (
+        # A session's messages in order: a page of the conversation (newest first,
+        # before an id) is read straight off it with no sort, and every other
+        # look-up by session (and the cascade from a deleted session) uses it too.
+        Index("ix_messages_coaching_session_id_id", "coaching_session_id", "id"),
+        # PostgreSQL only: the counselors' full-text search reads through it (SQLite
+        # searches with LIKE). `coach.counsel.dashboard` writes the same expression.
         Index(
             "ix_messages_content_fulltext",
             func.to_tsvector(literal_column(FULLTEXT_CONFIGURATION), text("content")),
@@ -150,7 +154,7 @@ class Message(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     coaching_session_id: Mapped[int] = mapped_column(
-        ForeignKey("coaching_sessions.id", ondelete="CASCADE"), index=True
+        ForeignKey("coaching_sessions.id", ondelete="CASCADE")
     )
     role: Mapped[str] = mapped_column(String(20))
     content: Mapped[str] = mapped_column(Text)
