@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import json
+import pkgutil
+import subprocess
+import sys
 import threading
 import time
 
@@ -15,6 +20,7 @@ from sqlalchemy.pool import NullPool
 
 from coach.guide.record import ReflectionRecord
 from coach.storage import database as storage_database
+from coach.storage import models
 from coach.storage.database import alembic_config, database
 from coach.storage.models import ApiToken, Base, CoachingSession, Message, User
 from tests.conftest import ApiActions
@@ -30,6 +36,36 @@ def test_the_migrations_match_the_models(storage_app):
     with database(storage_app).engine.connect() as connection:
         context = MigrationContext.configure(connection)
         assert compare_metadata(context, Base.metadata) == []
+
+
+def test_importing_the_models_maps_and_exports_every_model():
+    """The package alone (in a fresh interpreter) maps every model of its modules, so
+    that relationships find their targets by name and the migrations compare against
+    the whole schema; and each model is importable from the package."""
+    defined = set()
+    for module_info in pkgutil.iter_modules(models.__path__):
+        module = importlib.import_module(f"{models.__name__}.{module_info.name}")
+        defined.update(
+            name
+            for name, value in vars(module).items()
+            if isinstance(value, type)
+            and issubclass(value, Base)
+            and value is not Base
+            and value.__module__ == module.__name__
+        )
+    script = (
+        "import json\n"
+        "from sqlalchemy.orm import configure_mappers\n"
+        "import coach.storage.models as models\n"
+        "configure_mappers()\n"
+        "print(json.dumps([m.class_.__name__ for m in models.Base.registry.mappers]))"
+    )
+    mapped = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert {"User", "CoachingSession", "Plan", "AuditEntry"} <= defined  # found them
+    assert set(json.loads(mapped)) == defined
+    assert defined <= set(models.__all__)
 
 
 def test_migrations_go_down_and_up_again(storage_app):

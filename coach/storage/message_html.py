@@ -1,9 +1,9 @@
 """Message text to safe HTML, rendered once when a message is stored.
 
 Every message row keeps its content as HTML beside the text (`Message.content_html`,
-filled by a flush listener in `coach.storage.models`, whichever code writes the
-message), so that showing a long conversation costs no Markdown at all. It lives
-in storage because storage renders it, and storage imports nothing above it.
+filled by a flush listener in `coach.storage.models.conversation`, whichever code
+writes the message), so that showing a long conversation costs no Markdown at all.
+It lives in storage because storage renders it, and storage imports nothing above it.
 
 Text from the model is untrusted: Markdown is parsed with raw HTML switched off
 (`js-default`), then the result is cleaned with nh3, allowing no images and
