@@ -191,8 +191,9 @@ def test_a_turn_writes_twice_storing_the_message_with_its_screen_and_settling_th
 def test_a_settle_that_fails_where_the_message_is_stored_is_undone_and_done_again(
     app, api, monkeypatch, caplog
 ):
-    """The settle runs in a savepoint: what it wrote before failing is rolled back, the
-    message is stored all the same, and the reply settles the turn once, on its own."""
+    """The screen and the settle run in a savepoint: what they wrote before failing is
+    rolled back, the message is stored all the same, and the reply screens and
+    settles the turn once, on its own."""
     token = api.guest()
     session_id = api.new_session(token)
     real_settle, calls = turns._settle, []
@@ -209,7 +210,7 @@ def test_a_settle_that_fails_where_the_message_is_stored_is_undone_and_done_agai
     assert response.status_code == 201
     assert response.json["reply"]["status"] == "complete"
     assert len(calls) == 2
-    assert "could not settle message" in caplog.text
+    assert "could not screen and settle message" in caplog.text
     with database(app).make_session() as db:
         # Counted once: the failed attempt's writes were undone with its savepoint.
         assert db.get_one(CoachingSession, session_id).stage_turns == 1

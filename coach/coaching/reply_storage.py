@@ -8,12 +8,13 @@ from __future__ import annotations
 from enum import StrEnum
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from coach.coaching import reply_mark
 from coach.coaching.dialogue_state import forget_question, turn_choices
 from coach.coaching.reply_mark import ReplyMark
-from coach.coaching.transcript import fold_old_turns
+from coach.coaching.transcript import fold_is_due, fold_old_turns
 from coach.providers import Completion
 from coach.safety.screening import FIXED_WORDS
 from coach.storage.database import short_transaction
@@ -87,17 +88,21 @@ def store_reply(
             # Nor does the next message answer what the coach asked before it.
             coaching_session.pending = forget_question(coaching_session)
         if status == "complete":
-            unfolded = db.scalars(
-                select(Message)
-                .where(Message.coaching_session_id == coaching_session.id)
-                .where(Message.id > coaching_session.summary_through_id)
-                .order_by(Message.id)
-            ).all()
-            fold_old_turns(
-                coaching_session,
-                unfolded,
-                app.config["COACH_RECENT_MESSAGES"],
-                app.config["COACH_SUMMARY_MAX_CHARS"],
-                app.config["COACH_FOLD_CHUNK"],
-            )
+            _fold_when_due(app, db, coaching_session)
         return reply
+
+
+def _fold_when_due(app: Flask, db: Session, coaching_session: CoachingSession) -> None:
+    """Fold the older turns into the summary once a chunk of them waits. The rows are
+    counted first, so that the turns when no fold is due (most) load none: the turns a
+    fold reads are never more than the rows counted."""
+    recent, chunk = app.config["COACH_RECENT_MESSAGES"], app.config["COACH_FOLD_CHUNK"]
+    past_summary = (
+        Message.coaching_session_id == coaching_session.id,
+        Message.id > coaching_session.summary_through_id,
+    )
+    waiting = db.scalar(select(func.count()).select_from(Message).where(*past_summary)) or 0
+    if not fold_is_due(waiting, recent, chunk):
+        return
+    unfolded = db.scalars(select(Message).where(*past_summary).order_by(Message.id)).all()
+    fold_old_turns(coaching_session, unfolded, recent, app.config["COACH_SUMMARY_MAX_CHARS"], chunk)

@@ -52,11 +52,16 @@ def fold_old_turns(
     unfolded = [
         m for m in conversation_history(messages) if m.id > coaching_session.summary_through_id
     ]
-    if len(unfolded) < recent + chunk:
+    if not fold_is_due(len(unfolded), recent, chunk):
         return
     leaving = unfolded[:-recent]
     coaching_session.summary = fold_into_summary(coaching_session.summary, leaving, max_chars)
     coaching_session.summary_through_id = leaving[-1].id
+
+
+def fold_is_due(unfolded: int, recent: int, chunk: int) -> bool:
+    """Whether `unfolded` turns past the summary are enough for a fold."""
+    return unfolded >= recent + chunk
 
 
 def fold_into_summary(previous: str, messages: Sequence[Message], max_chars: int) -> str:

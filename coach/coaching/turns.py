@@ -99,25 +99,19 @@ def _open_turn(
 
     Under concurrent turns every write waits for the others (SQLite has one writer at
     a time), so each one less before the model is asked is time off the seeker's
-    wait. Each step runs in a savepoint: if it fails, what it wrote is undone, the
-    message is stored all the same, and the `Reply` does that step again on its own
-    (where the screen fails closed)."""
+    wait. Both run in a savepoint: if either fails, what they wrote is undone, the
+    message is stored all the same, and the `Reply` screens (failing closed) and
+    settles on its own."""
     try:
         with db.begin_nested():
-            route = screen_message(
-                db, safety_rules(app), coaching_session, message, first_time=True
-            )
+            rules = safety_rules(app)
+            route = screen_message(db, rules, coaching_session, message, first_time=True)
+            settled = None
+            if route.kind == "coach" and _record_read_before(app, db, coaching_session, message):
+                settled = _settle(app, coaching_session, message)
     except Exception:
-        log.exception("the safety screen failed in session %s; screening again", message.id)
+        log.exception("could not screen and settle message %s as it was stored", message.id)
         return OpenedTurn(message)
-    if route.kind != "coach" or not _record_read_before(app, db, coaching_session, message):
-        return OpenedTurn(message, route)
-    try:
-        with db.begin_nested():
-            settled = _settle(app, coaching_session, message)
-    except Exception:
-        log.exception("could not settle message %s; settling it again", message.id)
-        return OpenedTurn(message, route)
     return OpenedTurn(message, route, settled)
 
 
