@@ -22,6 +22,7 @@ from coach.guide.frameworks import STAGES
 from coach.storage.database import get_db
 from coach.web.auth import current_user
 from coach.web.chat_view import RECORD_GROUPS
+from coach.web.schemas import ID_CONVERTER
 
 bp = Blueprint("counsel_pages", __name__)
 AUDIT_LINES_SHOWN = 100
@@ -51,7 +52,7 @@ def dashboard() -> Any:
     )
 
 
-@bp.get("/counselor/sessions/<int(max=2147483647):session_id>")
+@bp.get(f"/counselor/sessions/<{ID_CONVERTER}:session_id>")
 def transcript(session_id: int) -> Any:
     """One shared transcript: segmented by stage, flags, record, plan, notes, quality."""
     user = current_user()
@@ -66,7 +67,7 @@ def transcript(session_id: int) -> Any:
     )
 
 
-@bp.post("/counselor/sessions/<int(max=2147483647):session_id>/notes")
+@bp.post(f"/counselor/sessions/<{ID_CONVERTER}:session_id>/notes")
 def create_note(session_id: int) -> WerkzeugResponse:
     """Add a note from the transcript page, then show the transcript again."""
     user = current_user()

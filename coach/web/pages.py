@@ -52,6 +52,7 @@ from coach.web.limits import (
     plans_per_seeker,
 )
 from coach.web.representations import session_json, user_json
+from coach.web.schemas import ID_CONVERTER
 
 bp = Blueprint("pages", __name__)
 
@@ -159,7 +160,7 @@ def list_sessions_page() -> Any:
     )
 
 
-@bp.get("/chat/<int(max=2147483647):session_id>")
+@bp.get(f"/chat/<{ID_CONVERTER}:session_id>")
 def chat(session_id: int) -> Any:
     """One conversation, with the stage progress and the composer."""
     user = current_user()
@@ -182,7 +183,7 @@ def chat(session_id: int) -> Any:
     )
 
 
-@bp.post("/chat/<int(max=2147483647):session_id>/sharing")
+@bp.post(f"/chat/<{ID_CONVERTER}:session_id>/sharing")
 def change_sharing(session_id: int) -> WerkzeugResponse:
     """Share the conversation with counselors, or stop; with or without one's name."""
     user = current_user()
@@ -196,7 +197,7 @@ def change_sharing(session_id: int) -> WerkzeugResponse:
     return redirect(url_for("pages.chat", session_id=session_id, _anchor="sharing"), code=303)
 
 
-@bp.get("/chat/<int(max=2147483647):session_id>/plan")
+@bp.get(f"/chat/<{ID_CONVERTER}:session_id>/plan")
 def plan(session_id: int) -> Any:
     """A session's action plan: progress, ticking off, editing, the exports."""
     user = current_user()
@@ -228,7 +229,7 @@ def plan(session_id: int) -> Any:
     )
 
 
-@bp.post("/chat/<int(max=2147483647):session_id>/plan")
+@bp.post(f"/chat/<{ID_CONVERTER}:session_id>/plan")
 @plans_per_seeker
 def make_plan(session_id: int) -> WerkzeugResponse:
     """Generate the session's plan (a new version), then show it."""

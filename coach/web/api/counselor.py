@@ -15,10 +15,10 @@ from coach.counsel.notes import add_note
 from coach.counsel.schema import Note, SessionList, Transcript
 from coach.counsel.transcript import read_transcript
 from coach.storage.database import get_db
-from coach.web.api.requests import ID_CONVERTER, parse_body, parse_query
+from coach.web.api.requests import parse_body, parse_query
 from coach.web.auth import require_user
 from coach.web.openapi import Download, documented
-from coach.web.schemas import CounselorSessionsQuery, NoteBody
+from coach.web.schemas import ID_CONVERTER, CounselorSessionsQuery, NoteBody
 
 bp = Blueprint("counselor", __name__, url_prefix="/counselor")
 SESSION = f"/sessions/<{ID_CONVERTER}:session_id>"

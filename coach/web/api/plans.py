@@ -28,12 +28,13 @@ from coach.plans.tracking import (
 from coach.storage.database import get_db
 from coach.storage.models import CoachingSession
 from coach.storage.models import Plan as StoredPlan
-from coach.web.api.requests import ID_CONVERTER, parse_body, parse_query
+from coach.web.api.requests import parse_body, parse_query
 from coach.web.api.sessions import SESSION_ID
 from coach.web.auth import require_user
 from coach.web.limits import plans_per_seeker
 from coach.web.openapi import Download, documented
 from coach.web.schemas import (
+    ID_CONVERTER,
     CheckinCreate,
     GoalUpdate,
     JournalCreate,

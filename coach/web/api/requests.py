@@ -19,9 +19,6 @@ from coach.storage.database import READ_ONLY_METHODS
 from coach.storage.text import INVALID_CHARACTERS, require_storable
 from coach.web.schemas import QueryShape, RequestShape
 
-# Ids beyond this are not ids of ours; the converter makes them a plain 404.
-ID_CONVERTER = "int(max=2147483647)"
-
 Body = TypeVar("Body", bound=RequestShape)
 Query = TypeVar("Query", bound=QueryShape)
 

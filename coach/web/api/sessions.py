@@ -19,12 +19,13 @@ from coach.coaching.sessions import (
 from coach.counsel.consent import change_session
 from coach.counsel.notes import notes_for_seeker
 from coach.storage.database import get_db
-from coach.web.api.requests import ID_CONVERTER, parse_body, parse_query
+from coach.web.api.requests import parse_body, parse_query
 from coach.web.auth import require_user
 from coach.web.limits import limiter, session_limit
 from coach.web.openapi import documented
 from coach.web.representations import reflection_json, session_json, session_page_json
 from coach.web.schemas import (
+    ID_CONVERTER,
     NoteList,
     Reflection,
     ReflectionCorrection,

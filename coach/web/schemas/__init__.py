@@ -26,7 +26,14 @@ from coach.web.schemas.accounts import (
     TokenGrant,
     User,
 )
-from coach.web.schemas.base import MAX_ID, OneOf, QueryShape, RequestShape, ResponseShape
+from coach.web.schemas.base import (
+    ID_CONVERTER,
+    MAX_ID,
+    OneOf,
+    QueryShape,
+    RequestShape,
+    ResponseShape,
+)
 from coach.web.schemas.bodies import (
     Account,
     CheckinCreate,
@@ -83,6 +90,7 @@ from coach.web.schemas.sessions import (
 )
 
 __all__ = [
+    "ID_CONVERTER",
     "MAX_ID",
     "PLAN_RESPONSES",
     "REPLY_EVENTS",

@@ -35,6 +35,8 @@ class OneOf:
 # The largest id either database stores (a 32-bit integer); a bigger one in a
 # query is refused, before SQLite would fail to bind it.
 MAX_ID = 2_147_483_647
+# The URL converter for an id in a route: a bigger number is a plain 404.
+ID_CONVERTER = f"int(max={MAX_ID})"
 
 Stage = Annotated[str, OneOf(STAGES)]
 Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS)]
