@@ -5,6 +5,7 @@ login costs the same whether or not the email exists."""
 from __future__ import annotations
 
 import statistics
+import threading
 import time
 
 import pytest
@@ -103,3 +104,48 @@ def test_login_takes_as_long_for_an_unknown_email_as_for_a_known_one(
     unknown = _median_login_seconds(client, "unknown@example.com")
     print(f"login: known email {known * 1000:.1f} ms, unknown email {unknown * 1000:.1f} ms")
     assert 0.5 < unknown / known < 2.0
+
+
+def test_in_memory_counts_start_no_thread_run_out_and_are_swept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A hit starts no thread (starting one waits for the GIL, which a busy worker
+    hardly lets go); a count that has run out starts again, and the sweep frees it."""
+    from limits import parse
+    from limits.storage import storage_from_string
+    from limits.strategies import FixedWindowRateLimiter
+
+    from coach.web import limits
+
+    storage = storage_from_string(limits.IN_MEMORY)
+    assert isinstance(storage, limits.SweptMemoryStorage)
+    limiter = FixedWindowRateLimiter(storage)
+    one_a_second = parse("1 per second")
+    threads_before = threading.active_count()
+    assert limiter.hit(one_a_second, "seeker", "1")
+    assert not limiter.hit(one_a_second, "seeker", "1")
+    assert threading.active_count() <= threads_before
+    time.sleep(1.05)
+    assert limiter.hit(one_a_second, "seeker", "1")  # its window ran out
+    assert limiter.hit(one_a_second, "seeker", "2")
+    time.sleep(1.05)
+    monkeypatch.setattr(limits, "SWEEP_SECONDS", 0.0)
+    limiter.hit(one_a_second, "seeker", "3")  # this hit sweeps the counts that ran out
+    # Keys read "LIMITER/<caller>/<key>/<limit>": only the count just hit is left.
+    assert [key.split("/")[2] for key in storage.storage] == ["3"]
+
+
+def test_the_app_counts_in_memory_without_a_thread_a_hit(limited: Flask) -> None:
+    client = limited.test_client()
+    token = client.post("/api/v1/auth/guest").get_json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    session_id = client.post("/api/v1/sessions", headers=headers).get_json()["id"]
+
+    def send() -> int:
+        path = f"/api/v1/sessions/{session_id}/messages"
+        return client.post(path, json={"content": "Hi"}, headers=headers).status_code
+
+    assert send() == 201  # the first turn starts the threads a reply keeps (its mark's keeper)
+    threads_before = threading.active_count()
+    assert [send(), send()] == [201, 429]
+    assert threading.active_count() <= threads_before
