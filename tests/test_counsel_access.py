@@ -127,6 +127,17 @@ def test_the_seeker_sees_only_notes_marked_visible(cast):
     assert other.status_code == 404
 
 
+def test_the_seekers_export_carries_the_notes_shown_to_them_and_no_other(cast):
+    path = f"/api/v1/counselor/sessions/{cast.shared_id}/notes"
+    cast.call("counselor", "POST", path, {"body": "For counselors only"})
+    cast.call("counselor", "POST", path, {"body": "For you", "visible_to_seeker": True})
+    exported = cast.call("seeker_a", "GET", "/api/v1/me/export").json
+    assert [(n["body"], n["session_id"]) for n in exported["notes"]] == [
+        ("For you", cast.shared_id)
+    ]
+    assert cast.call("seeker_b", "GET", "/api/v1/me/export").json["notes"] == []
+
+
 def test_a_note_on_a_message_of_another_session_is_refused(cast):
     other = cast.api.session(cast.seeker_a, cast.unshared_id)["messages"][0]["id"]
     response = cast.call(

@@ -4,6 +4,7 @@ reads it: the model never sees them."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from coach.coaching.sessions import get_owned_session
@@ -11,7 +12,7 @@ from coach.counsel import audit
 from coach.counsel.access import get_shared_session
 from coach.counsel.schema import Note, NoteCreate
 from coach.errors import InvalidInput
-from coach.storage.models import CounselorNote, Message, User
+from coach.storage.models import CoachingSession, CounselorNote, Message, User
 
 GONE_AUTHOR = "a counselor"
 
@@ -58,6 +59,19 @@ def notes_for_seeker(db: Session, user: User, session_id: int) -> list[Note]:
         .options(joinedload(CounselorNote.author))
     )
     return [describe_note(n) for n in db.scalars(query)]
+
+
+def export_notes(db: Session, user: User) -> dict[str, list[Note]]:
+    """For the seeker's export of their data: the notes counselors marked visible to
+    them on any of their sessions (the others are counselors' working notes)."""
+    query = (
+        select(CounselorNote)
+        .join(CoachingSession, CoachingSession.id == CounselorNote.coaching_session_id)
+        .where(CoachingSession.owner_id == user.id, CounselorNote.visible_to_seeker.is_(True))
+        .options(joinedload(CounselorNote.author))
+        .order_by(CounselorNote.id)
+    )
+    return {"notes": [describe_note(n) for n in db.scalars(query)]}
 
 
 def describe_note(note: CounselorNote) -> Note:

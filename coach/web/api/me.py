@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, current_app, session
 
 from coach.coaching.privacy import delete_everything, export_everything
+from coach.counsel.notes import export_notes
 from coach.plans.templates import plan_templates
 from coach.plans.tracking import export_plans
 from coach.storage.database import get_db
@@ -23,6 +24,7 @@ def export() -> dict[str, Any]:
     """Everything stored about the caller, as JSON."""
     db, user = get_db(), require_user()
     data = export_everything(db, user) | export_plans(db, user, plan_templates().disclaimer)
+    data |= export_notes(db, user)
     return Export.model_validate(data).model_dump(mode="json")
 
 

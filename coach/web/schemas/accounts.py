@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
+from coach.counsel.schema import Note
 from coach.plans.schema import Checkin, Plan
 from coach.storage.models import ROLES
 from coach.storage.timestamps import Timestamp
@@ -66,4 +67,8 @@ class Export(ResponseShape):
     sessions: list[ExportedSession]
     plans: list[Plan] = Field(description="Every version of every session's plan.")
     checkins: list[Checkin] = Field(description="The mood check-ins of every session.")
+    notes: list[Note] = Field(
+        description="The counselors' notes on any of the caller's sessions that were "
+        "marked visible to the caller."
+    )
     exported_at: Timestamp
