@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from coach.storage.database import database, short_transaction
+from coach.storage.write_turns import WriteTurns
 
 # Far below the busy timeout (5 s) that a lost turn would cost the next writer.
 PROMPT_SECONDS = 1.0
@@ -116,3 +117,49 @@ def test_many_concurrent_writers_all_commit(app):
     for thread in threads:
         thread.join(60)
     assert errors == []
+
+
+def test_writers_get_their_turns_in_the_order_they_came():
+    turns = WriteTurns()
+    assert turns.acquire(timeout=1)
+    served: list[int] = []
+
+    def wait_for_turn(number: int) -> None:
+        assert turns.acquire(timeout=10)
+        served.append(number)
+        turns.release()
+
+    waiters = []
+    for number in range(8):
+        waiter = threading.Thread(target=wait_for_turn, args=(number,), daemon=True)
+        waiter.start()
+        waiters.append(waiter)
+        time.sleep(0.02)  # so that they queue in this order
+    turns.release()
+    # A newcomer asking right after the release goes behind the queue, not ahead of it.
+    assert turns.acquire(timeout=10)
+    served.append(-1)
+    turns.release()
+    for waiter in waiters:
+        waiter.join(10)
+    assert served == [*range(8), -1]
+
+
+def test_a_writer_whose_wait_ran_out_leaves_the_line_and_the_turn_goes_on():
+    turns = WriteTurns()
+    assert turns.acquire(timeout=1)
+    assert not turns.acquire(timeout=0.05)  # gave up: it holds no turn
+    later = threading.Event()
+
+    def wait_for_turn() -> None:
+        if turns.acquire(timeout=10):
+            later.set()
+            turns.release()
+
+    waiter = threading.Thread(target=wait_for_turn, daemon=True)
+    waiter.start()
+    time.sleep(0.05)
+    turns.release()  # to the one still waiting, not to the one that left
+    assert later.wait(PROMPT_SECONDS)
+    waiter.join(10)
+    assert turns.acquire(timeout=0.05)  # and free again after it

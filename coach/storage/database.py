@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +23,8 @@ from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+
+from coach.storage.write_turns import WriteTurns
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +104,9 @@ def _tune_sqlite(engine: Engine) -> None:
     # SQLite's busy handler polls with growing sleeps, so under many concurrent
     # turns a writer can lose the race again and again until its busy timeout ends
     # in "database is locked". The writers of one process queue here instead, in
-    # turn, and only processes compete through SQLite's own lock. The wait is
-    # bounded: past it the writer goes on and SQLite's busy timeout decides.
-    writers = threading.Lock()
+    # the order they came, and only processes compete through SQLite's own lock. The
+    # wait is bounded: past it the writer goes on and SQLite's busy timeout decides.
+    writers = WriteTurns()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
