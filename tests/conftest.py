@@ -9,6 +9,7 @@ each test gets a database of its own, dropped afterwards."""
 from __future__ import annotations
 
 import os
+import re
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
@@ -28,6 +29,12 @@ from coach.storage import database as database_module
 from coach.storage.database import database, upgrade_schema
 from tests.fake_model import FakeModel
 from tests.openapi_check import CheckedClient, parse_events
+
+# Each app compiles its safety and coaching rules: some 1,200 patterns, more than `re`
+# keeps (512), so that every app the tests build compiled all of them again (0.25 s an
+# app, most of the suite's time). With room for them, the second app on finds each
+# pattern compiled; a compiled pattern is immutable, so the apps are built as before.
+re._MAXCACHE = max(re._MAXCACHE, 20_000)  # type: ignore[attr-defined]
 
 AppFactory = Callable[..., Flask]
 API_KEY = "test-key"
