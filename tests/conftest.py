@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
@@ -99,22 +100,40 @@ def migrated_app(config: dict[str, Any]) -> Flask:
     return app
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file brought up to date by the migrations, once for the whole run."""
+    path = tmp_path_factory.mktemp("migrated") / "coach.db"
+    app = create_app(base_config(f"sqlite:///{path}"))
+    upgrade_schema(app)  # closes its connections: the write-ahead log is folded in
+    assert not Path(f"{path}-wal").exists(), "the migrated file is not whole on its own"
+    return path
+
+
 @pytest.fixture
-def app_factory(tmp_path: Path) -> Iterator[AppFactory]:
+def app_factory(tmp_path: Path, migrated_sqlite_file: Path) -> Iterator[AppFactory]:
     """Build apps on this test's SQLite file with extra settings; all are closed after.
 
-    Each database gets its schema once, from the first app built on it (apps never
-    migrate by themselves)."""
+    Each database gets its schema once, before the first app built on it (apps never
+    migrate by themselves). A SQLite file that does not exist yet starts as a copy of
+    `migrated_sqlite_file`: the same schema, without running every migration for
+    every test."""
     made: list[Flask] = []
     migrated: set[str] = set()
 
     def make(**overrides: Any) -> Flask:
         config = base_config(f"sqlite:///{tmp_path / 'coach.db'}") | overrides
+        url = config["COACH_DATABASE_URL"]
+        new_file = Path(url.removeprefix("sqlite:///"))
+        if url.startswith("sqlite:///") and url not in migrated and not new_file.exists():
+            new_file.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(migrated_sqlite_file, new_file)
+            migrated.add(url)
         app = create_app(config)
         made.append(app)
-        if app.config["COACH_DATABASE_URL"] not in migrated:
+        if url not in migrated:
             upgrade_schema(app)
-            migrated.add(app.config["COACH_DATABASE_URL"])
+            migrated.add(url)
         return app
 
     yield make
