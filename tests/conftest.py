@@ -8,6 +8,7 @@ each test gets a database of its own, dropped afterwards."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -23,11 +24,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from werkzeug.security import generate_password_hash
 
 from coach import create_app
 from coach.coaching.background import background
 from coach.storage import database as database_module
 from coach.storage.database import database, upgrade_schema
+from coach.web import auth
 from tests.fake_model import FakeModel
 from tests.openapi_check import CheckedClient, parse_events
 
@@ -74,6 +77,26 @@ database_module.create_engine = ENGINES.make  # type: ignore[assignment]
 def engines_closed_after_each_test() -> Iterator[None]:
     yield
     ENGINES.close_all()
+
+
+# Werkzeug's scrypt at its default cost takes a tenth of a second a hash, on purpose;
+# the tests that make accounts and log in spent most of their time hashing. They hash
+# with the same scrypt at a lower cost (each hash names its cost, and checking reads
+# it from there), except a test marked `full_password_cost`, which measures the cost.
+QUICK_SCRYPT = "scrypt:1024:8:1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "full_password_cost: passwords hashed at Werkzeug's default cost"
+    )
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("full_password_cost") is None:
+        quick = functools.partial(generate_password_hash, method=QUICK_SCRYPT)
+        monkeypatch.setattr(auth, "generate_password_hash", quick)
 
 
 @pytest.fixture(autouse=True)
