@@ -33,6 +33,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from fake_server import Pace  # noqa: E402
+
 from tests.served import Served, free_port, migrate, serve  # noqa: E402
 
 # The end of a sentence as the output guard sees it (`coach.safety.output_guard`).
@@ -41,19 +43,6 @@ MESSAGE = "They chose someone else after the second interview. I keep replaying 
 METRICS_TOKEN = "benchmark-metrics-token"
 # A bucket of the connection hold histogram in /metrics, and its upper bound.
 HOLD_SAMPLE = re.compile(r'coach_database_connection_hold_seconds_bucket\{le="([0-9.e+-]+)"\}')
-
-
-@dataclass(frozen=True)
-class Pace:
-    """The fake model's pace (as `fake_server.Pace`, passed on its command line)."""
-
-    first_token_ms: float = 300.0
-    tokens_per_second: float = 100.0
-    reply_tokens: int = 100
-
-    @property
-    def token_gap(self) -> float:
-        return 1.0 / self.tokens_per_second if self.tokens_per_second else 0.0
 
 
 @dataclass
@@ -86,12 +75,7 @@ def fake_model(pace: Pace) -> Iterator[FakeProcess]:
             str(ROOT / "benchmarks" / "fake_server.py"),
             "--port",
             str(port),
-            "--first-token-ms",
-            str(pace.first_token_ms),
-            "--tokens-per-second",
-            str(pace.tokens_per_second),
-            "--reply-tokens",
-            str(pace.reply_tokens),
+            *pace.command_line(),
         ],
         stdout=subprocess.DEVNULL,
     )
