@@ -1,5 +1,6 @@
-"""The coach served as it ships, streaming from the benchmarks' fake model, for the
-serving benchmarks (`streaming_concurrency.py`, `nothing_held.py`, `disconnect.py`).
+"""The coach served as it ships, talking to the benchmarks' fake model, for the
+benchmarks that drive it over HTTP (`streaming_concurrency.py`, `nothing_held.py`,
+`disconnect.py`, `turn_overhead.py`).
 
 - The fake model (`fake_server.py`) runs as a process of its own, so that its pace
   is not slowed by the benchmark's own client threads.
@@ -57,13 +58,25 @@ class FakeProcess:
         return self.url.removesuffix("/v1")
 
     def stats(self) -> dict[str, Any]:
-        with urllib.request.urlopen(f"{self.root}/stats", timeout=10) as answer:
-            found: dict[str, Any] = json.load(answer)
-            return found
+        return self._call("GET", "/stats")
 
     def reset(self) -> None:
-        request = urllib.request.Request(f"{self.root}/stats/reset", method="POST", data=b"")
-        urllib.request.urlopen(request, timeout=10).close()
+        self._call("POST", "/stats/reset", {})
+
+    def change_pace(self, **changes: float) -> None:
+        """The pace of the requests that follow."""
+        self._call("POST", "/pace", changes)
+
+    def last_reply_request(self) -> dict[str, Any]:
+        """The body of the last reply request, as it arrived."""
+        return self._call("GET", "/last_reply_request")
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{self.root}{path}", method=method, data=data)
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            found: dict[str, Any] = json.load(answer)
+            return found
 
 
 @contextmanager
