@@ -269,6 +269,19 @@ def stream_direct(fake: FakeProcess, *, stop_after_chunks: int | None = None) ->
     return timing
 
 
+@contextmanager
+def warmed_up(
+    pace: Pace, *extra_args: str, **settings: str
+) -> Iterator[tuple[FakeProcess, Served]]:
+    """The fake model at `pace` and the coach served on it (as `served_coach`), each
+    through one stream already: a worker imports lazily and opens its first database
+    connections on its first turn, which no timed figure should include."""
+    with fake_model(pace) as fake, served_coach(fake, *extra_args, **settings) as served:
+        stream_turn(served, *seekers(served, 1)[0])
+        stream_direct(fake)
+        yield fake, served
+
+
 def at_once(count: int, run: Callable[[int], Timing]) -> list[Timing]:
     """`run(i)` for i in range(count), in threads released together."""
     results: list[Timing | None] = [None] * count
