@@ -28,6 +28,9 @@ from werkzeug.security import generate_password_hash
 
 from coach import create_app
 from coach.coaching.background import background
+from coach.quality.cases import load_conversations
+from coach.quality.drive import SuiteRun, run_suite
+from coach.resources import resource_dir
 from coach.storage import database as database_module
 from coach.storage.database import database, upgrade_schema
 from coach.web import auth
@@ -284,3 +287,10 @@ def openai_settings(fake_model: FakeModel, **overrides: Any) -> dict[str, Any]:
 def make_openai_app(app_factory: AppFactory, fake_model: FakeModel, **overrides: Any) -> Flask:
     """An app whose `openai` provider talks to the fake model over real HTTP."""
     return app_factory(**openai_settings(fake_model, **overrides))
+
+
+@pytest.fixture(scope="session")
+def whole_eval_run() -> SuiteRun:
+    """The conversation-quality suite, every conversation run offline (on its recorded
+    replies) as `coach eval` runs it: once, for the tests that read all of it."""
+    return run_suite(create_app, load_conversations(resource_dir("evals") / "conversations"))
