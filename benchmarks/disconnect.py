@@ -30,13 +30,12 @@ from served_coach import (
     FakeProcess,
     Pace,
     Timing,
-    fake_model,
     median,
     percentile,
     seekers,
-    served_coach,
     stream_direct,
     stream_turn,
+    warmed_up,
 )
 
 DROP_AFTER_DELTAS = 2  # the coach's deltas are sentences of six tokens
@@ -74,11 +73,8 @@ def main() -> int:
     direct_delays: list[float] = []
     missing = 0
     partials = 0
-    with fake_model(pace) as fake, served_coach(fake) as served:
-        people = seekers(served, drops + 1)
-        stream_turn(served, *people[-1])  # the worker's first turn imports lazily
-        stream_direct(fake)
-        for token, session_id in people[:drops]:
+    with warmed_up(pace) as (fake, served):
+        for token, session_id in seekers(served, drops):
             fake.reset()
             timing = stream_direct(fake, stop_after_chunks=DROP_AFTER_CHUNKS)
             delay = noticed_after(fake, timing)

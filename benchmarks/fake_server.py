@@ -65,6 +65,14 @@ class Pace:
     def token_gap(self) -> float:
         return 1.0 / self.tokens_per_second if self.tokens_per_second > 0 else 0.0
 
+    def command_line(self) -> list[str]:
+        """The options that start `fake_server.py` at this pace (as `main` reads them)."""
+        return [f"{_option(name)}={value}" for name, value in vars(self).items()]
+
+
+def _option(field_name: str) -> str:
+    return "--" + field_name.replace("_", "-")
+
 
 @dataclass
 class RequestSeen:
@@ -321,11 +329,11 @@ def _usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8990)
-    parser.add_argument("--first-token-ms", type=float, default=300.0)
-    parser.add_argument("--tokens-per-second", type=float, default=100.0)
-    parser.add_argument("--reply-tokens", type=int, default=100)
+    defaults = vars(Pace())
+    for name, default in defaults.items():
+        parser.add_argument(_option(name), type=type(default), default=default)
     args = parser.parse_args()
-    pace = Pace(args.first_token_ms, args.tokens_per_second, args.reply_tokens)
+    pace = Pace(**{name: getattr(args, name) for name in defaults})
     server = FakeServer(pace, port=args.port).start()
     print(f"fake model at {server.url}", flush=True)
     try:

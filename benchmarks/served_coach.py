@@ -1,5 +1,6 @@
-"""The coach served as it ships, streaming from the benchmarks' fake model, for the
-serving benchmarks (`streaming_concurrency.py`, `nothing_held.py`, `disconnect.py`).
+"""The coach served as it ships, talking to the benchmarks' fake model, for the
+benchmarks that drive it over HTTP (`streaming_concurrency.py`, `nothing_held.py`,
+`disconnect.py`, `turn_overhead.py`).
 
 - The fake model (`fake_server.py`) runs as a process of its own, so that its pace
   is not slowed by the benchmark's own client threads.
@@ -33,6 +34,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from fake_server import Pace  # noqa: E402
+
 from tests.served import Served, free_port, migrate, serve  # noqa: E402
 
 # The end of a sentence as the output guard sees it (`coach.safety.output_guard`):
@@ -43,19 +46,6 @@ MESSAGE = "They chose someone else after the second interview. I keep replaying 
 METRICS_TOKEN = "benchmark-metrics-token"
 # A bucket of the connection hold histogram in /metrics, and its upper bound.
 HOLD_SAMPLE = re.compile(r'coach_database_connection_hold_seconds_bucket\{le="([0-9.e+-]+)"\}')
-
-
-@dataclass(frozen=True)
-class Pace:
-    """The fake model's pace (as `fake_server.Pace`, passed on its command line)."""
-
-    first_token_ms: float = 300.0
-    tokens_per_second: float = 100.0
-    reply_tokens: int = 100
-
-    @property
-    def token_gap(self) -> float:
-        return 1.0 / self.tokens_per_second if self.tokens_per_second else 0.0
 
 
 @dataclass
@@ -70,13 +60,25 @@ class FakeProcess:
         return self.url.removesuffix("/v1")
 
     def stats(self) -> dict[str, Any]:
-        with urllib.request.urlopen(f"{self.root}/stats", timeout=10) as answer:
-            found: dict[str, Any] = json.load(answer)
-            return found
+        return self._call("GET", "/stats")
 
     def reset(self) -> None:
-        request = urllib.request.Request(f"{self.root}/stats/reset", method="POST", data=b"")
-        urllib.request.urlopen(request, timeout=10).close()
+        self._call("POST", "/stats/reset", {})
+
+    def change_pace(self, **changes: float) -> None:
+        """The pace of the requests that follow."""
+        self._call("POST", "/pace", changes)
+
+    def last_reply_request(self) -> dict[str, Any]:
+        """The body of the last reply request, as it arrived."""
+        return self._call("GET", "/last_reply_request")
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{self.root}{path}", method=method, data=data)
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            found: dict[str, Any] = json.load(answer)
+            return found
 
 
 @contextmanager
@@ -88,12 +90,7 @@ def fake_model(pace: Pace) -> Iterator[FakeProcess]:
             str(ROOT / "benchmarks" / "fake_server.py"),
             "--port",
             str(port),
-            "--first-token-ms",
-            str(pace.first_token_ms),
-            "--tokens-per-second",
-            str(pace.tokens_per_second),
-            "--reply-tokens",
-            str(pace.reply_tokens),
+            *pace.command_line(),
         ],
         stdout=subprocess.DEVNULL,
     )
@@ -272,6 +269,19 @@ def stream_direct(fake: FakeProcess, *, stop_after_chunks: int | None = None) ->
     finally:
         client.close()
     return timing
+
+
+@contextmanager
+def warmed_up(
+    pace: Pace, *extra_args: str, **settings: str
+) -> Iterator[tuple[FakeProcess, Served]]:
+    """The fake model at `pace` and the coach served on it (as `served_coach`), each
+    through one stream already: a worker imports lazily and opens its first database
+    connections on its first turn, which no timed figure should include."""
+    with fake_model(pace) as fake, served_coach(fake, *extra_args, **settings) as served:
+        stream_turn(served, *seekers(served, 1)[0])
+        stream_direct(fake)
+        yield fake, served
 
 
 def at_once(count: int, run: Callable[[int], Timing]) -> list[Timing]:

@@ -28,13 +28,12 @@ from served_coach import (
     Pace,
     Timing,
     at_once,
-    fake_model,
     median,
     percentile,
     seekers,
-    served_coach,
     stream_direct,
     stream_turn,
+    warmed_up,
 )
 
 FIRST_MEDIAN_MS, FIRST_P95_MS, WHOLE_RATIO = 30.0, 100.0, 1.05
@@ -80,11 +79,7 @@ def main() -> int:
     print("times in ms, median / p95; coach minus direct; coach / direct")
     verdicts: list[str] = []
     failures = 0
-    with fake_model(pace) as fake, served_coach(fake) as served:
-        # One turn first: the workers import lazily and open their first connections.
-        token, session_id = seekers(served, 1)[0]
-        stream_turn(served, token, session_id)
-        stream_direct(fake)
+    with warmed_up(pace) as (fake, served):
         for level in levels:
             coach: list[Timing] = []
             direct: list[Timing] = []

@@ -27,12 +27,8 @@ import argparse
 import http.client
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,9 +38,10 @@ from typing import Any
 
 import openai
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = Path(__file__).resolve().parent
-SHIPPED_CONFIG = ROOT / "gunicorn.conf.py"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from served_coach import FakeProcess, Pace, fake_model, percentile, served_coach
+
 LATENCIES_MS = (0, 200)
 REPLY_TOKENS = 50  # chunks of a streamed reply, as a coach's short reply runs
 CONVERSATIONS = 6
@@ -62,14 +59,9 @@ SAID = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class Local:
-    """A keep-alive HTTP/1.1 connection to a local server, JSON in and out."""
+    """A keep-alive HTTP/1.1 connection to the coach, JSON in and out: a turn's time
+    is the coach's, not a new connection's."""
 
     def __init__(self, port: int) -> None:
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -85,39 +77,9 @@ class Local:
         return response.status, json.loads(raw) if raw else None
 
 
-def wait_until_up(port: int, path: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            Local(port).call("GET", path)
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{path} on port {port} did not come up:\n{log.read_text()[-3000:]}")
-
-
-@contextmanager
-def started(command: list[str], environment: dict[str, str], log: Path) -> Iterator[Any]:
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, env=environment, stdout=output, stderr=output)
-    try:
-        yield process
-    finally:
-        # SIGQUIT is gunicorn's quick shutdown; the fake stops on SIGINT.
-        process.send_signal(signal.SIGQUIT if "gunicorn" in command else signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-
-
 @dataclass
 class Setup:
-    fake: Local
-    fake_url: str
+    fake: FakeProcess
     coach: Local
     headers: dict[str, str]
     sessions: list[int]
@@ -137,69 +99,14 @@ def process_cpu_seconds(pid: int) -> float:
 
 
 @contextmanager
-def coach_and_fake(folder: Path) -> Iterator[Setup]:
-    """The fake model and the coach under gunicorn, both in processes of their own."""
-    fake_port, coach_port = free_port(), free_port()
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("COACH_", "OPENAI_"))}
-    fake_command = [
-        sys.executable,
-        str(BENCHMARKS / "fake_server.py"),
-        "--port",
-        str(fake_port),
-        "--first-token-ms",
-        "0",
-        "--tokens-per-second",
-        "0",
-        "--reply-tokens",
-        str(REPLY_TOKENS),
-    ]
-    fake_url = f"http://127.0.0.1:{fake_port}/v1"
-    database_url = f"sqlite:///{folder / 'bench.db'}"
-    settings = {
-        "PYTHONPATH": str(ROOT),
-        "COACH_INSTANCE_PATH": str(folder / "instance"),
-        "COACH_SECRET_KEY": "benchmark",
-        "COACH_DATABASE_URL": database_url,
-        "COACH_PROVIDER": "openai",
-        "OPENAI_API_KEY": "sk-benchmark",
-        "OPENAI_BASE_URL": fake_url,
-        "COACH_MODEL": "bench-model",
-        "COACH_MODEL_ATTEMPTS": "1",
-        "COACH_RATE_LIMIT": "100000 per minute",
-        "COACH_SESSION_LIMIT": "100000 per hour",
-        "COACH_LOG_LEVEL": "WARNING",
-        "PROMETHEUS_MULTIPROC_DIR": str(folder / "metrics"),
-        "XDG_RUNTIME_DIR": str(folder),
-    }
-    environment = clean | settings
-    (folder / "metrics").mkdir()
-    upgraded = subprocess.run(
-        [sys.executable, "-m", "coach", "db", "upgrade"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        cwd=folder,
-        check=False,
-    )
-    if upgraded.returncode != 0:
-        raise RuntimeError(f"coach db upgrade failed:\n{upgraded.stdout}{upgraded.stderr}")
-    gunicorn = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "-c",
-        str(SHIPPED_CONFIG),
-        "--bind",
-        f"127.0.0.1:{coach_port}",
-        "coach:create_app()",
-    ]
+def coach_and_fake() -> Iterator[Setup]:
+    """The fake model (the whole reply at once; `measure` sets the time to its first
+    token) and the coach under gunicorn, with one guest's sessions to talk in."""
     with (
-        started(fake_command, clean, folder / "fake.log") as fake_process,
-        started(gunicorn, environment, folder / "gunicorn.log") as coach_process,
+        fake_model(Pace(first_token_ms=0, tokens_per_second=0, reply_tokens=REPLY_TOKENS)) as fake,
+        served_coach(fake, COACH_LOG_LEVEL="WARNING") as served,
     ):
-        wait_until_up(fake_port, "/stats", fake_process, folder / "fake.log")
-        wait_until_up(coach_port, "/livez", coach_process, folder / "gunicorn.log")
-        coach = Local(coach_port)
+        coach = Local(served.port)
         status, guest = coach.call("POST", "/api/v1/auth/guest")
         if status != 201:
             raise RuntimeError(f"no guest ({status}): {guest}")
@@ -208,7 +115,7 @@ def coach_and_fake(folder: Path) -> Iterator[Setup]:
             coach.call("POST", "/api/v1/sessions", headers=headers)[1]["id"]
             for _ in range(CONVERSATIONS)
         ]
-        yield Setup(Local(fake_port), fake_url, coach, headers, sessions, coach_process.pid)
+        yield Setup(fake, coach, headers, sessions, served.process.pid)
 
 
 @dataclass
@@ -225,14 +132,9 @@ class Timings:
     direct_cpu_ms: float = 0.0
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
 def measure(setup: Setup, latency_ms: int, turns: int) -> Timings:
-    setup.fake.call("POST", "/pace", {"first_token_ms": latency_ms})
-    client = openai.OpenAI(api_key="sk-benchmark", base_url=setup.fake_url, max_retries=0)
+    setup.fake.change_pace(first_token_ms=latency_ms)
+    client = openai.OpenAI(api_key="sk-benchmark", base_url=setup.fake.url, max_retries=0)
     timings = Timings(latency_ms, [], [])
     coach_cpu = direct_cpu = 0.0
     for number in range(WARM_UP_TURNS + turns):
@@ -249,7 +151,7 @@ def measure(setup: Setup, latency_ms: int, turns: int) -> Timings:
         if status != 201:
             raise RuntimeError(f"turn failed ({status}): {turn}")
         time.sleep(THINK_SECONDS)
-        body = setup.fake.call("GET", "/last_reply_request")[1]
+        body = setup.fake.last_reply_request()
         began, began_cpu = time.perf_counter(), time.process_time()
         client.chat.completions.create(
             model=body["model"], messages=body["messages"], max_tokens=body.get("max_tokens")
@@ -257,7 +159,7 @@ def measure(setup: Setup, latency_ms: int, turns: int) -> Timings:
         direct_seconds = time.perf_counter() - began
         direct_cpu += time.process_time() - began_cpu
         if number == WARM_UP_TURNS - 1:
-            setup.fake.call("POST", "/stats/reset")
+            setup.fake.reset()
             coach_cpu, direct_cpu = setup.workers_cpu_seconds(), 0.0
         if number >= WARM_UP_TURNS:
             timings.coach.append(coach_seconds * 1000)
@@ -267,7 +169,7 @@ def measure(setup: Setup, latency_ms: int, turns: int) -> Timings:
     time.sleep(0.5)  # the last turn's background work
     timings.coach_cpu_ms = (setup.workers_cpu_seconds() - coach_cpu) * 1000 / turns
     timings.direct_cpu_ms = direct_cpu * 1000 / turns
-    timings.requests = setup.fake.call("GET", "/stats")[1]["by_kind"]
+    timings.requests = setup.fake.stats()["by_kind"]
     return timings
 
 
@@ -317,7 +219,7 @@ def main() -> int:
     parser.add_argument("--turns", type=int, default=None, help="timed turns at each latency")
     args = parser.parse_args()
     turns = args.turns or (8 if args.small else 60)
-    with tempfile.TemporaryDirectory() as folder, coach_and_fake(Path(folder)) as setup:
+    with coach_and_fake() as setup:
         timings = [measure(setup, latency, turns) for latency in LATENCIES_MS]
     print(
         f"a JSON turn through the coach (gunicorn, SQLite) vs the same request sent "

@@ -8,7 +8,10 @@ each test gets a database of its own, dropped afterwards."""
 
 from __future__ import annotations
 
+import functools
 import os
+import re
+import shutil
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
@@ -21,13 +24,24 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from werkzeug.security import generate_password_hash
 
 from coach import create_app
 from coach.coaching.background import background
+from coach.quality.cases import load_conversations
+from coach.quality.drive import SuiteRun, run_suite
+from coach.resources import resource_dir
 from coach.storage import database as database_module
 from coach.storage.database import database, upgrade_schema
+from coach.web import auth
 from tests.fake_model import FakeModel
 from tests.openapi_check import CheckedClient, parse_events
+
+# Each app compiles its safety and coaching rules: some 1,200 patterns, more than `re`
+# keeps (512), so that every app the tests build compiled all of them again (0.25 s an
+# app, most of the suite's time). With room for them, the second app on finds each
+# pattern compiled; a compiled pattern is immutable, so the apps are built as before.
+re._MAXCACHE = max(re._MAXCACHE, 20_000)  # type: ignore[attr-defined]
 
 AppFactory = Callable[..., Flask]
 API_KEY = "test-key"
@@ -68,6 +82,26 @@ def engines_closed_after_each_test() -> Iterator[None]:
     ENGINES.close_all()
 
 
+# Werkzeug's scrypt at its default cost takes a tenth of a second a hash, on purpose;
+# the tests that make accounts and log in spent most of their time hashing. They hash
+# with the same scrypt at a lower cost (each hash names its cost, and checking reads
+# it from there), except a test marked `full_password_cost`, which measures the cost.
+QUICK_SCRYPT = "scrypt:1024:8:1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "full_password_cost: passwords hashed at Werkzeug's default cost"
+    )
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("full_password_cost") is None:
+        quick = functools.partial(generate_password_hash, method=QUICK_SCRYPT)
+        monkeypatch.setattr(auth, "generate_password_hash", quick)
+
+
 @pytest.fixture(autouse=True)
 def responses_match_the_openapi_document(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every app's test client checks each API response against the app's own
@@ -92,22 +126,40 @@ def migrated_app(config: dict[str, Any]) -> Flask:
     return app
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file brought up to date by the migrations, once for the whole run."""
+    path = tmp_path_factory.mktemp("migrated") / "coach.db"
+    app = create_app(base_config(f"sqlite:///{path}"))
+    upgrade_schema(app)  # closes its connections: the write-ahead log is folded in
+    assert not Path(f"{path}-wal").exists(), "the migrated file is not whole on its own"
+    return path
+
+
 @pytest.fixture
-def app_factory(tmp_path: Path) -> Iterator[AppFactory]:
+def app_factory(tmp_path: Path, migrated_sqlite_file: Path) -> Iterator[AppFactory]:
     """Build apps on this test's SQLite file with extra settings; all are closed after.
 
-    Each database gets its schema once, from the first app built on it (apps never
-    migrate by themselves)."""
+    Each database gets its schema once, before the first app built on it (apps never
+    migrate by themselves). A SQLite file that does not exist yet starts as a copy of
+    `migrated_sqlite_file`: the same schema, without running every migration for
+    every test."""
     made: list[Flask] = []
     migrated: set[str] = set()
 
     def make(**overrides: Any) -> Flask:
         config = base_config(f"sqlite:///{tmp_path / 'coach.db'}") | overrides
+        url = config["COACH_DATABASE_URL"]
+        new_file = Path(url.removeprefix("sqlite:///"))
+        if url.startswith("sqlite:///") and url not in migrated and not new_file.exists():
+            new_file.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(migrated_sqlite_file, new_file)
+            migrated.add(url)
         app = create_app(config)
         made.append(app)
-        if app.config["COACH_DATABASE_URL"] not in migrated:
+        if url not in migrated:
             upgrade_schema(app)
-            migrated.add(app.config["COACH_DATABASE_URL"])
+            migrated.add(url)
         return app
 
     yield make
@@ -235,3 +287,10 @@ def openai_settings(fake_model: FakeModel, **overrides: Any) -> dict[str, Any]:
 def make_openai_app(app_factory: AppFactory, fake_model: FakeModel, **overrides: Any) -> Flask:
     """An app whose `openai` provider talks to the fake model over real HTTP."""
     return app_factory(**openai_settings(fake_model, **overrides))
+
+
+@pytest.fixture(scope="session")
+def whole_eval_run() -> SuiteRun:
+    """The conversation-quality suite, every conversation run offline (on its recorded
+    replies) as `coach eval` runs it: once, for the tests that read all of it."""
+    return run_suite(create_app, load_conversations(resource_dir("evals") / "conversations"))

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 
-from tests.test_bench_turncost import run_benchmark
+from tests.small_benchmarks import small_output
 
 
 def test_long_session_small():
-    output = run_benchmark("long_session.py")
+    output = small_output("long_session.py")
     rows = [line.split() for line in output.splitlines() if re.match(r"\s+\d+\s+[\d.]+\s", line)]
     assert [row[0] for row in rows] == ["10", "200", "500"]
     assert all(len(row) == 6 for row in rows)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import re
 
-from tests.test_bench_turncost import run_benchmark
+from tests.small_benchmarks import small_output
 
 NUMBER = r"[\d.]+"
 
 
 def test_turn_overhead_small():
-    output = run_benchmark("turn_overhead.py")
+    output = small_output("turn_overhead.py")
     rows = [line.split() for line in output.splitlines() if re.match(r"\s+\d+\s+\d+\s", line)]
     assert [row[0] for row in rows] == ["0", "200"]
     assert all(len(row) == 9 and row[1] == "8" for row in rows)
@@ -28,7 +28,7 @@ def test_turn_overhead_small():
 
 
 def test_relay_cpu_small():
-    output = run_benchmark("relay_cpu.py")
+    output = small_output("relay_cpu.py")
     ways = [line[:22].strip() for line in output.splitlines() if re.search(r"\d+\s+[\d.]+$", line)]
     assert ways == ["floor (httpx2 + json)", "openai Stream", "provider", "Reply"]
     assert re.search(rf"provider per chunk: {NUMBER} x the floor", output)

@@ -4,51 +4,20 @@ not asserted here; what is asserted is what must hold on any machine (no failed
 stream, nothing left open, the partial stored, no "database is locked").
 
 Most of each run is starting gunicorn and waiting on the fake model, so the three
-run at once, each in a process of its own."""
+run at once, each in a process of its own (`tests/small_benchmarks.py`)."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ("streaming_concurrency.py", "nothing_held.py", "disconnect.py")
+from tests.small_benchmarks import small_output
 
 NUMBER = r"-?[\d.]+"
 VERDICT = r"\(target [^)]*: (met|missed)\)"
 
 
-@pytest.fixture(scope="module")
-def outputs() -> Iterator[dict[str, str]]:
-    """Each benchmark's `--small` output, all run at once; each must exit 0."""
-    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
-    running = {
-        name: subprocess.Popen(
-            [sys.executable, str(ROOT / "benchmarks" / name), "--small"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-            env=environment,
-        )
-        for name in BENCHMARKS
-    }
-    found = {}
-    for name, process in running.items():
-        stdout, stderr = process.communicate(timeout=300)
-        found[name] = stdout
-        assert process.returncode == 0, f"{name}:\n{stdout}\n{stderr}"
-    yield found
-
-
-def test_streaming_concurrency_small(outputs: dict[str, str]) -> None:
-    output = outputs["streaming_concurrency.py"]
+def test_streaming_concurrency_small() -> None:
+    output = small_output("streaming_concurrency.py")
     assert re.findall(r"^(\d+) concurrent streams", output, re.MULTILINE) == ["1", "4"]
     for row in ("first token", "first delta", "whole stream"):
         lines = re.findall(rf"^  {row}\s+coach\s+{NUMBER} /\s+{NUMBER}\s+direct", output, re.M)
@@ -57,16 +26,16 @@ def test_streaming_concurrency_small(outputs: dict[str, str]) -> None:
     assert "failed streams: 0" in output
 
 
-def test_nothing_held_small(outputs: dict[str, str]) -> None:
-    output = outputs["nothing_held.py"]
+def test_nothing_held_small() -> None:
+    output = small_output("nothing_held.py")
     assert "streams ended with done: 4 of 4; 503 database_busy: 0" in output
     assert re.search(rf"held longer than \d+ ms \(a model call\): \d+ {VERDICT}", output)
     assert re.search(r'"database is locked": 0 counted, 0 logged \(target 0: met\)', output)
     assert "after the run, connections in use: 0" in output
 
 
-def test_disconnect_small(outputs: dict[str, str]) -> None:
-    output = outputs["disconnect.py"]
+def test_disconnect_small() -> None:
+    output = small_output("disconnect.py")
     assert re.search(rf"^  coach\s+{NUMBER} /\s+{NUMBER} /\s+{NUMBER}\s+\(3 drops\)", output, re.M)
     assert re.search(rf"^  direct\s+{NUMBER} /", output, re.M)
     assert re.search(VERDICT, output)

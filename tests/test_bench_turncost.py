@@ -4,32 +4,13 @@ per turn). Their figures are read by people, not asserted here."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def run_benchmark(name: str) -> str:
-    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / name), "--small"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-        env=environment,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+from tests.small_benchmarks import small_output
 
 
 def test_cost_growth_small():
-    output = run_benchmark("cost_growth.py")
+    output = small_output("cost_growth.py")
     rows = [line.split() for line in output.splitlines() if re.match(r"\s+\d+\s+\d+", line)]
     assert [row[0] for row in rows] == ["10", "20", "40"]
     assert all(len(row) == 9 for row in rows)
@@ -44,7 +25,7 @@ def test_cost_growth_small():
 
 
 def test_model_calls_small():
-    output = run_benchmark("model_calls.py")
+    output = small_output("model_calls.py")
     kinds = [line.split()[0] for line in output.splitlines() if re.match(r"[a-z_]+\s+\d+\s", line)]
     assert kinds == [
         "reply",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from coach import create_app
@@ -35,12 +34,6 @@ from tests.fake_model import FakeModel
 EVALS = resource_dir("evals")
 PROMPTS = resource_dir("prompts")
 CASE = "model_off_topic"
-
-
-@pytest.fixture(scope="module")
-def whole_run() -> SuiteRun:
-    """The whole suite, offline, once for the tests that read all of it."""
-    return run_suite(create_app, load_conversations(EVALS / "conversations"))
 
 
 def _copy(tmp_path: Path, name: str, source: Path) -> Path:
@@ -125,33 +118,37 @@ def test_the_cases_cover_every_stage_cause_emotion_and_kind_of_case(app):
 # -- The whole suite, offline --------------------------------------------------------
 
 
-def test_the_whole_suite_passes_offline_and_proves_it_can_catch(whole_run: SuiteRun):
-    outcome = judge(whole_run, whole_suite=True)
+def test_the_whole_suite_passes_offline_and_proves_it_can_catch(whole_eval_run: SuiteRun):
+    outcome = judge(whole_eval_run, whole_suite=True)
     failed = [(r.case, r.check, r.detail) for r in outcome.results if not r.passed]
     assert failed == [] and outcome.problems == []
-    assert whole_run.misses == []
+    assert whole_eval_run.misses == []
     checks = {r.check for r in outcome.results}
     assert checks == {"routing", "grounding", "consistency", "safety", "plan", "tone"}
-    guarded = [e for t in whole_run.transcripts for e in t.exchanges if e.safety == "guarded"]
+    guarded = [e for t in whole_eval_run.transcripts for e in t.exchanges if e.safety == "guarded"]
     assert len(guarded) >= 2  # the unsafe recordings were stopped, and nothing else was
-    model_plans = [t.plan for t in whole_run.transcripts if t.plan and t.plan["model"] != "guided"]
+    model_plans = [
+        t.plan for t in whole_eval_run.transcripts if t.plan and t.plan["model"] != "guided"
+    ]
     assert model_plans, "the model path wrote plans from the cassettes"
-    (repaired,) = [t for t in whole_run.transcripts if t.conversation.name == "model_plan_repaired"]
+    (repaired,) = [
+        t for t in whole_eval_run.transcripts if t.conversation.name == "model_plan_repaired"
+    ]
     # The first plan had a step past the horizon: it was repaired once, then kept.
     assert [s.purpose for s in repaired.plan_served] == ["action_plan", "action_plan"]
     assert repaired.plan is not None and repaired.plan["model"] == "gpt-4o-mini"
 
 
 def test_every_prompt_file_is_exercised_and_a_new_one_is_noticed(
-    whole_run: SuiteRun, tmp_path: Path
+    whole_eval_run: SuiteRun, tmp_path: Path
 ):
-    verdicts = exercised(PROMPTS, whole_run.transcripts)
+    verdicts = exercised(PROMPTS, whole_eval_run.transcripts)
     assert [name for name, ok in verdicts.items() if not ok] == []
     assert "templates/system.j2" in verdicts and "safety/output_rules.toml" in verdicts
     prompts = _copy(tmp_path, "prompts", PROMPTS)
     (prompts / "templates" / "unused.j2").write_text("Nobody renders me.")
     (prompts / "extra.toml").write_text("x = 1\n")
-    verdicts = exercised(prompts, whole_run.transcripts)
+    verdicts = exercised(prompts, whole_eval_run.transcripts)
     assert verdicts["templates/unused.j2"] is False and verdicts["extra.toml"] is False
 
 

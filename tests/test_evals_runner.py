@@ -31,7 +31,7 @@ from coach.quality.checks import (
     record_entries,
     unhonoured,
 )
-from coach.quality.drive import run_suite
+from coach.quality.drive import SuiteRun, run_suite
 from coach.quality.scoring import FrameworkItem, Scorecard, score
 from coach.quality.transcripts import Exchange, Transcript
 from coach.resources import resource_dir
@@ -488,10 +488,12 @@ def test_the_driver_holds_a_conversation_through_the_api(app):
     assert [item.name for item in run.items] == [item.name for item in every_item]
 
 
-def test_every_conversation_of_the_suite_runs_without_errors_or_crises(suite):
+def test_every_conversation_of_the_suite_runs_without_errors_or_crises(
+    suite: list[Conversation], whole_eval_run: SuiteRun
+):
     """The scripts are fit to be scored: every turn answered, no crisis tripped
     but where a turn says it is one."""
-    run = run_suite(create_app, suite)
+    run = whole_eval_run
     broken = [
         (t.conversation.name, n)
         for t in run.transcripts
