@@ -82,7 +82,12 @@ class Served:
         try:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            # A gthread worker can hang for good in its quit handler, which shuts
+            # its thread pool down while the signal may have come in the middle of
+            # a `submit` holding the pool's lock (CPython issue 121649); the master
+            # would kill it only after the graceful timeout (minutes). The whole
+            # process group goes, so that no worker outlives the test.
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=5)
 
 
@@ -124,6 +129,8 @@ def serve(folder: Path, settings: dict[str, str], *extra_args: str) -> Served:
             cwd=folder,
             stdout=log_file,
             stderr=subprocess.STDOUT,
+            # A process group of its own, for `Served.stop` to end as a whole.
+            start_new_session=True,
         )
     served = Served(port, process, log_path)
     deadline = time.monotonic() + 60
