@@ -215,3 +215,32 @@ def test_a_settle_that_fails_where_the_message_is_stored_is_undone_and_done_agai
         # Counted once: the failed attempt's writes were undone with its savepoint.
         assert db.get_one(CoachingSession, session_id).stage_turns == 1
     assert [m.role for m in _messages(app, session_id)] == ["user", "assistant"]
+
+
+def test_when_both_the_stored_settle_and_the_second_screen_fail_the_turn_fails_closed(
+    app, api, monkeypatch
+):
+    """The reply screens again on its own, fails closed, and still shows the seeker
+    the message as it was stored."""
+    from coach.safety import screening
+
+    token = api.guest()
+    session_id = api.new_session(token)
+    real_settle, real_earlier, calls = turns._settle, screening._earlier_messages, []
+
+    def settles_then_breaks(*args):
+        real_settle(*args)  # changes the message's stage, then fails
+        raise RuntimeError("broke after writing")
+
+    def earlier_breaks_the_second_time(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the screen broke")
+        return real_earlier(*args)
+
+    monkeypatch.setattr(turns, "_settle", settles_then_breaks)
+    monkeypatch.setattr(screening, "_earlier_messages", earlier_breaks_the_second_time)
+    response = api.send(token, session_id, "I keep replaying the interview.")
+    assert response.status_code == 201
+    assert response.json["user_message"]["content"] == "I keep replaying the interview."
+    assert response.json["reply"]["safety"]["kind"] == "crisis"

@@ -74,11 +74,11 @@ Settle = Callable[[Flask, ReplyMark], Settled]
 @dataclass(frozen=True)
 class OpenedTurn:
     """What the transaction that stored a seeker message did for its reply already:
-    the message, its safety route, and the turn settled. What is None is left to
-    the reply to do."""
+    the message as stored, its safety route, and the turn settled (None: left to the
+    reply, after the model's reading of the earlier turns)."""
 
     message: Message
-    route: SafetyRoute | None = None
+    route: SafetyRoute
     settled: Settled | None = None
 
 
@@ -184,16 +184,18 @@ class Reply:
     def _run(self) -> Generator[ReplyEvent, None, None]:
         try:
             first_time = self._settle_turn is not None
-            opened = self._opened or OpenedTurn(read_message(self.app, self.mark))
-            # Safety first: nothing (no model call, no rule) comes before the screen.
-            route = opened.route or screen_turn(
-                self.app, self.mark.session_id, self.mark.message_id, first_time=first_time
-            )
-            settled = opened.settled if opened.route is not None else None
+            if self._opened is not None:
+                opened = self._opened
+            else:
+                # Safety first: nothing (no model call, no rule) comes before the screen.
+                route = screen_turn(
+                    self.app, self.mark.session_id, self.mark.message_id, first_time=first_time
+                )
+                opened = OpenedTurn(read_message(self.app, self.mark), route)
+            route, settled, user_message = opened.route, opened.settled, opened.message
             if route.kind == "coach" and first_time and settled is None:
                 route = self._with_earlier_turns_read(route)
             writes_plan: bool | None = None  # not known yet: a retry reads it when asked
-            user_message = opened.message
             if route.kind == "coach" and self._settle_turn is not None:
                 settled = settled or self._settle_turn(self.app, self.mark)
                 user_message, writes_plan = settled.message, settled.writes_plan

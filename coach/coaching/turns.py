@@ -92,7 +92,7 @@ def begin_turn(
 
 def _open_turn(
     app: Flask, db: Session, coaching_session: CoachingSession, message: Message
-) -> OpenedTurn:
+) -> OpenedTurn | None:
     """Screen the new message and settle its turn in the transaction that stores it,
     as far as that can be done without a model: with the model's reading of earlier
     turns still to come (`Reply`), the turn is settled after it.
@@ -100,8 +100,9 @@ def _open_turn(
     Under concurrent turns every write waits for the others (SQLite has one writer at
     a time), so each one less before the model is asked is time off the seeker's
     wait. Both run in a savepoint: if either fails, what they wrote is undone, the
-    message is stored all the same, and the `Reply` screens (failing closed) and
-    settles on its own."""
+    message is stored all the same, and the `Reply` screens (failing closed), reads
+    the message and settles on its own (a rolled-back savepoint expires what it
+    changed, so the copy here is not handed on)."""
     try:
         with db.begin_nested():
             rules = safety_rules(app)
@@ -111,7 +112,7 @@ def _open_turn(
                 settled = _settle(app, coaching_session, message)
     except Exception:
         log.exception("could not screen and settle message %s as it was stored", message.id)
-        return OpenedTurn(message)
+        return None
     return OpenedTurn(message, route, settled)
 
 
