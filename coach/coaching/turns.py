@@ -123,7 +123,7 @@ def _record_read_before(
     model has read every turn before this message."""
     if not provider(app).refines_record:
         return True
-    refined_through = coaching_session.refined_through_id or 0
+    refined_through = coaching_session.refined_through_id
     return unread_reply(db, coaching_session.id, refined_through, message.id) is None
 
 

@@ -116,22 +116,20 @@ def _tune_sqlite(engine: Engine) -> None:
         try:
             connection.exec_driver_sql(f"BEGIN {mode}")
         except BaseException:
-            _end_write_turn(connection)
+            _give_turn_back(connection.info)
             raise
 
-    def _end_write_turn(connection: Any) -> None:
-        if connection.info.pop(HOLDS_WRITE_TURN, False):
+    def _give_turn_back(info: dict[str, Any]) -> None:
+        """Release the turn if this connection holds it (`info` is the pooled
+        connection's own, the same whether seen from a Connection or the pool)."""
+        if info.pop(HOLDS_WRITE_TURN, False):
             writers.release()
 
-    event.listen(engine, "commit", _end_write_turn)
-    event.listen(engine, "rollback", _end_write_turn)
-
+    event.listen(engine, "commit", lambda connection: _give_turn_back(connection.info))
+    event.listen(engine, "rollback", lambda connection: _give_turn_back(connection.info))
     # A connection given back to the pool mid-transaction (its holder dropped it)
     # is rolled back by the pool without the events above: let the turn go too.
-    @event.listens_for(engine, "checkin")
-    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
-        if record.info.pop(HOLDS_WRITE_TURN, False):
-            writers.release()
+    event.listen(engine, "checkin", lambda _dbapi, record: _give_turn_back(record.info))
 
 
 def _ping_after_idle(engine: Engine) -> None:
