@@ -140,8 +140,8 @@ class FakeModel:
 
     @property
     def reply_requests(self) -> list[RecordedRequest]:
-        """The streamed requests: the coach answering a turn."""
-        return [r for r in self.requests if r.streamed]
+        """The requests for a turn's reply (streamed, or whole for a JSON turn)."""
+        return [r for r in self.requests if "response_format" not in r.body]
 
     @property
     def reflection_requests(self) -> list[RecordedRequest]:
@@ -161,11 +161,17 @@ class FakeModel:
 
         `delay` seconds pass before each chunk, as when a real model is writing. A
         client that closes the connection before the end is counted in
-        `abandoned_streams`.
+        `abandoned_streams`. A request that is not streamed (a JSON turn) gets the
+        same reply as one `chat.completion`, after all the chunks' delays.
         """
         completion_id = self._next_id()
+        whole = self._completion("".join(chunks), usage, model, "stop")
 
         def behave(handler: _Handler) -> None:
+            if not handler.seen.streamed:
+                time.sleep(delay * len(chunks))
+                whole(handler)
+                return
             handler.start_stream()
             try:
                 for event in _chunk_events(completion_id, model, chunks):
@@ -181,10 +187,14 @@ class FakeModel:
         self._enqueue(behave)
 
     def enqueue_broken_stream(self, chunks: list[str], model: str = "fake-model") -> None:
-        """A streamed reply that sends these texts, then drops the connection mid-body."""
+        """A streamed reply that sends these texts, then drops the connection mid-body
+        (asked for a whole reply, it drops the connection before answering)."""
         completion_id = self._next_id()
 
         def behave(handler: _Handler) -> None:
+            if not handler.seen.streamed:
+                handler.drop_connection()
+                return
             handler.start_stream()
             for event in _chunk_events(completion_id, model, chunks, finish=False):
                 handler.send_event(event)
@@ -194,10 +204,15 @@ class FakeModel:
 
     def enqueue_cut_stream(self, chunks: list[str], model: str = "fake-model") -> None:
         """A streamed reply whose body ends cleanly after these texts, with no finish
-        reason and no [DONE]: an upstream that closed the connection early."""
+        reason and no [DONE]: an upstream that closed the connection early (asked for
+        a whole reply, the texts come with no finish reason)."""
         completion_id = self._next_id()
+        cut = self._completion("".join(chunks), (10, 5), model, None)
 
         def behave(handler: _Handler) -> None:
+            if not handler.seen.streamed:
+                cut(handler)
+                return
             handler.start_stream()
             for event in _chunk_events(completion_id, model, chunks, finish=False):
                 handler.send_event(event)
@@ -210,7 +225,7 @@ class FakeModel:
         content: str,
         usage: tuple[int, int] = (20, 10),
         model: str = "fake-model",
-        finish_reason: str = "stop",
+        finish_reason: str | None = "stop",
     ) -> None:
         """A whole (non-streamed) `chat.completion` whose message is `content`."""
         self._enqueue(self._completion(content, usage, model, finish_reason))
@@ -242,7 +257,7 @@ class FakeModel:
             self._label_answers.append(_error(status, message, None, None))
 
     def _completion(
-        self, content: str, usage: tuple[int, int], model: str, finish_reason: str
+        self, content: str, usage: tuple[int, int], model: str, finish_reason: str | None
     ) -> Behaviour:
         completion_id = self._next_id()
 
@@ -283,12 +298,17 @@ class FakeModel:
         load tests, whose many turns interleave in no predictable order. They count
         how many of these streams are open at once (`peak_streams`)."""
         completion_id = self._next_id()
+        whole = self._completion("".join(chunks), (10, 5), "fake-model", "stop")
 
         def stream(handler: _Handler) -> None:
             with self._lock:
                 self.open_streams += 1
                 self.peak_streams = max(self.peak_streams, self.open_streams)
             try:
+                if not handler.seen.streamed:
+                    time.sleep(delay * len(chunks))
+                    whole(handler)
+                    return
                 handler.start_stream()
                 for event in _chunk_events(completion_id, "fake-model", chunks):
                     time.sleep(delay)
@@ -343,7 +363,9 @@ class FakeModel:
             self.requests.append(request)
             if self._script:
                 return self._script.popleft()
-            standing = self._standing_stream if request.streamed else self._standing_json
+            # A turn's reply (streamed, or whole for a JSON turn); else the record's reading.
+            is_reply = request.streamed or "response_format" not in request.body
+            standing = self._standing_stream if is_reply else self._standing_json
             if request.schema_name == COMBINED and standing is not None:
                 standing = self._standing_combined
             if standing is not None:
@@ -378,6 +400,7 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
+    seen: RecordedRequest  # the request being answered
 
     def do_POST(self) -> None:
         self.close_connection = True
@@ -392,6 +415,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers={name.lower(): value for name, value in self.headers.items()},
             body=json.loads(raw or b"{}"),
         )
+        self.seen = request
         behaviour = fake._take(request)
         if behaviour is None:
             self.send_json(

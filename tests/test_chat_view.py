@@ -242,7 +242,7 @@ def openai_client(app_factory: AppFactory, fake_model: FakeModel) -> FlaskClient
     ("script", "code"),
     [
         pytest.param([401], "model_auth_failed", id="401"),
-        pytest.param(["broken"], "reply_interrupted", id="broken-stream"),
+        pytest.param(["cut"], "reply_interrupted", id="cut-reply"),
     ],
 )
 def test_an_error_after_storing_carries_the_stored_message(
@@ -250,8 +250,8 @@ def test_an_error_after_storing_carries_the_stored_message(
 ) -> None:
     browser = Browser(openai_client)
     for step in script:
-        if step == "broken":
-            fake_model.enqueue_broken_stream(["Hello ", "there"])
+        if step == "cut":
+            fake_model.enqueue_cut_stream(["Hello ", "there"])
         else:
             fake_model.enqueue_error(int(step))
 

@@ -78,7 +78,7 @@ def move_on(api: ApiActions, seeker: tuple[str, int], stage: str = "causes") -> 
 
 
 def structured(fake: FakeModel) -> list[str | None]:
-    return [r.schema_name for r in fake.requests if not r.streamed]
+    return [r.schema_name for r in fake.requests if r.schema_name is not None]
 
 
 def reading_with(summary: str) -> dict[str, Any]:

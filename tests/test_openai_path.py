@@ -200,12 +200,11 @@ def test_streamed_deltas_arrive_in_order_and_the_reply_is_stored(
     assert fake_model.reply_requests[0].body["stream_options"] == {"include_usage": True}
 
 
-def test_json_api_answers_from_the_stream(
+def test_json_api_asks_the_model_for_the_whole_reply(
     app: Flask, api: ApiActions, seeker: tuple[str, int], fake_model: FakeModel
 ) -> None:
     token, session_id = seeker
-    chunks = ["It makes sense ", "to feel let down."]
-    fake_model.enqueue_stream(chunks)
+    fake_model.enqueue_json("It makes sense to feel let down.", usage=(321, 9))
     fake_model.enqueue_json(EMPTY_RECORD)
 
     response = api.send(token, session_id, "I'm gutted.")
@@ -213,9 +212,79 @@ def test_json_api_answers_from_the_stream(
 
     assert response.status_code == 201, response.json
     assert response.json["user_message"]["content"] == "I'm gutted."
-    assert response.json["reply"]["content"] == "".join(chunks)
+    assert response.json["reply"]["content"] == "It makes sense to feel let down."
     assert response.json["reply"]["status"] == "complete"
-    assert len(fake_model.reply_requests) == 1
+    [request] = fake_model.reply_requests
+    # Nobody reads a JSON turn's reply before its end: it is not streamed.
+    assert "stream" not in request.body
+    assert request.messages[-1] == {"role": "user", "content": "I'm gutted."}
+    reply = stored_message(app, response.json["reply"]["id"])
+    assert (reply.prompt_tokens, reply.completion_tokens) == (321, 9)
+
+
+def test_a_json_turn_whose_connection_drops_before_the_answer_is_asked_again(
+    app: Flask, api: ApiActions, seeker: tuple[str, int], fake_model: FakeModel
+) -> None:
+    token, session_id = seeker
+    fake_model.enqueue_broken_stream(["Lost ", "words"])
+    fake_model.enqueue_json("That sounds disappointing.")
+    fake_model.enqueue_json(EMPTY_RECORD)
+
+    response = api.send(token, session_id, "They said no.")
+    settle(app)
+
+    # Nothing was shown, so nothing can be repeated: the request is made again.
+    assert response.status_code == 201, response.json
+    assert response.json["reply"]["content"] == "That sounds disappointing."
+    assert len(fake_model.reply_requests) == 2
+
+
+def test_a_whole_reply_without_a_finish_reason_is_not_kept_and_retry_is_offered(
+    app: Flask, api: ApiActions, seeker: tuple[str, int], fake_model: FakeModel
+) -> None:
+    token, session_id = seeker
+    fake_model.enqueue_json("That sounds hard. What did the", finish_reason=None)
+
+    response = api.send(token, session_id, "They went with someone else.")
+
+    assert response.status_code == 502
+    assert response.json["error"]["code"] == "reply_interrupted"
+    session = api.session(token, session_id)
+    assert session["retry_offered"] is True
+    # The cut text is not kept, not even as partial: nothing of it was shown.
+    assert [(m["role"], m["status"], m["content"]) for m in session["messages"]] == [
+        ("user", "complete", "They went with someone else."),
+        ("assistant", "failed", ""),
+    ]
+
+
+@pytest.mark.parametrize(("seconds_a_chunk", "answered"), [(0.3, True), (1.5, False)])
+def test_a_whole_reply_may_take_the_time_its_tokens_need(
+    app_factory: AppFactory, fake_model: FakeModel, seconds_a_chunk: float, answered: bool
+) -> None:
+    # 0.2 s to open a reply, and 10 tokens at no less than 10 a second: 1.2 s in all.
+    app = make_openai_app(
+        app_factory,
+        fake_model,
+        COACH_MODEL_TIMEOUT=0.2,
+        COACH_MAX_REPLY_TOKENS=10,
+        COACH_MODEL_ATTEMPTS=1,
+    )
+    api = ApiActions(app.test_client())
+    token = api.guest()
+    session_id = api.new_session(token)
+    fake_model.enqueue_stream(["Take ", "your time."], delay=seconds_a_chunk)
+    fake_model.enqueue_json(EMPTY_RECORD)
+
+    response = api.send(token, session_id, "They said no.")
+    settle(app)
+
+    if answered:  # in 0.6 s: past the opening's 0.2 s, within the whole reply's time
+        assert response.status_code == 201, response.json
+        assert response.json["reply"]["content"] == "Take your time."
+    else:  # in 3 s: too slow
+        assert response.status_code == 502
+        assert response.json["error"]["code"] == "model_unavailable"
 
 
 @pytest.mark.parametrize("configured", [None, 120])

@@ -211,7 +211,8 @@ def test_metrics_count_turns_replies_model_latency_tokens_and_crisis_referrals(
     assert first.status_code == 201
     background(app).wait_idle()
     fake_model.enqueue_broken_stream(["Half a "])
-    api.send(token, session_id, "Why would they do that?")
+    # Streamed, so that what came before the break is kept (partial).
+    api.send_streaming(token, session_id, "Why would they do that?")
     assert api.send(token, session_id, CRISIS).status_code == 201
     background(app).wait_idle()
 

@@ -236,8 +236,8 @@ def test_each_turn_asks_once_and_the_record_is_read_once_a_stage_ends(
         new = fake_model.requests[before[0] :]
         asked.append(
             (
-                sum(r.streamed for r in new),
-                [r.schema_name for r in new if not r.streamed],
+                sum(r.schema_name is None for r in new),
+                [r.schema_name for r in new if r.schema_name is not None],
                 len(fake_model.crisis_checks) - before[1],
             )
         )

@@ -36,8 +36,8 @@ def releases(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     store, release = reply.store_reply, reply_mark.release
 
-    def counting_store(app: Flask, mark: Any, *args: Any) -> Any:
-        stored = store(app, mark, *args)
+    def counting_store(app: Flask, mark: Any, *args: Any, **kwargs: Any) -> Any:
+        stored = store(app, mark, *args, **kwargs)
         seen.append("stored")
         return stored
 
@@ -124,11 +124,11 @@ def test_every_ending_stores_the_right_status_and_lets_the_mark_go_once(
         fake_model.enqueue_stream(["Kept ", "nowhere."])
         working_store, failures = reply.store_reply, []
 
-        def broken_store(*args: Any) -> Any:
+        def broken_store(*args: Any, **kwargs: Any) -> Any:
             if not failures:  # only this reply's; the next one stores as usual
                 failures.append(args)
                 raise RuntimeError("the database went away")
-            return working_store(*args)
+            return working_store(*args, **kwargs)
 
         monkeypatch.setattr(reply, "store_reply", broken_store)
     else:  # client_gone, cancelled: a reply slow enough to stop half-way

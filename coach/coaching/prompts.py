@@ -21,6 +21,7 @@ from typing import Any
 from flask import Flask, current_app
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from coach.coaching.clock import clock
 from coach.coaching.dialogue_state import decided_move
@@ -142,51 +143,70 @@ def build_prompt(
 ) -> ChatPrompt | GuidedPrompt:
     """What this app's provider is shown for the message: the kind it asks for.
     `distress` asks a model for care and no advice on this turn."""
+    with short_transaction(app, read_only=True) as db:
+        message = db.get_one(Message, message_id)
+        coaching_session = db.get_one(CoachingSession, message.coaching_session_id)
+        return prompt_for(app, db, coaching_session, message, distress=distress)
+
+
+def prompt_for(
+    app: Flask,
+    db: Session,
+    coaching_session: CoachingSession,
+    message: Message,
+    *,
+    distress: bool = False,
+) -> ChatPrompt | GuidedPrompt:
+    """`build_prompt` inside the caller's transaction, for the message as it stands
+    there (the transaction that stores and settles a turn builds its prompt too)."""
     chosen: Provider[Any] = provider(app)
     if chosen.prompt_type is GuidedPrompt:
-        return build_guided_prompt(app, message_id)
-    return build_chat_prompt(app, message_id, distress=distress)
-
-
-def build_chat_prompt(app: Flask, message_id: int, *, distress: bool = False) -> ChatPrompt:
-    """The system prompt, the unfolded recent turns, the turn's note and the message,
-    read in one go."""
-    with short_transaction(app, read_only=True) as db:
-        message = db.get_one(Message, message_id)
-        coaching_session = db.get_one(CoachingSession, message.coaching_session_id)
-        record = ReflectionRecord.model_validate(coaching_session.reflection)
-        earlier = db.scalars(
-            select(Message)
-            .where(Message.coaching_session_id == coaching_session.id)
-            .where(Message.id > coaching_session.summary_through_id, Message.id < message.id)
-            .order_by(Message.id)
-        ).all()
-        shown = window_size(app.config["COACH_RECENT_MESSAGES"], app.config["COACH_FOLD_CHUNK"])
-        book = prompt_book(app)
-        system = book.build_system_prompt(
-            message.stage,
-            record,
-            coaching_session.summary,
-            today=clock(app).today(),
-            distress=distress,
-        )
-        move = None if distress else decided_move(coaching_session, message)
-        return ChatPrompt(
-            system=system,
-            history=tuple(recent_window(earlier, coaching_session.summary_through_id, shown)),
-            user_message=message.content,
-            turn_note=book.build_turn_note(record, move),
-        )
-
-
-def build_guided_prompt(app: Flask, message_id: int) -> GuidedPrompt:
-    """Where the conversation stands for the message, and the dialogue's move for it."""
-    with short_transaction(app, read_only=True) as db:
-        message = db.get_one(Message, message_id)
-        coaching_session = db.get_one(CoachingSession, message.coaching_session_id)
         return GuidedPrompt(
             user_message=message.content,
             stage=message.stage,
             record=ReflectionRecord.model_validate(coaching_session.reflection),
             move=decided_move(coaching_session, message),
         )
+    return _chat_prompt(app, db, coaching_session, message, distress=distress)
+
+
+def build_chat_prompt(app: Flask, message_id: int, *, distress: bool = False) -> ChatPrompt:
+    """A chat model's prompt for the message, whatever the app's provider."""
+    with short_transaction(app, read_only=True) as db:
+        message = db.get_one(Message, message_id)
+        coaching_session = db.get_one(CoachingSession, message.coaching_session_id)
+        return _chat_prompt(app, db, coaching_session, message, distress=distress)
+
+
+def _chat_prompt(
+    app: Flask,
+    db: Session,
+    coaching_session: CoachingSession,
+    message: Message,
+    *,
+    distress: bool,
+) -> ChatPrompt:
+    """The system prompt, the unfolded recent turns, the turn's note and the message."""
+    record = ReflectionRecord.model_validate(coaching_session.reflection)
+    earlier = db.scalars(
+        select(Message)
+        .where(Message.coaching_session_id == coaching_session.id)
+        .where(Message.id > coaching_session.summary_through_id, Message.id < message.id)
+        .order_by(Message.id)
+    ).all()
+    shown = window_size(app.config["COACH_RECENT_MESSAGES"], app.config["COACH_FOLD_CHUNK"])
+    book = prompt_book(app)
+    system = book.build_system_prompt(
+        message.stage,
+        record,
+        coaching_session.summary,
+        today=clock(app).today(),
+        distress=distress,
+    )
+    move = None if distress else decided_move(coaching_session, message)
+    return ChatPrompt(
+        system=system,
+        history=tuple(recent_window(earlier, coaching_session.summary_through_id, shown)),
+        user_message=message.content,
+        turn_note=book.build_turn_note(record, move),
+    )

@@ -48,7 +48,7 @@ from coach.coaching.reply_storage import Ending, read_message, store_reply
 from coach.coaching.reply_text import Piece, reply_text
 from coach.errors import ModelUnavailable
 from coach.metrics import metrics
-from coach.providers import Completion, provider
+from coach.providers import ChatPrompt, Completion, GuidedPrompt, provider
 from coach.safety.screening import FIXED_WORDS, SafetyRoute, in_careful_mode, screen_turn
 from coach.storage.database import short_transaction
 from coach.storage.models import CoachingSession, Message
@@ -74,12 +74,14 @@ Settle = Callable[[Flask, ReplyMark], Settled]
 @dataclass(frozen=True)
 class OpenedTurn:
     """What the transaction that stored a seeker message did for its reply already:
-    the message as stored, its safety route, and the turn settled (None: left to the
-    reply, after the model's reading of the earlier turns)."""
+    the message as stored, its safety route, the turn settled (None: left to the
+    reply, after the model's reading of the earlier turns) and, with it, the prompt
+    the provider is shown (None: the reply builds it if it needs one)."""
 
     message: Message
     route: SafetyRoute
     settled: Settled | None = None
+    prompt: ChatPrompt | GuidedPrompt | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,12 @@ class Reply:
         # what the coach is (the conversation's first reply).
         self.safety: str | None = None
         self.discloses = False
+        # The stage of the message answered, once read: the reply is stored in it.
+        self.stage: str | None = None
+        # Whether the text is shown as it is written (SSE). A consumer that shows only
+        # the end (a JSON answer) sets it False before iterating, and the provider is
+        # asked for the whole text at once (`Provider.whole_reply`).
+        self.streamed = True
         self._settle_turn = settle
         self._write_plan = write_plan
         self._opened = opened
@@ -193,12 +201,14 @@ class Reply:
                 )
                 opened = OpenedTurn(read_message(self.app, self.mark), route)
             route, settled, user_message = opened.route, opened.settled, opened.message
+            prompt = opened.prompt if settled is not None else None
             if route.kind == "coach" and first_time and settled is None:
                 route = self._with_earlier_turns_read(route)
             writes_plan: bool | None = None  # not known yet: a retry reads it when asked
             if route.kind == "coach" and self._settle_turn is not None:
                 settled = settled or self._settle_turn(self.app, self.mark)
                 user_message, writes_plan = settled.message, settled.writes_plan
+            self.stage = user_message.stage
             yield ReplyEvent("message", message=user_message)
             self.discloses = route.discloses
             watch = _Watch(self.app, self.mark, self._client_gone)
@@ -210,7 +220,9 @@ class Reply:
             ):
                 text_pieces = self._plan_reply(write_plan)
             else:
-                text_pieces = reply_text(self.app, route, self.mark, self.completion)
+                text_pieces = reply_text(
+                    self.app, route, self.mark, self.completion, prompt, streamed=self.streamed
+                )
             # Closed however the loop ends (a cancel, the client gone, a stop for
             # shutdown): the request to the model is closed with it, not left running.
             with closing(text_pieces) as pieces:
@@ -310,7 +322,14 @@ class Reply:
         reply_mark.mark_keeper(self.app).drop(self.mark)
         try:
             self.stored = store_reply(
-                self.app, self.mark, self.completion, ending, error, self.safety, self.discloses
+                self.app,
+                self.mark,
+                self.completion,
+                ending,
+                error,
+                self.safety,
+                self.discloses,
+                stage=self.stage,
             )
         except Exception:
             log.exception(

@@ -52,20 +52,23 @@ def store_reply(
     error: str | None,
     safety: str | None = None,
     discloses: bool = False,
+    stage: str | None = None,
 ) -> Message | None:
-    """Store the reply as `ending` says and clear the mark, in one transaction."""
+    """Store the reply as `ending` says and clear the mark, in one transaction. The
+    reply is in the stage of the message it answers: `stage`, if the caller read it."""
     status = stored_status(ending, bool(completion.text))
     with short_transaction(app) as db:
         coaching_session = db.get_one(CoachingSession, mark.session_id, with_for_update=True)
         reply_mark.clear(coaching_session, mark)
         if status is None:
             return None
-        user_message = db.get_one(Message, mark.message_id)
+        if stage is None:
+            stage = db.get_one(Message, mark.message_id).stage
         reply = Message(
             coaching_session_id=coaching_session.id,
             role="assistant",
             content=completion.text,
-            stage=user_message.stage,
+            stage=stage,
             status=status,
             reply_to_id=mark.message_id,
             model=(completion.model or "")[:MODEL_NAME_CHARS] or None,

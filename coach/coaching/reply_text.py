@@ -50,17 +50,27 @@ def uses_fixed_words(route: SafetyRoute, chosen: Provider[Any]) -> bool:
 
 
 def reply_text(
-    app: Flask, route: SafetyRoute, mark: ReplyMark, completion: Completion
+    app: Flask,
+    route: SafetyRoute,
+    mark: ReplyMark,
+    completion: Completion,
+    prompt: ChatPrompt | GuidedPrompt | None,
+    *,
+    streamed: bool,
 ) -> Generator[Piece, None, None]:
-    """The reply's text as it may be shown, in pieces as it comes."""
+    """The reply's text as it may be shown, in pieces as it comes (`streamed`), or
+    in one piece asked for whole. `prompt` is the provider's, if it was built with
+    the turn's settling; else it is built here."""
     chosen = provider(app)
     if route.fixed_reply is not None and uses_fixed_words(route, chosen):
         yield Piece(route.fixed_reply, safety=route.kind)
         return
-    prompt = build_prompt(app, mark.message_id, distress=route.kind == "distress")
+    if prompt is None:
+        prompt = build_prompt(app, mark.message_id, distress=route.kind == "distress")
     # Closed with this generator, whenever that is: a reply that is stopped or whose
     # reader went away closes its request to the model at once.
-    with closing(chosen.stream_reply(prompt, completion)) as texts:
+    written = chosen.stream_reply if streamed else chosen.whole_reply
+    with closing(written(prompt, completion)) as texts:
         if not chosen.uses_model:
             # Guided mode's words are ours; only a model's text is untrusted.
             for text in texts:
@@ -111,7 +121,7 @@ def _replacement(
     note = prompt_book(app).render("withheld.j2", kind=verdict.kind)
     again = replace(prompt, system=prompt.system + "\n" + note)
     try:
-        written = "".join(chosen.stream_reply(again, Completion()))
+        written = "".join(chosen.whole_reply(again, Completion()))
     except ModelUnavailable as exc:
         log.warning("a withheld reply could not be written again: %s", exc.code)
         return guard.fallback, "fallback"

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from coach.coaching.dialogue import decide_turn
 from coach.coaching.keyword_rules import keyword_rules
+from coach.coaching.prompts import prompt_for
 from coach.coaching.reading import dialogue_rules
 from coach.coaching.record_refinement import unread_reply
 from coach.coaching.reply import OpenedTurn, PlanWriter, Reply, Settled
@@ -93,9 +94,10 @@ def begin_turn(
 def _open_turn(
     app: Flask, db: Session, coaching_session: CoachingSession, message: Message
 ) -> OpenedTurn | None:
-    """Screen the new message and settle its turn in the transaction that stores it,
-    as far as that can be done without a model: with the model's reading of earlier
-    turns still to come (`Reply`), the turn is settled after it.
+    """Screen the new message, settle its turn and build the provider's prompt in the
+    transaction that stores it, as far as that can be done without a model: with the
+    model's reading of earlier turns still to come (`Reply`), the turn is settled
+    after it.
 
     Under concurrent turns every write waits for the others (SQLite has one writer at
     a time), so each one less before the model is asked is time off the seeker's
@@ -107,13 +109,15 @@ def _open_turn(
         with db.begin_nested():
             rules = safety_rules(app)
             route = screen_message(db, rules, coaching_session, message, first_time=True)
-            settled = None
+            settled, prompt = None, None
             if route.kind == "coach" and _record_read_before(app, db, coaching_session, message):
                 settled = _settle(app, coaching_session, message)
+                if not settled.writes_plan:  # the plan writer needs no prompt
+                    prompt = prompt_for(app, db, coaching_session, message)
     except Exception:
         log.exception("could not screen and settle message %s as it was stored", message.id)
         return None
-    return OpenedTurn(message, route, settled)
+    return OpenedTurn(message, route, settled, prompt)
 
 
 def _record_read_before(

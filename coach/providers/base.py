@@ -133,6 +133,12 @@ class Provider(ABC, Generic[PromptT]):
         request it has open.
         """
 
+    def whole_reply(self, prompt: PromptT, completion: Completion) -> Generator[str, None, None]:
+        """The reply for a turn that shows nothing before its end (a JSON answer), as
+        `stream_reply` yields it; a provider that can be asked for the whole text at
+        once, which costs less than reading it in chunks, does so instead."""
+        return self.stream_reply(prompt, completion)
+
     def extract_reflection(
         self, instructions: str, record: ReflectionRecord, turns: list[ChatTurn]
     ) -> RecordReading | None:

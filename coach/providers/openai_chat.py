@@ -21,6 +21,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx2
@@ -58,6 +59,8 @@ SUMMARY_MAX_TOKENS = 700
 # that a model that spaces its JSON out is not cut off mid-answer.
 LABEL_TOKENS_PER_REPLY = 60
 LABEL_TOKENS_BASE = 50
+# A model writing slower than this is treated as not answering.
+SLOWEST_TOKENS_PER_SECOND = 10
 
 
 class WrittenSummary(BaseModel):
@@ -134,6 +137,9 @@ class OpenAIProvider(Provider[ChatPrompt]):
     ) -> None:
         self.model_name = model
         self.max_reply_tokens = max_reply_tokens
+        # A stream's timeout runs between chunks; an answer that is not streamed has
+        # all of its tokens to write first, at no less than SLOWEST_TOKENS_PER_SECOND.
+        self.whole_reply_timeout = timeout + max_reply_tokens / SLOWEST_TOKENS_PER_SECOND
         self.client = openai.OpenAI(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0
         )
@@ -164,9 +170,12 @@ class OpenAIProvider(Provider[ChatPrompt]):
             reraise=True,
         )
 
-    def _post(self, body: dict[str, Any], *, stream: bool = False) -> httpx2.Response:
+    def _post(
+        self, body: dict[str, Any], *, stream: bool = False, timeout: float | None = None
+    ) -> httpx2.Response:
         """The raw response to a chat completion request, retried while it cannot be
-        opened; a streamed one is open and unread, for the caller to close."""
+        opened; a streamed one is open and unread, for the caller to close. `timeout`
+        replaces the client's for this request."""
         try:
             response: httpx2.Response = self._retrying()(
                 self.client.post,
@@ -174,6 +183,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
                 cast_to=httpx2.Response,
                 body=body,
                 stream=stream,
+                options={"timeout": timeout} if timeout is not None else {},
             )
         except (openai.OpenAIError, httpx2.HTTPError, RetryError) as exc:
             raise describe_failure(exc) from exc
@@ -181,14 +191,34 @@ class OpenAIProvider(Provider[ChatPrompt]):
 
     def _answer(self, **body: Any) -> str:
         """The text of a chat completion that is not streamed."""
-        response = self._post({"model": self.model_name, **body})
-        try:
-            message = response.json()["choices"][0]["message"]
-        except (ValueError, LookupError, TypeError) as exc:
-            raise ModelUnavailable(
-                "The AI model's answer could not be read.", retryable=False
-            ) from exc
-        return str(message.get("content") or "")
+        return _read_answer(self._post({"model": self.model_name, **body})).text
+
+    def whole_reply(self, prompt: ChatPrompt, completion: Completion) -> Generator[str, None, None]:
+        """The reply asked for in one answer, not streamed: for a turn whose reply
+        nobody reads before its end (a JSON turn). Reading fifty chunks costs the
+        turn more CPU than the rest of the request to the model; and with nothing
+        shown yet, a lost connection can be retried like a failed opening."""
+        completion.model = self.model_name
+        response = self._post(
+            {
+                "model": self.model_name,
+                "messages": prompt.chat_messages(),
+                "max_tokens": self.max_reply_tokens,
+            },
+            # The whole reply is written before the first byte comes back.
+            timeout=self.whole_reply_timeout,
+        )
+        answer = _read_answer(response)
+        completion.model = answer.model or completion.model
+        completion.prompt_tokens = answer.prompt_tokens
+        completion.completion_tokens = answer.completion_tokens
+        if not answer.text:
+            raise ModelUnavailable("The AI model sent an empty reply.", code="empty_reply")
+        if answer.finish_reason is None:
+            # As with a stream that never said it was done: the text may be cut, and
+            # must not be kept as a whole reply.
+            raise ReplyInterrupted("The AI model's reply broke off part-way. Try again.")
+        yield answer.text
 
     def stream_reply(
         self, prompt: ChatPrompt, completion: Completion
@@ -378,6 +408,33 @@ class OpenAIProvider(Provider[ChatPrompt]):
             " instead of the model: %s.",
             reason,
         )
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A chat completion that was not streamed, as far as the coach reads it."""
+
+    text: str
+    finish_reason: str | None
+    model: str | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+
+
+def _read_answer(response: httpx2.Response) -> _Answer:
+    try:
+        answer = response.json()
+        choice = answer["choices"][0]
+        usage = answer.get("usage") or {}
+        return _Answer(
+            text=str(choice["message"].get("content") or ""),
+            finish_reason=choice.get("finish_reason"),
+            model=answer.get("model"),
+            prompt_tokens=usage.get("prompt_tokens"),
+            completion_tokens=usage.get("completion_tokens"),
+        )
+    except (ValueError, LookupError, TypeError, AttributeError) as exc:
+        raise ModelUnavailable("The AI model's answer could not be read.", retryable=False) from exc
 
 
 def _rejects_json_schema(exc: BaseException | None) -> bool:

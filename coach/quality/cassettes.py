@@ -5,7 +5,7 @@ Each call is keyed by a hash of the exact request (model, messages and every
 parameter), so that a changed prompt finds no recording and the run fails loudly.
 A call also says where it belongs: the case's turn (1-based, or `plan` for the
 plan asked for after the last turn), its purpose (the JSON schema's name, or
-`reply` for the coach's streamed words) and its place among the calls of that
+`reply` for the coach's words, streamed or whole) and its place among the calls of that
 turn and purpose. That place is what `coach eval --rekey` matches on when the
 keys move after a deliberate prompt change, so that fewer or more calls of
 another purpose in a turn do not shift anything.

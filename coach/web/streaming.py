@@ -248,8 +248,11 @@ def collect_reply(reply: Reply) -> tuple[dict[str, Any], int]:
     """Run the reply to its end: the stored message and reply, or the reply's error."""
     user_message: schemas.Message | None = None
     failure: ModelUnavailable | None = None
+    reply.streamed = False  # nothing is shown before the end
     try:
         for event in reply:
+            if event.name == "delta":
+                continue  # the done event carries the whole reply
             shape = event_shape(event)
             if isinstance(shape, schemas.MessageEvent):
                 user_message = shape.message
