@@ -188,8 +188,9 @@ def _chat_prompt(
 ) -> ChatPrompt:
     """The system prompt, the unfolded recent turns, the turn's note and the message."""
     record = ReflectionRecord.model_validate(coaching_session.reflection)
-    earlier = db.scalars(
-        select(Message)
+    # The columns the history reads, not whole messages: a prompt reads a dozen or more.
+    earlier = db.execute(
+        select(Message.id, Message.role, Message.status, Message.content)
         .where(Message.coaching_session_id == coaching_session.id)
         .where(Message.id > coaching_session.summary_through_id, Message.id < message.id)
         .order_by(Message.id)

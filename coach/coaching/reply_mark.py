@@ -71,12 +71,20 @@ def refuse_while_replying(coaching_session: CoachingSession) -> None:
 
 def claim(coaching_session: CoachingSession, message_id: int) -> ReplyMark:
     """Mark the session (locked by the caller) as being answered for `message_id`."""
+    return ReplyMark(coaching_session.id, message_id, take_mark(coaching_session))
+
+
+def take_mark(coaching_session: CoachingSession) -> str:
+    """Mark the session (locked by the caller) as being answered; the mark's token.
+    A new message takes it before the message is flushed, so that one UPDATE of the
+    session writes the mark and the session's activity (`ReplyMark` once the
+    message has its id)."""
     refuse_while_replying(coaching_session)
-    mark = ReplyMark(coaching_session.id, message_id, secrets.token_hex(16))
+    token = secrets.token_hex(16)
     coaching_session.replying_since = _now()
-    coaching_session.replying_token = mark.token
+    coaching_session.replying_token = token
     coaching_session.reply_cancel_requested = False
-    return mark
+    return token
 
 
 def clear(coaching_session: CoachingSession, mark: ReplyMark) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 from coach.providers.base import ChatTurn
 from coach.storage.models import CoachingSession, Message
@@ -22,13 +23,30 @@ SUMMARY_GAP = "(some later turns left out)"
 NOTE_PREFIXES = ("- Seeker: ", "- Coach: ")
 
 
-def conversation_history(messages: Sequence[Message]) -> list[Message]:
+class StoredTurn(Protocol):
+    """What the history reads of a stored message: a `Message`, or a row of these
+    columns (a prompt loads only them)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def content(self) -> str: ...
+
+
+Turn = TypeVar("Turn", bound=StoredTurn)
+
+
+def conversation_history(messages: Sequence[Turn]) -> list[Turn]:
     """The turns a model should see: seeker messages and the coach's complete replies."""
     return [m for m in messages if m.role == "user" or m.status == "complete"]
 
 
 def recent_window(
-    messages: Sequence[Message], summary_through_id: int, most: int
+    messages: Sequence[StoredTurn], summary_through_id: int, most: int
 ) -> list[ChatTurn]:
     """The newest turns not yet folded into the summary, at most `most` of them."""
     unfolded = [m for m in conversation_history(messages) if m.id > summary_through_id]

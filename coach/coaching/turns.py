@@ -29,7 +29,7 @@ from coach.coaching.prompts import prompt_for
 from coach.coaching.reading import dialogue_rules
 from coach.coaching.record_refinement import unread_reply
 from coach.coaching.reply import OpenedTurn, PlanWriter, Reply, Settled
-from coach.coaching.reply_mark import ReplyMark, claim, refuse_while_replying
+from coach.coaching.reply_mark import ReplyMark, claim, refuse_while_replying, take_mark
 from coach.coaching.sessions import lock_owned_session
 from coach.errors import Conflict, InvalidInput, PayloadTooLarge
 from coach.guide.frameworks import frameworks
@@ -84,9 +84,10 @@ def begin_turn(
             stage=coaching_session.stage,
             status="complete",
         )
+        token = take_mark(coaching_session)
         db.add(message)
         db.flush()
-        mark = claim(coaching_session, message.id)
+        mark = ReplyMark(session_id, message.id, token)
         opened = _open_turn(app, db, coaching_session, message)
     return Reply(app, mark, settle=settle_turn, write_plan=write_plan, opened=opened)
 

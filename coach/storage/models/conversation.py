@@ -2,16 +2,17 @@
 the crisis rules record about them.
 
 A coaching session is called `CoachingSession` so that it cannot be mistaken for
-Flask's cookie session or SQLAlchemy's database session. Two flush listeners keep
+Flask's cookie session or SQLAlchemy's database session. Flush listeners keep
 facts about messages true whichever code stores them: a message's HTML is written
 with its content (`_render_content`), and a stored message moves its session's
-latest activity (`_note_activity`).
+latest activity (`_note_activity_on_session`, else `_note_activity`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from weakref import WeakSet
 
 from sqlalchemy import (
     JSON,
@@ -30,7 +31,17 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Mapped, Mapper, attributes, mapped_column, relationship, validates
+from sqlalchemy.orm import (
+    Mapped,
+    Mapper,
+    Session,
+    attributes,
+    mapped_column,
+    object_session,
+    relationship,
+    validates,
+)
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql import Select
 
 from coach.storage.message_html import render_markdown
@@ -213,9 +224,32 @@ def _render_content(_mapper: Mapper[Message], _connection: Connection, message: 
         message.content_html = render_markdown(message.content, session_id=session_id)
 
 
+# The messages of a database session whose activity `_note_activity_on_session` noted.
+ACTIVITY_NOTED = "coach.activity_noted"
+
+
+@event.listens_for(Session, "before_flush")
+def _note_activity_on_session(db: Session, _context: Any, _instances: Any) -> None:
+    """A new message whose coaching session is loaded beside it sets the session's
+    activity there: one UPDATE of the session in the flush (which writes its reply
+    mark or stage anyway), not one more after the insert."""
+    for new in db.new:
+        if not isinstance(new, Message) or new.coaching_session_id is None:
+            continue
+        loaded = db.identity_map.get(identity_key(CoachingSession, new.coaching_session_id))
+        if isinstance(loaded, CoachingSession):
+            new.created_at = new.created_at or utcnow()
+            loaded.last_activity_at = new.created_at
+            db.info.setdefault(ACTIVITY_NOTED, WeakSet()).add(new)
+
+
 @event.listens_for(Message, "after_insert")
 def _note_activity(_mapper: Mapper[Message], connection: Connection, message: Message) -> None:
-    """A stored message is activity in its session (for the dashboard's order)."""
+    """A stored message is activity in its session (for the dashboard's order), if
+    `_note_activity_on_session` did not note it."""
+    db = object_session(message)
+    if db is not None and message in db.info.get(ACTIVITY_NOTED, ()):
+        return
     connection.execute(
         update(CoachingSession.__table__)  # type: ignore[arg-type]
         .where(CoachingSession.__table__.c.id == message.coaching_session_id)
