@@ -213,6 +213,11 @@ class CrisisScreen:
 
     def _follow_ups_in(self, current: str, before: list[str]) -> Screening | None:
         """A follow-up ("I've been planning it") to a crisis in an earlier message."""
+        # The follow-up first: few messages have one, and only then are the earlier
+        # messages screened again.
+        found = [rule for rule in self._follow_ups if self._matches(rule, current)]
+        if not found:
+            return None
         earlier_kinds: set[str] = set()
         for position, text in enumerate(before):
             previous = before[position - 1] if position else None
@@ -220,9 +225,6 @@ class CrisisScreen:
                 rule.kind for rule in self._hits_in(text, previous) if rule.kind in CRISIS_KINDS
             )
         if not earlier_kinds:
-            return None
-        found = [rule for rule in self._follow_ups if self._matches(rule, current)]
-        if not found:
             return None
         kinds = tuple(kind for kind in CRISIS_KINDS if kind in earlier_kinds)
         return Screening("crisis", kinds, tuple(rule.id for rule in found))
