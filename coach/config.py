@@ -96,7 +96,7 @@ SETTINGS: tuple[Setting, ...] = (
         "COACH_MODEL_TIMEOUT",
         30.0,
         positive_number,
-        "seconds to open a reply and between chunks",
+        "seconds to open a reply and between chunks (a whole reply: plus max tokens / 10)",
     ),
     Setting("COACH_MODEL_ATTEMPTS", 3, integer(minimum=1), "attempts at opening a reply"),
     Setting(

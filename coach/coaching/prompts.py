@@ -14,9 +14,10 @@ string, so that a template and the code that feeds it cannot drift apart unnotic
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, current_app
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -33,6 +34,8 @@ from coach.guide.record import ReflectionRecord
 from coach.providers import ChatPrompt, GuidedPrompt, Provider, provider
 from coach.storage.database import short_transaction
 from coach.storage.models import CoachingSession, Message
+
+Built = TypeVar("Built")
 
 # The block that holds what the person said, in the system prompt.
 DATA_OPEN = "<seeker_information>"
@@ -143,10 +146,9 @@ def build_prompt(
 ) -> ChatPrompt | GuidedPrompt:
     """What this app's provider is shown for the message: the kind it asks for.
     `distress` asks a model for care and no advice on this turn."""
-    with short_transaction(app, read_only=True) as db:
-        message = db.get_one(Message, message_id)
-        coaching_session = db.get_one(CoachingSession, message.coaching_session_id)
-        return prompt_for(app, db, coaching_session, message, distress=distress)
+    return _read_and_build(
+        app, message_id, lambda db, s, m: prompt_for(app, db, s, m, distress=distress)
+    )
 
 
 def prompt_for(
@@ -172,10 +174,19 @@ def prompt_for(
 
 def build_chat_prompt(app: Flask, message_id: int, *, distress: bool = False) -> ChatPrompt:
     """A chat model's prompt for the message, whatever the app's provider."""
+    return _read_and_build(
+        app, message_id, lambda db, s, m: _chat_prompt(app, db, s, m, distress=distress)
+    )
+
+
+def _read_and_build(
+    app: Flask, message_id: int, build: Callable[[Session, CoachingSession, Message], Built]
+) -> Built:
+    """`build` on the message and its session, in a read transaction of its own."""
     with short_transaction(app, read_only=True) as db:
         message = db.get_one(Message, message_id)
         coaching_session = db.get_one(CoachingSession, message.coaching_session_id)
-        return _chat_prompt(app, db, coaching_session, message, distress=distress)
+        return build(db, coaching_session, message)
 
 
 def _chat_prompt(
