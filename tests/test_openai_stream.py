@@ -6,6 +6,7 @@ finish reason, and the connection reused after a whole reply."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
@@ -177,3 +178,37 @@ def test_a_whole_reply_records_usage_and_the_model(fake_model, openai_provider):
     )
     sent = fake_model.reply_requests[-1].body
     assert sent["stream"] is True and sent["messages"][-1]["content"] == PROMPT.user_message
+
+
+def test_a_cut_from_another_thread_ends_the_stream_before_the_next_chunk(
+    fake_model, openai_provider
+):
+    fake_model.enqueue_stream(["First words. ", "Never ", "read."], delay=1.0)
+    completion = Completion()
+    texts = openai_provider.stream_reply(PROMPT, completion)
+    assert next(texts) == "First words. "
+
+    # As the client watch does when the seeker goes: from another thread, while
+    # the reader waits for a chunk that is a second away.
+    cutter = threading.Timer(0.1, completion.request.cut)
+    cutter.start()
+    waited = time.monotonic()
+    with pytest.raises(ReplyInterrupted):
+        next(texts)
+    assert time.monotonic() - waited < 0.6
+    cutter.join()
+    # The model sees its stream abandoned at its next write.
+    deadline = time.monotonic() + 3
+    while fake_model.abandoned_streams == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert fake_model.abandoned_streams == 1
+
+
+def test_a_cut_asked_for_before_the_request_opens_cuts_it_as_it_opens(fake_model, openai_provider):
+    fake_model.enqueue_stream(["Never ", "read."], delay=1.0)
+    completion = Completion()
+    completion.request.cut()
+    waited = time.monotonic()
+    with pytest.raises(ModelUnavailable):
+        next(openai_provider.stream_reply(PROMPT, completion))
+    assert time.monotonic() - waited < 0.6

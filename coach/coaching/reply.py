@@ -185,9 +185,11 @@ class Reply:
 
     def client_gone(self) -> None:
         """The client went away, seen from another thread than the one iterating:
-        the reply stops at the model's next chunk, keeps what was written and
-        closes its request to the model (it cannot be closed from here)."""
+        the request to the model is cut now (its connection shut down), and the
+        reply stops, keeping what was written, as soon as its reader sees that
+        (or at the model's next chunk, whichever is first)."""
         self._client_gone.set()
+        self.completion.request.cut()
 
     def _run(self) -> Generator[ReplyEvent, None, None]:
         try:
@@ -249,6 +251,9 @@ class Reply:
             yield ReplyEvent("error", message=self.stored, failure=cancelled)
             return
         except ModelUnavailable as failure:
+            if self._client_gone.is_set():  # the request was cut because the client went
+                self._end(Ending.CLIENT_GONE, "client_gone")
+                return
             yield self._failed(failure)
             return
         except Exception as exc:

@@ -7,6 +7,7 @@ new provider is a new module here and one line in `coach.providers.PROVIDERS`.
 
 from __future__ import annotations
 
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator
@@ -77,9 +78,42 @@ PromptT = TypeVar("PromptT", ChatPrompt, GuidedPrompt)
 Parsed = TypeVar("Parsed")
 
 
+class OpenRequest:
+    """A reply's request to the model while it is open, which another thread may cut
+    (the seeker gone): the reading thread sees its stream end at once rather than at
+    the model's next chunk, and the model sees the connection closed."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cut_now: Callable[[], None] | None = None
+        self._cut = False
+
+    def opened(self, cut_now: Callable[[], None]) -> None:
+        """The provider's request is open; `cut_now` ends it from any thread. A cut
+        asked for before the request opened happens now."""
+        with self._lock:
+            self._cut_now = cut_now
+            if not self._cut:
+                return
+        cut_now()
+
+    def closed(self) -> None:
+        """The request is over: nothing left to cut."""
+        with self._lock:
+            self._cut_now = None
+
+    def cut(self) -> None:
+        with self._lock:
+            self._cut = True
+            cut_now = self._cut_now
+        if cut_now is not None:
+            cut_now()
+
+
 @dataclass
 class Completion:
-    """What one reply produced: its text so far, the model, token usage and timing."""
+    """What one reply produced: its text so far, the model, token usage and timing;
+    and its request to the model while that is open."""
 
     model: str | None = None
     prompt_tokens: int | None = None
@@ -87,6 +121,7 @@ class Completion:
     parts: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
+    request: OpenRequest = field(default_factory=OpenRequest)
 
     @property
     def text(self) -> str:

@@ -16,9 +16,11 @@ same way, with the schema and its reading given by `coach.counsel.labelling`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
+import socket
 import threading
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -237,6 +239,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
         )
         seen = StreamedReply()
         yielded = False
+        completion.request.opened(lambda: _cut_connection(response))
         lines = response.iter_lines()
         try:
             for text in reply_texts(lines, seen):
@@ -255,6 +258,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
         finally:
             # Read to the end, the connection goes back to the pool; closed early (a
             # cancel, the seeker gone), the request to the model ends here.
+            completion.request.closed()
             response.close()
             completion.model = seen.model or completion.model
             completion.prompt_tokens = seen.prompt_tokens
@@ -419,6 +423,18 @@ class _Answer:
     model: str | None
     prompt_tokens: int | None
     completion_tokens: int | None
+
+
+def _cut_connection(response: httpx2.Response) -> None:
+    """End a streamed response's connection from another thread than the one reading
+    it: the reader's wait ends at once (the stream is cut), and the server sees the
+    connection closed. Shutting the socket down is safe across threads; closing the
+    response there would not be."""
+    network_stream = response.extensions.get("network_stream")
+    connection = network_stream.get_extra_info("socket") if network_stream else None
+    if isinstance(connection, socket.socket):
+        with contextlib.suppress(OSError):  # closed already
+            connection.shutdown(socket.SHUT_RDWR)
 
 
 def _read_answer(response: httpx2.Response) -> _Answer:

@@ -11,9 +11,9 @@ clients ignore comments.
 A client that goes away is seen at once, not at the next write (which may be a
 sentence or a keep-alive away, and the first write after a close still
 succeeds): under gunicorn the client's socket is watched (`_ClientWatch`, one
-thread a process) and, when it closes, the reply is told (`Reply.client_gone`)
-and stops at the model's next chunk, keeping what it wrote and closing its
-request to the model.
+thread a process) and, when it closes, the reply is told (`Reply.client_gone`):
+its request to the model is cut at once, from that thread, and the reply stops,
+keeping what it wrote.
 """
 
 from __future__ import annotations
@@ -159,8 +159,9 @@ class _ReplyPump:
             self.reply.close()
 
     def client_gone(self) -> None:
-        """The client closed its connection: the reply stops at the model's next
-        chunk, and the response ends now (its thread is not kept for a dead socket)."""
+        """The client closed its connection: the reply's request to the model is cut
+        and the reply stops, and the response ends now (its thread is not kept for
+        a dead socket)."""
         self.reply.client_gone()
         self._stopped.set()
         self.events.put(None)
