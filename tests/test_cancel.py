@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -187,6 +188,34 @@ def test_a_stopped_reply_is_kept_as_partial_and_its_model_request_is_closed(
     )
     asked = json.dumps(fake_model.reply_requests[-1].messages)
     assert "The panel went quiet after my last answer." in asked
+
+
+def test_a_json_turn_sees_a_cancel_when_its_whole_answer_arrives_and_keeps_none_of_it(
+    served: tuple[Flask, Api], fake_model: FakeModel
+) -> None:
+    app, api = served
+    session_id = api.start()
+    # The whole answer comes after 1.2 s; the cancel is sent well before that.
+    fake_model.enqueue_stream(["A reply ", "nobody ", "sees."], delay=0.4)
+    turn: dict[str, Any] = {}
+
+    def send() -> None:
+        turn["status"], turn["body"] = api.call(
+            "POST", f"/api/v1/sessions/{session_id}/messages", {"content": "Still stings."}
+        )
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    assert _wait_for(lambda: fake_model.reply_requests, 5)
+    status, body = api.call("POST", f"/api/v1/sessions/{session_id}/cancel")
+    assert (status, body) == (202, {"cancelling": True})
+    sender.join(10)
+
+    assert turn["status"] == 409
+    assert turn["body"]["error"]["code"] == "cancelled"
+    assert turn["body"]["user_message"]["content"] == "Still stings."
+    assert _stored_replies(app, session_id) == []
+    assert "sees" not in json.dumps(turn["body"])
 
 
 def _take_until_delta(events: Iterator[tuple[str, Any]]) -> list[tuple[str, Any]]:
