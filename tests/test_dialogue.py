@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from coach.guide.frameworks import frameworks
 from coach.guide.move import MAKE_PLAN, MOVE_ON, NOT_QUITE, STAY_HERE, TAKE_BREAK, YES
 from coach.guide.record import ReflectionRecord
 from coach.storage.database import database
@@ -98,6 +99,28 @@ def test_a_partial_answer_keeps_what_the_seeker_named(chat, answer, kept):
     assert reply["choices"] == [YES, NOT_QUITE]
     chat.say(answer)
     assert chat.record.emotions == kept
+
+
+def test_a_yes_that_names_more_feelings_keeps_them_too(chat):
+    reply = chat.say("Honestly I'm gutted about it.")
+    assert reply["choices"] == [YES, NOT_QUITE]
+    chat.say("Yes, mostly that, and some anger too.")
+    assert chat.record.emotions == ["disappointment", "anger or frustration"]
+
+
+def test_a_guessed_cause_gets_no_strategy_until_the_seeker_confirms_it(app, chat):
+    chat.say("They turned me down after the second interview and I'm gutted.")
+    chat.say(YES)
+    assert chat.say("Let's move on")["stage"] == "causes"
+
+    # "technical" makes the courses relevant, but the cause is only a guess so far.
+    reply = chat.say("I think I was too nervous in the technical part.")
+
+    assert reply["choices"] == [YES, NOT_QUITE]
+    assert chat.record.likely_causes == []
+    improvement = frameworks(app).stage("improvement")
+    strategies = [item.name for section in improvement.sections for item in section.items]
+    assert [name for name in strategies if name in reply["content"]] == []
 
 
 def test_employer_feedback_is_recorded_and_outranks_a_guess_of_competition(chat):

@@ -59,6 +59,9 @@ STAY_TURNS = 2
 MIN_TURNS_BEFORE_ASKING = 2
 MAX_CHOICES = 6
 RESILIENCE_OFFERS = 2
+# The guide's strategies for the causes: what the coach offers only for a cause the
+# seeker has confirmed or named.
+STRATEGIES = "improvement/"
 
 
 def found_in_stage(record: ReflectionRecord, baseline: ReflectionRecord) -> ReflectionRecord:
@@ -131,6 +134,11 @@ def decide_turn(
     _ask(move, state, record, reading, coaching_session.stage_turns + 1, frameworks)
     if move.kind in ("reflect", "plan", "recruiter") or move.left_stage:
         relevant = reading.relevant if news or move.left_stage else ()
+        if move.ask == "confirm":
+            # While what was heard waits for the seeker's yes, no improvement
+            # strategy: those act on a cause, and this would be advice on a guess
+            # ("technical" offering a course before a skills gap is confirmed).
+            relevant = tuple(ref for ref in relevant if not ref.startswith(STRATEGIES))
         if move.kind == "recruiter":
             relevant = ("causes/reading_feedback/ask_clarification",)
         move.offer = choose_offers(
@@ -177,10 +185,11 @@ def _answer(
         if "deny" in answers and not ("confirm" in answers and "not" not in normalise(text)):
             return ("partial", kept) if not kept.is_empty() else ("denied", ReflectionRecord())
         if "confirm" in answers:
+            # "Yes, and some embarrassment too": what they name beside the yes counts.
             refused = named_entries(text, frameworks, negated=True)
             if refused.is_empty():
-                return "confirmed", last.proposed
-            return "partial", without(last.proposed, refused)
+                return "confirmed", last.proposed.merge(chosen)
+            return "partial", without(last.proposed, refused).merge(chosen)
         if not kept.is_empty():
             return "partial", kept.merge(with_cause_evidence(chosen, last.proposed))
     if _is_choice(text, frameworks, last):

@@ -203,7 +203,7 @@ class Reply:
                 )
                 opened = OpenedTurn(read_message(self.app, self.mark), route)
             route, settled, user_message = opened.route, opened.settled, opened.message
-            prompt = opened.prompt if settled is not None else None
+            prompt = opened.prompt  # built with the settling, if that was done
             if route.kind == "coach" and first_time and settled is None:
                 route = self._with_earlier_turns_read(route)
             writes_plan: bool | None = None  # not known yet: a retry reads it when asked

@@ -2,7 +2,10 @@
 
 The client's own retries are off (`max_retries=0`) and `tenacity` retries only
 the opening of a reply, and only on rate limits, timeouts, connection errors and
-5xx: once text has reached the seeker a stream is never retried. The client is the
+5xx: once text has reached the seeker a stream is never retried. A JSON turn's
+reply, which nobody reads before its end, is asked for whole (`whole_reply`), so
+retrying it is retrying its opening. A stream the seeker walked away from is cut
+from the thread that saw them go (`OpenRequest`). The client is the
 transport (its connection pool, headers and error mapping): requests go through
 its `post` with plain JSON bodies, and answers are read as JSON, a stream by
 `coach.providers.openai_stream`, because the client's typed parameters and
