@@ -19,14 +19,11 @@ same way, with the schema and its reading given by `coach.counsel.labelling`.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import logging
-import socket
 import threading
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx2
@@ -51,6 +48,13 @@ from coach.providers.base import (
     Provider,
     ReplyInterrupted,
     StructuredOutputUnfit,
+)
+from coach.providers.openai_responses import (
+    cut_connection,
+    describe_failure,
+    is_transient,
+    read_answer,
+    rejects_json_schema,
 )
 from coach.providers.openai_stream import StreamedReply, StreamFailed, reply_texts
 
@@ -87,37 +91,6 @@ def json_schema(model: type[BaseModel]) -> dict[str, Any]:
     """A structured answer's JSON schema, built once per model class, not per request
     (pydantic builds it afresh on every call, a few milliseconds each)."""
     return model.model_json_schema()
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Worth another attempt: rate limits, timeouts, lost connections and 5xx only."""
-    if isinstance(exc, openai.APIConnectionError | httpx2.TransportError):  # timeouts too
-        return True
-    if isinstance(exc, openai.APIStatusError):
-        return exc.status_code == 429 or exc.status_code >= 500
-    return False
-
-
-def describe_failure(exc: BaseException) -> ModelUnavailable:
-    """A message for the seeker that says what went wrong without leaking secrets."""
-    if isinstance(exc, openai.AuthenticationError):
-        return ModelUnavailable(
-            "The AI model refused our credentials (401). Check OPENAI_API_KEY.",
-            retryable=False,
-            code="model_auth_failed",
-        )
-    if isinstance(exc, openai.RateLimitError):
-        return ModelUnavailable("The AI model is busy right now (rate limited). Try again soon.")
-    if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
-        return ModelUnavailable("The AI model took too long to answer. Try again.")
-    if isinstance(exc, openai.APIConnectionError | httpx2.TransportError):
-        return ModelUnavailable("The AI model could not be reached. Try again.")
-    if isinstance(exc, openai.APIStatusError):
-        return ModelUnavailable(
-            f"The AI model answered with an error ({exc.status_code}).",
-            retryable=is_transient(exc),
-        )
-    return ModelUnavailable("The AI model failed to answer.", retryable=False)
 
 
 class OpenAIProvider(Provider[ChatPrompt]):
@@ -196,7 +169,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
 
     def _answer(self, **body: Any) -> str:
         """The text of a chat completion that is not streamed."""
-        return _read_answer(self._post({"model": self.model_name, **body})).text
+        return read_answer(self._post({"model": self.model_name, **body})).text
 
     def whole_reply(self, prompt: ChatPrompt, completion: Completion) -> Generator[str, None, None]:
         """The reply asked for in one answer, not streamed: for a turn whose reply
@@ -213,7 +186,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
             # The whole reply is written before the first byte comes back.
             timeout=self.whole_reply_timeout,
         )
-        answer = _read_answer(response)
+        answer = read_answer(response)
         completion.model = answer.model or completion.model
         completion.prompt_tokens = answer.prompt_tokens
         completion.completion_tokens = answer.completion_tokens
@@ -242,7 +215,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
         )
         seen = StreamedReply()
         yielded = False
-        completion.request.opened(lambda: _cut_connection(response))
+        completion.request.opened(lambda: cut_connection(response))
         lines = response.iter_lines()
         try:
             for text in reply_texts(lines, seen):
@@ -318,7 +291,7 @@ class OpenAIProvider(Provider[ChatPrompt]):
                     },
                 )
             except ModelUnavailable as exc:
-                if _rejects_json_schema(exc.__cause__):
+                if rejects_json_schema(exc.__cause__):
                     # The server refuses `response_format`; asking again is pointless.
                     self.honours_json_schema = False
                     self._fall_back_once("the server rejected the JSON schema request")
@@ -415,50 +388,3 @@ class OpenAIProvider(Provider[ChatPrompt]):
             " instead of the model: %s.",
             reason,
         )
-
-
-@dataclass(frozen=True)
-class _Answer:
-    """A chat completion that was not streamed, as far as the coach reads it."""
-
-    text: str
-    finish_reason: str | None
-    model: str | None
-    prompt_tokens: int | None
-    completion_tokens: int | None
-
-
-def _cut_connection(response: httpx2.Response) -> None:
-    """End a streamed response's connection from another thread than the one reading
-    it: the reader's wait ends at once (the stream is cut), and the server sees the
-    connection closed. Shutting the socket down is safe across threads; closing the
-    response there would not be."""
-    network_stream = response.extensions.get("network_stream")
-    connection = network_stream.get_extra_info("socket") if network_stream else None
-    if isinstance(connection, socket.socket):
-        with contextlib.suppress(OSError):  # closed already
-            connection.shutdown(socket.SHUT_RDWR)
-
-
-def _read_answer(response: httpx2.Response) -> _Answer:
-    try:
-        answer = response.json()
-        choice = answer["choices"][0]
-        usage = answer.get("usage") or {}
-        return _Answer(
-            text=str(choice["message"].get("content") or ""),
-            finish_reason=choice.get("finish_reason"),
-            model=answer.get("model"),
-            prompt_tokens=usage.get("prompt_tokens"),
-            completion_tokens=usage.get("completion_tokens"),
-        )
-    except (ValueError, LookupError, TypeError, AttributeError) as exc:
-        raise ModelUnavailable("The AI model's answer could not be read.", retryable=False) from exc
-
-
-def _rejects_json_schema(exc: BaseException | None) -> bool:
-    """A 400 about `response_format` itself, not about, say, the context length."""
-    if not isinstance(exc, openai.BadRequestError):
-        return False
-    mentions = f"{getattr(exc, 'param', '')} {exc.message}".lower()
-    return any(word in mentions for word in ("response_format", "json_schema", "schema"))
