@@ -101,6 +101,15 @@ def test_a_partial_answer_keeps_what_the_seeker_named(chat, answer, kept):
     assert chat.record.emotions == kept
 
 
+@pytest.mark.parametrize("said", ["I feel rotten about the whole thing.", "Honestly I feel awful."])
+def test_a_feeling_in_the_seekers_own_word_is_reflected_in_a_sentence_that_reads(chat, said):
+    reply = chat.say(said)["content"]
+    word = said.split("feel ")[1].split()[0].strip(".")
+    assert f"feeling {word}" in reply
+    # "It sounds like feeling awful." was the old wording.
+    assert re.search(rf"(dealing with|comes through is|I am hearing is) feeling {word}\.", reply)
+
+
 def test_a_yes_that_names_more_feelings_keeps_them_too(chat):
     reply = chat.say("Honestly I'm gutted about it.")
     assert reply["choices"] == [YES, NOT_QUITE]
