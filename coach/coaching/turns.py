@@ -10,9 +10,10 @@
    dialogue (`coach.coaching.dialogue`) reads the new message against what the coach
    asked last: the record, the stage, and the coach's move for this turn, from
    stored state only. Both run in the transaction that stores the message when
-   they can (`_open_turn`): one write before the model is asked, not three.
-3. The `Reply` builds the provider's prompt (`coach.coaching.prompts`), streams
-   the reply, stores it whatever its status, and releases the mark. A message that
+   they can (`_open_turn`), which then builds the provider's prompt
+   (`coach.coaching.prompts`) too: one write before the model is asked, not three.
+3. The `Reply` builds the prompt if that was not done, takes the reply (streamed,
+   or whole for a JSON answer), stores it whatever its status, and releases the mark. A message that
    asks for the plan is answered by the plan writer the caller hands in instead.
 """
 
@@ -102,10 +103,10 @@ def _open_turn(
 
     Under concurrent turns every write waits for the others (SQLite has one writer at
     a time), so each one less before the model is asked is time off the seeker's
-    wait. Both run in a savepoint: if either fails, what they wrote is undone, the
-    message is stored all the same, and the `Reply` screens (failing closed), reads
-    the message and settles on its own (a rolled-back savepoint expires what it
-    changed, so the copy here is not handed on)."""
+    wait. The three run in one savepoint: if any fails, what they wrote is undone,
+    the message is stored all the same, and the `Reply` screens (failing closed),
+    reads the message, settles and builds the prompt on its own (a rolled-back
+    savepoint expires what it changed, so the copy here is not handed on)."""
     try:
         with db.begin_nested():
             rules = safety_rules(app)
