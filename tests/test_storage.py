@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 
 import pytest
 from alembic import command
@@ -101,12 +102,22 @@ def test_a_conversation_is_stored_and_read_back(storage_app, storage_api):
         stored = db.get(CoachingSession, session_id)
         record = ReflectionRecord.model_validate(stored.reflection)
         reply = db.get(Message, shown["messages"][1]["id"])
+        last_reply = db.get(Message, shown["messages"][3]["id"])
     assert "disappointment" in record.emotions  # confirmed by the seeker
     assert [c.cause for c in record.likely_causes] == ["competition"]
     assert stored.pending is not None
     assert reply.model == "guided"
     assert reply.reply_to_id == shown["messages"][0]["id"]
     assert reply.latency_ms is not None
+    # Stored with plain statements (`coach.coaching.reply_storage`): the reply is the
+    # session's latest activity, its HTML is written with it, and the mark is gone.
+    assert _aware(stored.last_activity_at) == _aware(last_reply.created_at)
+    assert last_reply.content_html is not None and last_reply.content_html.startswith("<p>")
+    assert stored.replying_token is None and stored.replying_since is None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def test_deleting_a_user_removes_everything_they_own(storage_app, storage_api):

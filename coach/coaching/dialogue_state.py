@@ -6,6 +6,8 @@ prompt read the move decided for their message from here.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 
 from coach.guide.move import Move
@@ -38,9 +40,12 @@ def load_state(coaching_session: CoachingSession) -> DialogueState:
     return DialogueState(baseline=ReflectionRecord.model_validate(coaching_session.reflection))
 
 
-def turn_choices(coaching_session: CoachingSession, message_id: int) -> list[str] | None:
-    """The quick replies of the move decided for this seeker message, if any was."""
-    state = load_state(coaching_session)
+def choices_for(pending: dict[str, Any] | None, message_id: int) -> list[str] | None:
+    """The quick replies of the move decided for this seeker message, if any was
+    (`pending` as stored)."""
+    if not pending:
+        return None
+    state = DialogueState.model_validate(pending)
     if state.move is None or state.message_id != message_id:
         return None
     return list(state.move.choices) or None

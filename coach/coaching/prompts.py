@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from coach.coaching.clock import clock
@@ -33,7 +33,7 @@ from coach.guide.move import Move
 from coach.guide.record import ReflectionRecord
 from coach.providers import ChatPrompt, GuidedPrompt, Provider, provider
 from coach.storage.database import short_transaction
-from coach.storage.models import CoachingSession, Message
+from coach.storage.models import MESSAGES_TABLE, CoachingSession, Message
 
 Built = TypeVar("Built")
 
@@ -189,6 +189,23 @@ def _read_and_build(
         return build(db, coaching_session, message)
 
 
+_messages = MESSAGES_TABLE.c
+
+# The columns the history reads, not whole messages (a prompt reads a dozen or more);
+# built once, since every turn runs it and building costs more than running it.
+_HISTORY = (
+    select(
+        _messages.id,
+        _messages.role,
+        _messages.status,
+        _messages.content,
+    )
+    .where(_messages.coaching_session_id == bindparam("session_id"))
+    .where(_messages.id > bindparam("after"), _messages.id < bindparam("before"))
+    .order_by(_messages.id)
+)
+
+
 def _chat_prompt(
     app: Flask,
     db: Session,
@@ -199,12 +216,13 @@ def _chat_prompt(
 ) -> ChatPrompt:
     """The system prompt, the unfolded recent turns, the turn's note and the message."""
     record = ReflectionRecord.model_validate(coaching_session.reflection)
-    # The columns the history reads, not whole messages: a prompt reads a dozen or more.
     earlier = db.execute(
-        select(Message.id, Message.role, Message.status, Message.content)
-        .where(Message.coaching_session_id == coaching_session.id)
-        .where(Message.id > coaching_session.summary_through_id, Message.id < message.id)
-        .order_by(Message.id)
+        _HISTORY,
+        {
+            "session_id": coaching_session.id,
+            "after": coaching_session.summary_through_id,
+            "before": message.id,
+        },
     ).all()
     shown = window_size(app.config["COACH_RECENT_MESSAGES"], app.config["COACH_FOLD_CHUNK"])
     book = prompt_book(app)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from coach.coaching.combined_reading import read_with_summary
@@ -37,7 +37,7 @@ from coach.providers import provider
 from coach.safety.model_check import second_check
 from coach.safety.screening import last_fixed_reply_id
 from coach.storage.database import short_transaction
-from coach.storage.models import CoachingSession, Message
+from coach.storage.models import MESSAGES_TABLE, CoachingSession, Message
 
 log = logging.getLogger(__name__)
 
@@ -64,19 +64,31 @@ def bring_record_up_to_date(app: Flask, session_id: int, *, before_message_id: i
         refine_record(app, session_id, through_message_id=unread)
 
 
+_messages = MESSAGES_TABLE.c
+
+# Every turn asks this before it is settled: built once (building costs more than
+# running it).
+_LAST_REPLY = (
+    select(_messages.id)
+    .where(_messages.coaching_session_id == bindparam("session_id"))
+    .where(_messages.role == "assistant", _messages.status == "complete")
+    .order_by(_messages.id.desc())
+    .limit(1)
+)
+_LAST_REPLY_BEFORE = _LAST_REPLY.where(_messages.id < bindparam("before"))
+
+
 def unread_reply(
     db: Session, session_id: int, refined_through_id: int, before_message_id: int | None
 ) -> int | None:
     """The newest complete reply before the message (before none, with None) that
     the model has not read yet; None when it has read them all."""
-    replies = (
-        select(Message.id)
-        .where(Message.coaching_session_id == session_id)
-        .where(Message.role == "assistant", Message.status == "complete")
-    )
-    if before_message_id is not None:
-        replies = replies.where(Message.id < before_message_id)
-    last_reply = db.scalar(replies.order_by(Message.id.desc()).limit(1))
+    if before_message_id is None:
+        last_reply = db.scalar(_LAST_REPLY, {"session_id": session_id})
+    else:
+        last_reply = db.scalar(
+            _LAST_REPLY_BEFORE, {"session_id": session_id, "before": before_message_id}
+        )
     return last_reply if last_reply is not None and refined_through_id < last_reply else None
 
 

@@ -18,13 +18,14 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, case, false, func, select, update
 
 from coach.errors import Conflict
 from coach.storage.database import short_transaction
-from coach.storage.models import CoachingSession
+from coach.storage.models import SESSIONS_TABLE, CoachingSession
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +88,28 @@ def take_mark(coaching_session: CoachingSession) -> str:
     return token
 
 
-def clear(coaching_session: CoachingSession, mark: ReplyMark) -> None:
-    """Clear the mark in the caller's transaction, if it is still this turn's."""
-    if coaching_session.replying_token == mark.token:
-        coaching_session.replying_since = None
-        coaching_session.replying_token = None
-        coaching_session.reply_cancel_requested = False
+# Clears the mark if it is still this turn's (`token`), whoever holds it now, and
+# with `activity_at` (a reply being stored) moves the session's latest activity: one
+# statement, built once, since every reply ends with it (`clear_parameters`).
+_columns = SESSIONS_TABLE.c
+_ours = _columns.replying_token == bindparam("token")
+CLEAR_MARK = (
+    update(SESSIONS_TABLE)
+    .where(_columns.id == bindparam("session_id"))
+    .values(
+        replying_since=case((_ours, None), else_=_columns.replying_since),
+        replying_token=case((_ours, None), else_=_columns.replying_token),
+        reply_cancel_requested=case((_ours, false()), else_=_columns.reply_cancel_requested),
+        last_activity_at=func.coalesce(
+            bindparam("activity_at", type_=_columns.last_activity_at.type),
+            _columns.last_activity_at,
+        ),
+    )
+)
+
+
+def clear_parameters(mark: ReplyMark, *, activity_at: datetime | None) -> dict[str, Any]:
+    return {"session_id": mark.session_id, "token": mark.token, "activity_at": activity_at}
 
 
 def release(app: Flask, mark: ReplyMark) -> None:

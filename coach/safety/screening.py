@@ -20,13 +20,13 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from coach.safety.crisis import FAILED_CLOSED, Screening
 from coach.safety.rules import SafetyRules, safety_rules
 from coach.storage.database import short_transaction
-from coach.storage.models import CoachingSession, Message, SafetyEvent
+from coach.storage.models import MESSAGES_TABLE, CoachingSession, Message, SafetyEvent
 
 log = logging.getLogger(__name__)
 
@@ -120,13 +120,21 @@ def _screen(rules: SafetyRules, message: Message, earlier: list[str]) -> Screeni
         return FAILED_CLOSED
 
 
+_messages = MESSAGES_TABLE.c
+
+# Every turn screens against these: built once (building costs more than running it).
+_EARLIER_MESSAGES = (
+    select(_messages.content)
+    .where(_messages.coaching_session_id == bindparam("session_id"))
+    .where(_messages.role == "user", _messages.id < bindparam("before"))
+    .order_by(_messages.id.desc())
+    .limit(EARLIER_MESSAGES)
+)
+
+
 def _earlier_messages(db: Session, message: Message) -> list[str]:
     newest_first = db.scalars(
-        select(Message.content)
-        .where(Message.coaching_session_id == message.coaching_session_id)
-        .where(Message.role == "user", Message.id < message.id)
-        .order_by(Message.id.desc())
-        .limit(EARLIER_MESSAGES)
+        _EARLIER_MESSAGES, {"session_id": message.coaching_session_id, "before": message.id}
     ).all()
     return list(reversed(newest_first))
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     event,
     false,
@@ -210,6 +211,12 @@ class Message(Base):
         return render_markdown(self.content, session_id=self.coaching_session_id)
 
 
+# The two tables as Core sees them, for the turn's plain statements (built once and
+# run without the unit of work: `coach.coaching.reply_storage`).
+SESSIONS_TABLE: Table = CoachingSession.__table__  # type: ignore[assignment]
+MESSAGES_TABLE: Table = Message.__table__  # type: ignore[assignment]
+
+
 @event.listens_for(Message, "before_insert")
 @event.listens_for(Message, "before_update")
 def _render_content(_mapper: Mapper[Message], _connection: Connection, message: Message) -> None:
@@ -251,8 +258,8 @@ def _note_activity(_mapper: Mapper[Message], connection: Connection, message: Me
     if db is not None and message in db.info.get(ACTIVITY_NOTED, ()):
         return
     connection.execute(
-        update(CoachingSession.__table__)  # type: ignore[arg-type]
-        .where(CoachingSession.__table__.c.id == message.coaching_session_id)
+        update(SESSIONS_TABLE)
+        .where(SESSIONS_TABLE.c.id == message.coaching_session_id)
         .values(last_activity_at=message.created_at or utcnow())
     )
 
