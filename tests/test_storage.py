@@ -23,6 +23,7 @@ from coach.guide.record import ReflectionRecord
 from coach.storage import database as storage_database
 from coach.storage import models
 from coach.storage.database import alembic_config, database
+from coach.storage.message_rows import insert_message
 from coach.storage.models import ApiToken, Base, CoachingSession, Message, User
 from tests.conftest import ApiActions
 
@@ -206,3 +207,28 @@ def test_a_pooled_connection_is_pinged_only_after_it_sat_idle(
     finally:
         engine.dispose()
         other.dispose()
+
+
+def test_a_turn_message_is_stored_with_every_column_and_its_html(storage_app, storage_api):
+    token = storage_api.guest()
+    session_id = storage_api.new_session(token)
+    given = {
+        "coaching_session_id": session_id,
+        "role": "user",
+        "content": "It *stings*.",
+        "stage": "emotions",
+        "status": "complete",
+        "created_at": datetime.now(UTC),
+    }
+    with database(storage_app).make_session() as db, db.begin():
+        with pytest.raises(TypeError, match="stage"):
+            insert_message(db, **{k: v for k, v in given.items() if k != "stage"})
+        with pytest.raises(TypeError):
+            insert_message(db, **given, content_html="<p>set by the caller</p>")
+        stored = insert_message(db, **given)
+        # Attached as if loaded: a change to it is flushed like any other.
+        stored.stage = "causes"
+    with database(storage_app).make_session() as db:
+        again = db.get_one(Message, stored.id)
+    assert again.content_html == "<p>It <em>stings</em>.</p>\n"
+    assert (again.stage, again.discloses, again.choices) == ("causes", False, None)

@@ -22,9 +22,11 @@ from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import bindparam, case, false, func, select, update
+from sqlalchemy.orm import Session
 
 from coach.errors import Conflict
 from coach.storage.database import short_transaction
+from coach.storage.message_rows import update_session
 from coach.storage.models import SESSIONS_TABLE, CoachingSession
 
 log = logging.getLogger(__name__)
@@ -70,21 +72,25 @@ def refuse_while_replying(coaching_session: CoachingSession) -> None:
         )
 
 
-def claim(coaching_session: CoachingSession, message_id: int) -> ReplyMark:
+def claim(db: Session, coaching_session: CoachingSession, message_id: int) -> ReplyMark:
     """Mark the session (locked by the caller) as being answered for `message_id`."""
-    return ReplyMark(coaching_session.id, message_id, take_mark(coaching_session))
+    return ReplyMark(coaching_session.id, message_id, take_mark(db, coaching_session))
 
 
-def take_mark(coaching_session: CoachingSession) -> str:
-    """Mark the session (locked by the caller) as being answered; the mark's token.
-    A new message takes it before the message is flushed, so that one UPDATE of the
-    session writes the mark and the session's activity (`ReplyMark` once the
-    message has its id)."""
+def take_mark(db: Session, coaching_session: CoachingSession, **also: Any) -> str:
+    """Mark the session (locked by the caller) as being answered, writing the other
+    columns in `also` in the same UPDATE (a new message's activity); the mark's token
+    (`ReplyMark` once the message has its id)."""
     refuse_while_replying(coaching_session)
     token = secrets.token_hex(16)
-    coaching_session.replying_since = _now()
-    coaching_session.replying_token = token
-    coaching_session.reply_cancel_requested = False
+    update_session(
+        db,
+        coaching_session,
+        replying_since=_now(),
+        replying_token=token,
+        reply_cancel_requested=False,
+        **also,
+    )
     return token
 
 

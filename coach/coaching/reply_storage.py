@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from flask import Flask
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from coach.coaching import reply_mark
@@ -18,7 +18,7 @@ from coach.coaching.transcript import fold_is_due, fold_old_turns
 from coach.providers import Completion
 from coach.safety.screening import FIXED_WORDS
 from coach.storage.database import short_transaction
-from coach.storage.message_html import render_markdown
+from coach.storage.message_rows import insert_message
 from coach.storage.models import (
     MESSAGES_TABLE,
     MODEL_NAME_CHARS,
@@ -37,7 +37,6 @@ _CLEAR_MARK_AND_READ = reply_mark.CLEAR_MARK.returning(
     _sessions.pending, _sessions.summary_through_id
 )
 _STAGE_OF = select(_messages.stage).where(_messages.id == bindparam("message_id"))
-_INSERT_MESSAGE = insert(MESSAGES_TABLE).returning(_messages.id)
 _WAITING = (
     select(func.count())
     .where(_messages.coaching_session_id == bindparam("session_id"))
@@ -97,29 +96,26 @@ def store_reply(
             return None
         if stage is None:
             stage = db.scalar(_STAGE_OF, {"message_id": mark.message_id})
-        row = {
-            "coaching_session_id": mark.session_id,
-            "role": "assistant",
-            "content": completion.text,
-            "content_html": render_markdown(completion.text, session_id=mark.session_id),
-            "stage": stage,
-            "status": status,
-            "reply_to_id": mark.message_id,
-            "model": (completion.model or "")[:MODEL_NAME_CHARS] or None,
-            "prompt_tokens": completion.prompt_tokens,
-            "completion_tokens": completion.completion_tokens,
-            "latency_ms": completion.latency_ms,
-            "error": error,
-            "safety": safety,
-            "discloses": discloses,
+        reply = insert_message(
+            db,
+            coaching_session_id=mark.session_id,
+            role="assistant",
+            content=completion.text,
+            stage=stage,
+            status=status,
+            reply_to_id=mark.message_id,
+            model=(completion.model or "")[:MODEL_NAME_CHARS] or None,
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+            latency_ms=completion.latency_ms,
+            error=error,
+            safety=safety,
+            discloses=discloses,
             # The quick replies the dialogue decided for this turn; the safety
             # rules' own words offer none.
-            "choices": choices_for(session_row.pending, mark.message_id)
-            if safety is None
-            else None,
-            "created_at": now,
-        }
-        reply = Message(id=db.scalar(_INSERT_MESSAGE, row), **row)
+            choices=None if safety else choices_for(session_row.pending, mark.message_id),
+            created_at=now,
+        )
         if safety in FIXED_WORDS:
             coaching_session = db.get_one(CoachingSession, mark.session_id)
             # Nothing here for a model to read into the record: a crisis and the

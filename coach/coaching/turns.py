@@ -38,7 +38,8 @@ from coach.providers import provider
 from coach.safety.rules import safety_rules
 from coach.safety.screening import screen_message
 from coach.storage.database import short_transaction
-from coach.storage.models import DEFAULT_TITLE, MAX_TITLE_CHARS, CoachingSession, Message
+from coach.storage.message_rows import insert_message
+from coach.storage.models import DEFAULT_TITLE, MAX_TITLE_CHARS, CoachingSession, Message, utcnow
 from coach.storage.text import require_storable
 
 log = logging.getLogger(__name__)
@@ -75,19 +76,21 @@ def begin_turn(
         # The row lock makes the check, the message and the mark one decision.
         coaching_session = lock_owned_session(db, user_id, session_id)
         refuse_while_replying(coaching_session)  # 409 before anything is stored
+        now = utcnow()
+        titled: dict[str, str] = {}
         if coaching_session.title == DEFAULT_TITLE and _is_first_message(db, session_id):
-            coaching_session.title = _title_from(content)
-        message = Message(
-            # By id, not by relationship: appending to `messages` would load them all.
+            titled["title"] = _title_from(content)
+        # One UPDATE of the session: the mark, the message's activity and its title.
+        token = take_mark(db, coaching_session, last_activity_at=now, **titled)
+        message = insert_message(
+            db,
             coaching_session_id=session_id,
             role="user",
             content=content,
             stage=coaching_session.stage,
             status="complete",
+            created_at=now,
         )
-        token = take_mark(coaching_session)
-        db.add(message)
-        db.flush()
         mark = ReplyMark(session_id, message.id, token)
         opened = _open_turn(app, db, coaching_session, message)
     return Reply(app, mark, settle=settle_turn, write_plan=write_plan, opened=opened)
@@ -148,7 +151,7 @@ def begin_retry(
             raise Conflict(
                 "The last message has a complete reply already.", code="nothing_to_retry"
             )
-        mark = claim(coaching_session, last_user.id)
+        mark = claim(db, coaching_session, last_user.id)
     return Reply(app, mark, write_plan=write_plan)
 
 
