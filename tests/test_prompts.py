@@ -315,3 +315,21 @@ def test_the_prompt_stays_bounded_over_a_hundred_turns(app, api):
     assert len(messages) == 200  # nothing was dropped from storage, only from the prompt
     assert shown["has_earlier"] is False
     assert {m["stage"] for m in messages} == {"plan"}
+
+
+def test_a_system_prompt_is_rendered_once_for_what_it_shows_and_again_when_that_changes(app):
+    gutted = ReflectionRecord(emotions=["disappointment"])
+    first = system_prompt(app, "causes", gutted, summary="- Seeker: it stung")
+    # The same stage, causes, summary and day: the prompt kept from last time.
+    assert system_prompt(app, "causes", gutted, summary="- Seeker: it stung") is first
+    # Anything it shows that changes gives a prompt rendered anew.
+    later = system_prompt(app, "causes", gutted, summary="- Seeker: it still stings")
+    assert "it still stings" in later and "it still stings" not in first
+    with_cause = ReflectionRecord(
+        likely_causes=[LikelyCause(cause="skills_gap", evidence="I froze on the SQL task")]
+    )
+    # (the strategies shown follow the causes found in the improvement stage)
+    improving = system_prompt(app, "improvement", gutted, summary="- Seeker: it stung")
+    assert system_prompt(app, "improvement", with_cause, "- Seeker: it stung") != improving
+    assert system_prompt(app, "emotions", gutted, summary="- Seeker: it stung") != first
+    assert system_prompt(app, "causes", gutted, "- Seeker: it stung", distress=True) != first

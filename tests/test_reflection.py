@@ -100,3 +100,12 @@ def test_the_record_stays_bounded():
 def test_an_unknown_cause_code_is_refused():
     with pytest.raises(ValueError, match="cause"):
         ReflectionRecord.model_validate({"likely_causes": [{"cause": "bad_luck", "evidence": "x"}]})
+
+
+def test_a_record_is_empty_until_any_field_holds_something():
+    assert ReflectionRecord().is_empty()
+    # `is_empty` reads each field's truth: every default must be empty for that to hold.
+    for name in ReflectionRecord.model_fields:
+        assert not getattr(ReflectionRecord(), name), name
+    assert not ReflectionRecord(cause_unknown=True).is_empty()
+    assert not ReflectionRecord(support=["my sister"]).is_empty()

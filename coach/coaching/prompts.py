@@ -14,6 +14,7 @@ string, so that a template and the code that feeds it cannot drift apart unnotic
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -37,6 +38,8 @@ from coach.storage.models import MESSAGES_TABLE, CoachingSession, Message
 
 Built = TypeVar("Built")
 
+# System prompts kept rendered: about one per conversation active between two folds.
+SYSTEM_PROMPTS_KEPT = 256
 # The block that holds what the person said, in the system prompt.
 DATA_OPEN = "<seeker_information>"
 DATA_CLOSE = "</seeker_information>"
@@ -70,9 +73,16 @@ class PromptBook:
             autoescape=False,  # noqa: S701 - plain-text prompts for a model, never HTML
             trim_blocks=True,
             keep_trailing_newline=False,
+            # The templates are read once: no look at their files on every render.
+            auto_reload=False,
         )
         # The seeker's words inside the data block can never close it early.
         self.environment.filters["as_data"] = as_data
+        # The system prompt is the same from turn to turn between folds (so that a
+        # provider's cache reuses it): rendered once for each set of what it shows.
+        self._system_prompt = functools.lru_cache(maxsize=SYSTEM_PROMPTS_KEPT)(
+            self._render_system_prompt
+        )
 
     def render(self, template: str, **context: object) -> str:
         return self.environment.get_template(template).render(**context).strip() + "\n"
@@ -93,6 +103,11 @@ class PromptBook:
         The record itself, which changes from turn to turn, is in the turn's note
         (`build_turn_note`), so that this prompt stays the same between folds.
         """
+        return self._system_prompt(stage, tuple(causes_found(record)), summary, today, distress)
+
+    def _render_system_prompt(
+        self, stage: str, causes: tuple[str, ...], summary: str, today: date, distress: bool
+    ) -> str:
         return self.render(
             "system.j2",
             distress=distress,
@@ -102,7 +117,7 @@ class PromptBook:
             frameworks=self.frameworks,
             stage_count=len(STAGES),
             today=today,
-            causes=causes_found(record),
+            causes=list(causes),
             summary=summary,
         )
 

@@ -75,7 +75,8 @@ class ReflectionRecord(BaseModel):
         )
 
     def is_empty(self) -> bool:
-        return self == ReflectionRecord()
+        # Every field is empty by default (a list, or False): no new record to compare.
+        return not any(getattr(self, name) for name in type(self).model_fields)
 
 
 def _dedupe(values: list[str]) -> list[str]:
