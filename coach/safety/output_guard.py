@@ -51,6 +51,8 @@ _LOOK_BACK = 16
 # `{name}` in a pattern stands for the term list of that name; regex counts
 # such as {2,3} start with a digit, so they never clash.
 _TERM = re.compile(r"\{([a-z_]+)\}")
+# An escape in a pattern (`\S`, `\W`, `\B`...): a class, not a capital letter.
+_ESCAPED = re.compile(r"\\.")
 _APOSTROPHES = str.maketrans(
     {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"'}
 )
@@ -129,8 +131,15 @@ def _expand(pattern: str, terms: dict[str, tuple[str, ...]], rule_id: str) -> re
             raise ValueError(f"rule {rule_id} names an unknown term {{{name}}}")
         return "(?:" + "|".join(terms[name]) + ")"
 
+    source = _TERM.sub(term, pattern)
     try:
-        return re.compile(_TERM.sub(term, pattern), re.IGNORECASE)
+        # The guard matches lowercased sentences (`failing_rule`): a pattern that names
+        # no capital letter matches them as written, two to three times faster than
+        # ignoring case would; one that does (a character class, say) ignores case.
+        outside_escapes = _ESCAPED.sub("", source)
+        if outside_escapes == outside_escapes.lower():
+            return re.compile(source)
+        return re.compile(source, re.IGNORECASE)
     except re.error as exc:
         raise ValueError(f"rule {rule_id} has a broken pattern: {exc}") from exc
 
@@ -162,6 +171,7 @@ class CompiledRule:
         )
 
     def matches(self, sentence: str) -> bool:
+        """Whether the sentence, normalised and lowercased (`failing_rule`), breaks the rule."""
         return (
             self.pattern.search(sentence) is not None
             and (self.also is None or self.also.search(sentence) is not None)
@@ -229,7 +239,7 @@ class OutputGuard:
 
     def failing_rule(self, sentence: str) -> CompiledRule | None:
         """The first rule the sentence breaks, in the order of `KINDS`."""
-        normalised = normalise(sentence)
+        normalised = normalise(sentence).lower()
         if not normalised:
             return None
         return next((rule for rule in self.rules if rule.matches(normalised)), None)

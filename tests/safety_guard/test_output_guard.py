@@ -4,10 +4,11 @@ whole or streamed, and lets ordinary coaching through unchanged."""
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
-from coach.safety.output_guard import KINDS, OutputGuard, UnsafeReply
+from coach.safety.output_guard import KINDS, CompiledRule, OutputGuard, Rule, UnsafeReply
 from tests.safety_guard.conftest import stream_reply
 from tests.safety_guard.replies import GOOD_REPLIES, UNSAFE
 
@@ -38,6 +39,22 @@ def test_an_unsafe_reply_is_cut_before_its_failing_sentence(guard, kind, sentenc
     assert verdict.kind == kind
     assert verdict.rule and verdict.rule.startswith(f"{kind}.")
     assert verdict.safe_prefix == BEFORE
+
+
+@pytest.mark.parametrize(("kind", "sentence"), CASES)
+def test_an_unsafe_sentence_in_any_case_is_caught_by_the_same_rule(guard, kind, sentence):
+    # The rules match lowercased sentences, most of them without ignoring case.
+    rule = guard.check(sentence).rule
+    for cased in (sentence.upper(), sentence.title(), sentence.swapcase()):
+        assert guard.check(cased).rule == rule, cased
+
+
+def test_a_pattern_that_names_a_capital_letter_still_ignores_case():
+    # Written with a capital, it would never match a lowercased sentence as written.
+    rule = Rule(id="named_drug", why="A medicine named as advice.", pattern=r"\bXanax\b")
+    compiled = CompiledRule.build("medication.named_drug", "medication", rule, {})
+    assert compiled.matches("ask your doctor about xanax")
+    assert compiled.pattern.flags & re.IGNORECASE
 
 
 @pytest.mark.parametrize(("kind", "sentence"), CASES)
