@@ -81,7 +81,7 @@ def store_reply(
     reply is in the stage of the message it answers: `stage`, if the caller read it.
 
     Every reply of a turn ends here, so it is written with plain statements rather
-    than through the ORM's unit of work (a third of the time this transaction took):
+    than through the ORM's unit of work (half the time this transaction took):
     one UPDATE clears the mark and reads back what the reply needs, one INSERT
     stores it, and only the rare reply that changes more of the session (fixed
     words, a fold) loads it."""

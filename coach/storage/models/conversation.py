@@ -3,9 +3,11 @@ the crisis rules record about them.
 
 A coaching session is called `CoachingSession` so that it cannot be mistaken for
 Flask's cookie session or SQLAlchemy's database session. Flush listeners keep
-facts about messages true whichever code stores them: a message's HTML is written
-with its content (`_render_content`), and a stored message moves its session's
-latest activity (`_note_activity_on_session`, else `_note_activity`).
+facts about messages true whichever code stores them through the ORM: a message's
+HTML is written with its content (`_render_content`), and a stored message moves
+its session's latest activity (`_note_activity_on_session`, else `_note_activity`).
+A turn's own two messages are stored without a flush, and keep both facts there
+(`coach.storage.message_rows`).
 """
 
 from __future__ import annotations
@@ -122,7 +124,8 @@ class CoachingSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # When the latest message was stored (or the session made): kept by
-    # `_note_activity` on every message insert, whichever code stores it.
+    # `_note_activity` on every message inserted through the ORM, and by the turn's
+    # own UPDATE for the two it stores without (`coach.storage.message_rows`).
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     owner: Mapped[User] = relationship(back_populates="coaching_sessions")
@@ -171,9 +174,10 @@ class Message(Base):
     role: Mapped[str] = mapped_column(String(20))
     content: Mapped[str] = mapped_column(Text)
     # `content` as safe HTML, rendered once when the content is written (by
-    # `_render_content`, whichever code writes it through the ORM; a bulk UPDATE of
-    # `content` would have to set it too); NULL on rows stored before there was
-    # this column, which `shown_html` renders when they are read.
+    # `_render_content`, whichever code writes it through the ORM, and by
+    # `insert_message` for a turn's messages; a bulk UPDATE of `content` would have
+    # to set it too); NULL on rows stored before there was this column, which
+    # `shown_html` renders when they are read.
     content_html: Mapped[str | None] = mapped_column(Text)
     stage: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default="complete")
