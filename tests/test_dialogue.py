@@ -212,6 +212,27 @@ def test_fragments_get_a_shorter_turn_with_choices(chat, text):
     assert chat.record.is_empty()
 
 
+UNSURE = ["not sure", "no idea", "I don't know", "Hmm, not sure yet", "maybe"]
+
+
+@pytest.mark.parametrize("text", UNSURE)
+def test_not_knowing_neither_confirms_nor_denies_a_proposal(chat, text):
+    # "sure" in "not sure" agrees with nothing, "no" in "no idea" denies nothing.
+    chat.say("Honestly I'm gutted about it.")
+    reply = chat.say(text)
+    assert chat.record.is_empty()
+    assert "putting me right" not in reply["content"]
+    assert "Disappointment" in reply["choices"] and TAKE_BREAK in reply["choices"]
+
+
+@pytest.mark.parametrize("text", UNSURE)
+def test_not_knowing_about_feelings_is_not_read_as_a_cause(chat, text):
+    chat.say("rejected")
+    reply = chat.say(text)
+    assert chat.record.is_empty() and not chat.record.cause_unknown
+    assert "reason" not in reply["content"]
+
+
 # Stages by consent --------------------------------------------------------------------
 
 
@@ -222,6 +243,13 @@ def test_moving_on_needs_consent_and_stay_here_stays(chat):
     assert asked["stage"] == "emotions"
     stages = [chat.say(t)["stage"] for t in ["It's been a rough week.", STAY_HERE, "Let's move on"]]
     assert stages == ["emotions", "emotions", "causes"]
+
+
+@pytest.mark.parametrize("text", UNSURE)
+def test_not_knowing_whether_to_move_on_stays(chat, text):
+    chat.say("I'm gutted.")
+    assert chat.say(YES)["choices"] == [MOVE_ON, STAY_HERE]
+    assert chat.say(text)["stage"] == "emotions"
 
 
 def test_yes_to_the_move_on_question_moves_on(chat):

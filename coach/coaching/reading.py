@@ -67,6 +67,8 @@ ENGLISH_WORDS = frozenset(
     ]
 )
 TYPOGRAPHIC_APOSTROPHE = "\u2019"
+# The answer that is neither a yes nor a no (`[answers] unsure` in dialogue.toml).
+UNSURE = "unsure"
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
 
@@ -86,7 +88,7 @@ class Reading:
     """What one message does besides telling the coach something."""
 
     text: str
-    answers: frozenset[str] = frozenset()  # confirm, deny, move_on, stay
+    answers: frozenset[str] = frozenset()  # confirm, deny, move_on, stay, unsure
     request: str | None = None  # plan, recruiter, break
     fragment: bool = False
     addressed: str | None = None  # greeting, coach_question
@@ -125,22 +127,32 @@ class DialogueRules:
         if language:
             return Reading(text=text, language=language, words=words)
         short = len(words) <= SHORT_ANSWER_WORDS
+        # What says "I don't know" is read as that alone: the other answers are looked
+        # for in the rest (blanked in place, so that an answer still opens the message).
+        rest = self.answers[UNSURE].sub(lambda found: " " * len(found.group()), plain)
         answers = frozenset(
             name
             for name, pattern in self.answers.items()
-            if (match := pattern.search(plain)) and (short or match.start() == 0)
+            if (match := pattern.search(plain if name == UNSURE else rest))
+            and (short or match.start() == 0)
         )
         request = next((n for n, p in self.requests.items() if p.search(plain)), None)
         return Reading(
             text=text,
             answers=answers,
             request=request,
-            fragment=plain in self.fragments or (0 < len(words) <= FRAGMENT_WORDS),
+            fragment=plain in self.fragments
+            or (0 < len(words) <= FRAGMENT_WORDS)
+            # Not knowing and nothing more ("hmm, not sure yet") says as little.
+            or (UNSURE in answers and self._says_nothing(normalise(rest))),
             addressed=self._addressed(plain, words),
             affirm=tuple(key for key, p in self.affirm.items() if p.search(plain)),
             relevant=tuple(ref for ref, p in self.relevance.items() if p.search(plain)),
             words=words,
         )
+
+    def _says_nothing(self, plain: str) -> bool:
+        return not plain or plain in self.fragments
 
     def _addressed(self, plain: str, words: tuple[str, ...]) -> str | None:
         if plain in self.greetings or (
