@@ -23,8 +23,8 @@ from coach.guide.record import ReflectionRecord
 from coach.storage import database as storage_database
 from coach.storage import models
 from coach.storage.database import alembic_config, database
-from coach.storage.message_rows import insert_message
 from coach.storage.models import ApiToken, Base, CoachingSession, Message, User
+from coach.storage.turn_rows import insert_message
 from tests.conftest import ApiActions
 
 

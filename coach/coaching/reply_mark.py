@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from coach.errors import Conflict
 from coach.storage.database import short_transaction
-from coach.storage.message_rows import update_session
 from coach.storage.models import SESSIONS_TABLE, CoachingSession
+from coach.storage.turn_rows import update_session
 
 log = logging.getLogger(__name__)
 

@@ -18,15 +18,15 @@ from coach.coaching.transcript import fold_is_due, fold_old_turns
 from coach.providers import Completion
 from coach.safety.screening import FIXED_WORDS
 from coach.storage.database import short_transaction
-from coach.storage.message_rows import insert_message
 from coach.storage.models import (
     MESSAGES_TABLE,
     MODEL_NAME_CHARS,
     SESSIONS_TABLE,
     CoachingSession,
     Message,
+    utcnow,
 )
-from coach.storage.models.base import utcnow
+from coach.storage.turn_rows import insert_message
 
 _sessions, _messages = SESSIONS_TABLE.c, MESSAGES_TABLE.c
 

@@ -38,9 +38,9 @@ from coach.providers import provider
 from coach.safety.rules import safety_rules
 from coach.safety.screening import screen_message
 from coach.storage.database import short_transaction
-from coach.storage.message_rows import insert_message
 from coach.storage.models import DEFAULT_TITLE, MAX_TITLE_CHARS, CoachingSession, Message, utcnow
 from coach.storage.text import require_storable
+from coach.storage.turn_rows import insert_message
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ facts about messages true whichever code stores them through the ORM: a message'
 HTML is written with its content (`_render_content`), and a stored message moves
 its session's latest activity (`_note_activity_on_session`, else `_note_activity`).
 A turn's own two messages are stored without a flush, and keep both facts there
-(`coach.storage.message_rows`).
+(`coach.storage.turn_rows`).
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ class CoachingSession(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # When the latest message was stored (or the session made): kept by
     # `_note_activity` on every message inserted through the ORM, and by the turn's
-    # own UPDATE for the two it stores without (`coach.storage.message_rows`).
+    # own UPDATE for the two it stores without (`coach.storage.turn_rows`).
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     owner: Mapped[User] = relationship(back_populates="coaching_sessions")
