@@ -24,7 +24,7 @@ from coach.storage import database as storage_database
 from coach.storage import models
 from coach.storage.database import alembic_config, database
 from coach.storage.models import ApiToken, Base, CoachingSession, Message, User
-from coach.storage.turn_rows import insert_message
+from coach.storage.turn_rows import insert_message, write_changes
 from tests.conftest import ApiActions
 
 
@@ -232,3 +232,52 @@ def test_a_turn_message_is_stored_with_every_column_and_its_html(storage_app, st
         again = db.get_one(Message, stored.id)
     assert again.content_html == "<p>It <em>stings</em>.</p>\n"
     assert (again.stage, again.discloses, again.choices) == ("causes", False, None)
+
+
+def test_a_settled_turn_s_changes_are_written_without_a_flush(storage_app, storage_api):
+    token = storage_api.guest()
+    session_id = storage_api.new_session(token)
+    with database(storage_app).make_session() as db, db.begin():
+        coaching_session = db.get_one(CoachingSession, session_id)
+        message = insert_message(
+            db,
+            coaching_session_id=session_id,
+            role="user",
+            content="I keep replaying it.",
+            stage="emotions",
+            status="complete",
+            created_at=datetime.now(UTC),
+        )
+        coaching_session.stage, coaching_session.stage_turns = "causes", 3
+        coaching_session.pending = {"baseline": {"emotions": ["gutted"]}}
+        message.stage = "causes"
+        write_changes(db, coaching_session, message)
+        # Both rows hold what is stored: nothing is left for a flush to write.
+        assert not db.dirty
+        assert (coaching_session.stage, message.stage) == ("causes", "causes")
+        message.content = "Changed by something else."
+        with pytest.raises(ValueError, match="content"):
+            write_changes(db, coaching_session, message)
+        db.rollback()
+    with database(storage_app).make_session() as db, db.begin():
+        coaching_session = db.get_one(CoachingSession, session_id)
+        message = db.scalars(Message.in_session(session_id)).one_or_none()
+        assert message is None  # rolled back with the rest
+        coaching_session.stage_turns = 3
+        message = insert_message(
+            db,
+            coaching_session_id=session_id,
+            role="user",
+            content="I keep replaying it.",
+            stage="emotions",
+            status="complete",
+            created_at=datetime.now(UTC),
+        )
+        message.stage = "causes"
+        write_changes(db, coaching_session, message)
+    with database(storage_app).make_session() as db:
+        stored_session = db.get_one(CoachingSession, session_id)
+        stored_message = db.get_one(Message, message.id)
+    assert stored_session.stage_turns == 3
+    assert stored_message.stage == "causes"
+    assert stored_message.content_html == "<p>I keep replaying it.</p>\n"

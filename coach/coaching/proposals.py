@@ -43,6 +43,8 @@ def cause_labels(frameworks: Frameworks) -> dict[str, str]:
 
 def _named(lowered: str, words: tuple[str, ...] | list[str], negated: bool) -> bool:
     for word in words:
+        if word not in lowered:  # most labels are not there: no pattern to build
+            continue
         for match in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", lowered):
             before = lowered[max(0, match.start() - 20) : match.start()]
             if bool(NEGATION.search(before)) is negated:

@@ -50,6 +50,8 @@ def requested_stage(text: str, frameworks: Frameworks) -> str | None:
     found: list[tuple[int, str]] = []
     for framework in frameworks.ordered:
         for phrase in framework.jump_phrases:
+            if phrase not in lowered:  # most phrases are not there: no pattern to build
+                continue
             for match in re.finditer(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", lowered):
                 if not REFUSAL.search(lowered[max(0, match.start() - 30) : match.start()]):
                     found.append((match.start(), framework.stage))

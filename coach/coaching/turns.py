@@ -40,7 +40,7 @@ from coach.safety.screening import screen_message
 from coach.storage.database import short_transaction
 from coach.storage.models import DEFAULT_TITLE, MAX_TITLE_CHARS, CoachingSession, Message, utcnow
 from coach.storage.text import require_storable
-from coach.storage.turn_rows import insert_message
+from coach.storage.turn_rows import insert_message, write_changes
 
 log = logging.getLogger(__name__)
 
@@ -109,18 +109,23 @@ def _open_turn(
     wait. The three run in one savepoint: if any fails, what they wrote is undone,
     the message is stored all the same, and the `Reply` screens (failing closed),
     reads the message, settles and builds the prompt on its own (a rolled-back
-    savepoint expires what it changed, so the copy here is not handed on)."""
+    savepoint leaves the copies here out of date, so they are expired and not handed
+    on)."""
     try:
         with db.begin_nested():
             rules = safety_rules(app)
             route = screen_message(db, rules, coaching_session, message, first_time=True)
             settled, prompt = None, None
             if route.kind == "coach" and _record_read_before(app, db, coaching_session, message):
-                settled = _settle(app, coaching_session, message)
+                settled = _settle(app, db, coaching_session, message)
                 if not settled.writes_plan:  # the plan writer needs no prompt
                     prompt = prompt_for(app, db, coaching_session, message)
     except Exception:
         log.exception("could not screen and settle message %s as it was stored", message.id)
+        # The settled values were written without a flush and marked as stored: the
+        # savepoint's rollback undid them in the database, not on these copies.
+        db.expire(coaching_session)
+        db.expire(message)
         return None
     return OpenedTurn(message, route, settled, prompt)
 
@@ -175,10 +180,12 @@ def settle_turn(app: Flask, mark: ReplyMark) -> Settled:
     with short_transaction(app) as db:
         message = db.get_one(Message, mark.message_id)
         coaching_session = db.get_one(CoachingSession, mark.session_id, with_for_update=True)
-        return _settle(app, coaching_session, message)
+        return _settle(app, db, coaching_session, message)
 
 
-def _settle(app: Flask, coaching_session: CoachingSession, message: Message) -> Settled:
+def _settle(
+    app: Flask, db: Session, coaching_session: CoachingSession, message: Message
+) -> Settled:
     move = decide_turn(
         coaching_session,
         message.content,
@@ -189,4 +196,5 @@ def _settle(app: Flask, coaching_session: CoachingSession, message: Message) -> 
         message_id=message.id,
     )
     message.stage = move.stage
+    write_changes(db, coaching_session, message)
     return Settled(message, move.writes_plan)
