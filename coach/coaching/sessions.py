@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from coach.coaching.reply_mark import request_cancel
@@ -26,6 +26,14 @@ EDITABLE_FIELDS = {"title", "stage", "shared"}
 # showing a long conversation costs what showing a short one does.
 MESSAGES_SHOWN = 50
 MAX_MESSAGES_SHOWN = 200
+# Every turn locks its session: built once, since building a statement costs more
+# than running it. Read afresh even if this database session holds it already.
+_LOCKED_SESSION = (
+    select(CoachingSession)
+    .where(CoachingSession.id == bindparam("session_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
 
 
 @dataclass(frozen=True)
@@ -46,7 +54,8 @@ def get_owned_session(db: Session, user: User, session_id: int) -> CoachingSessi
 
 def lock_owned_session(db: Session, user_id: int, session_id: int) -> CoachingSession:
     """The session, its row locked for the rest of the caller's transaction."""
-    return _owned(db.get(CoachingSession, session_id, with_for_update=True), user_id)
+    locked = db.scalars(_LOCKED_SESSION, {"session_id": session_id}).one_or_none()
+    return _owned(locked, user_id)
 
 
 def _owned(coaching_session: CoachingSession | None, user_id: int) -> CoachingSession:
