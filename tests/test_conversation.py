@@ -134,3 +134,42 @@ def test_guided_replies_follow_the_cause_to_strategy_map(app, api):
     assert frameworks(app).cause_label("competition").lower() in reply["content"].lower()
     # The goal options offered are the same strategies.
     assert [c for c in reply["choices"] if c in expected] == expected
+
+
+def test_the_first_reply_to_the_news_is_sorry_about_it_once(api):
+    """Not a plain "thank you" to someone who has just said they were turned down;
+    and only once, on the first turn that reflects what they told."""
+    sorry = "I am sorry the news was not what you hoped for."
+    token = api.guest()
+    session_id = api.new_session(token)
+    greeted = api.send(token, session_id, "hi").json["reply"]["content"]
+    told = api.send(token, session_id, "I didn't get the job after the final interview.")
+    later = api.send(token, session_id, "They said the other candidate had more experience.")
+    assert sorry not in greeted
+    assert told.json["reply"]["content"].startswith(sorry)
+    assert sorry not in later.json["reply"]["content"]
+
+
+def test_a_first_message_that_names_a_feeling_is_sorry_and_reflects_it(api):
+    token = api.guest()
+    session_id = api.new_session(token)
+    reply = api.send(token, session_id, "I'm gutted, they picked someone else.").json["reply"]
+    first_paragraph = reply["content"].split("\n\n")[0]
+    assert first_paragraph.startswith("I am sorry the news was not what you hoped for.")
+    assert "disappointment" in first_paragraph
+    assert first_paragraph.endswith("Is that right?")
+
+
+def test_after_the_safety_rules_answered_no_sorry_about_the_news_follows(api):
+    """The crisis answer was the coach's first word to the seeker; a line about the
+    job news after it would read as if it had not been heard."""
+    token = api.guest()
+    session_id = api.new_session(token)
+    said = "sometimes I think everyone would be better off without me"
+    crisis = api.send(token, session_id, said)
+    assert crisis.json["reply"]["safety"]["kind"] == "crisis"
+    safe = api.send(token, session_id, "I'm safe now, thank you")
+    assert safe.json["reply"]["safety"]["kind"] == "safe_again"
+    after = api.send(token, session_id, "I didn't get the job after the final interview.")
+    assert "safety" not in after.json["reply"]
+    assert "sorry the news" not in after.json["reply"]["content"]

@@ -330,6 +330,8 @@ def _finish(
     stage: str,
 ) -> Move:
     move.choices = move.choices[:MAX_CHOICES]
+    if state.sympathy_due and move.kind == "reflect" and move.answer == "none":
+        move.sympathy, state.sympathy_due = True, False
     state.move = move
     coaching_session.reflection = record.model_dump(mode="json")
     coaching_session.stage = stage

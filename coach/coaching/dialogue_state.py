@@ -31,13 +31,18 @@ class DialogueState(BaseModel):
     stayed_at: int | None = None
     # The seeker message `move` answers: a turn the safety rules took has none.
     message_id: int | None = None
+    # The coach has not yet said it is sorry about the news: the first turn that
+    # reflects what the seeker told says so (`Move.sympathy`), once a conversation.
+    sympathy_due: bool = False
 
 
 def load_state(coaching_session: CoachingSession) -> DialogueState:
     if coaching_session.pending:
         return DialogueState.model_validate(coaching_session.pending)
-    # A session from before the dialogue: what it holds counts as found already.
-    return DialogueState(baseline=ReflectionRecord.model_validate(coaching_session.reflection))
+    # A new session, or one from before the dialogue: what it holds counts as found
+    # already, and one that holds something is past its opening.
+    baseline = ReflectionRecord.model_validate(coaching_session.reflection)
+    return DialogueState(baseline=baseline, sympathy_due=baseline.is_empty())
 
 
 def choices_for(pending: dict[str, Any] | None, message_id: int) -> list[str] | None:
@@ -52,11 +57,10 @@ def choices_for(pending: dict[str, Any] | None, message_id: int) -> list[str] | 
 
 
 def forget_question(coaching_session: CoachingSession) -> dict[str, object] | None:
-    """The pending state without the last question: the safety rules answered instead."""
-    if not coaching_session.pending:
-        return coaching_session.pending
+    """The pending state without the last question: the safety rules answered instead.
+    Their words were the coach's first to the seeker's news, so no sorry follows."""
     state = load_state(coaching_session)
-    state.move, state.message_id = None, None
+    state.move, state.message_id, state.sympathy_due = None, None, False
     return state.model_dump(mode="json")
 
 

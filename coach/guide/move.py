@@ -58,6 +58,9 @@ class Move(BaseModel):
     question: int = 0
     # The language detected, for a message guided mode cannot answer in English.
     language: str | None = None
+    # The first turn that reflects what the seeker told: the coach says it is sorry
+    # about the news before anything else.
+    sympathy: bool = False
     # The seeker asked for the plan itself (in words or with the quick reply): the
     # reply is the plan, written and stored, rather than a recap that asks again.
     writes_plan: bool = False

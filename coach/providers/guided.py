@@ -114,6 +114,9 @@ def _opening(move: Move, record: ReflectionRecord, wording: Wording, seed: str) 
             sentences.append(wording.line("turns", "what_we_have", found=wording.entries(record)))
     elif move.kind == "fragment":
         sentences.append(wording.line("turns", "fragment", seed))
+    elif move.sympathy:
+        # Said in place of a plain acknowledgement, and before any reflection.
+        sentences.insert(0, wording.data["reflect"]["sympathy"])
     elif not sentences and reflects_nothing(move) and move.kind == "reflect":
         sentences.append(wording.line("reflect", "plain", seed))
     if move.ask == "confirm":
