@@ -249,7 +249,31 @@ def test_moving_on_needs_consent_and_stay_here_stays(chat):
 def test_not_knowing_whether_to_move_on_stays(chat, text):
     chat.say("I'm gutted.")
     assert chat.say(YES)["choices"] == [MOVE_ON, STAY_HERE]
-    assert chat.say(text)["stage"] == "emotions"
+    reply = chat.say(text)
+    assert reply["stage"] == "emotions"
+    # Said so, and asked on: not the feelings to pick from as if nothing had been asked.
+    assert reply["content"].startswith("Of course, we can stay here")
+    assert reply["choices"] == []
+
+
+@pytest.mark.parametrize("text", UNSURE)
+def test_not_knowing_what_played_a_part_is_checked_as_an_unclear_reason(chat, text):
+    """Asked about causes, "no idea" answers the question: it is not a fragment to be
+    offered causes for, which would ask the seeker to guess."""
+    chat.say("I didn't get the job after the final interview.")
+    moved = chat.api.client.patch(
+        f"/api/v1/sessions/{chat.session_id}",
+        headers=chat.api.headers(chat.token),
+        json={"stage": "causes"},
+    )
+    assert moved.status_code == 200
+    reply = chat.say(text)
+    assert first_sentence(reply["content"]) == (
+        "It sounds as if the reason has not been made clear to you yet."
+    )
+    assert reply["choices"] == [YES, NOT_QUITE]
+    chat.say(YES)
+    assert chat.record.cause_unknown and not chat.record.likely_causes
 
 
 def test_yes_to_the_move_on_question_moves_on(chat):

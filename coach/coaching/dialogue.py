@@ -100,6 +100,9 @@ def decide_turn(
     if last.ask == "move_on" and move.answer == "none":
         # They went on talking: that is "stay here" for now, not a question to repeat.
         state.stayed_at = coaching_session.stage_turns + 1
+        if reading.only_unsure:
+            # Not sure whether to move on: then not yet, and said so.
+            move.answer = "stayed"
     record = record.merge(confirmed)
     move.confirmed = confirmed
 
@@ -118,6 +121,10 @@ def decide_turn(
         news = False
     if news:
         record, move = _take_news(text, record, move, chosen, rules, frameworks)
+        if stage == "causes" and reading.only_unsure and last.ask != "confirm":
+            # Asked what played a part, "no idea" is the answer: the reason has not
+            # been made clear yet. Offering causes to pick from would ask for a guess.
+            move.proposed = without(ReflectionRecord(cause_unknown=True), record)
 
     if target != stage:
         move.left_stage, move.stage, move.summarise = stage, target, True

@@ -97,6 +97,11 @@ class Reading:
     language: str | None = None
     words: tuple[str, ...] = field(default=())
 
+    @property
+    def only_unsure(self) -> bool:
+        """Not knowing and nothing more: "no idea", "hmm, not sure"."""
+        return UNSURE in self.answers and self.fragment
+
 
 class DialogueRules:
     """The phrase rules, compiled once per app."""
