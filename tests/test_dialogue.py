@@ -212,7 +212,15 @@ def test_fragments_get_a_shorter_turn_with_choices(chat, text):
     assert chat.record.is_empty()
 
 
-UNSURE = ["not sure", "no idea", "I don't know", "Hmm, not sure yet", "maybe"]
+UNSURE = [
+    "not sure",
+    "no idea",
+    "I don't know",
+    "Hmm, not sure yet",
+    "maybe",
+    "honestly no idea",
+    "I really don't know, sorry",
+]
 
 
 @pytest.mark.parametrize("text", UNSURE)
@@ -359,3 +367,21 @@ def test_a_safety_reply_carries_no_choices(api, chat):
     # The question asked before the crisis is not answered by the next message.
     chat.say(YES)
     assert chat.record.emotions == []
+
+
+@pytest.mark.parametrize("text", ["honestly no idea", "Um, I really don't know yet"])
+def test_not_knowing_with_fillers_is_a_fragment_not_news(chat, text):
+    """ "Honestly" adds nothing to "no idea": the short turn with choices, not a
+    "that gives me a clearer picture" for something never said."""
+    chat.say("I didn't get the job after the final interview.")
+    reply = chat.say(text)
+    assert "Disappointment" in reply["choices"] and TAKE_BREAK in reply["choices"]
+    assert "clearer picture" not in reply["content"]
+    assert "useful to know" not in reply["content"]
+
+
+def test_an_answer_after_fillers_still_opens_the_message(chat):
+    chat.say("I'm gutted.")
+    reply = chat.say("Honestly yes, that is exactly it, and it has been a long week of it.")
+    assert "disappointment" in {e.lower() for e in chat.record.emotions}
+    assert reply["choices"] == [MOVE_ON, STAY_HERE] or "noted" in reply["content"]

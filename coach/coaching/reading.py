@@ -110,7 +110,9 @@ class DialogueRules:
         answers = _table(data, "answers")
         self.answers = {name: _pattern(phrases) for name, phrases in answers.items()}
         self.requests = {name: _pattern(p) for name, p in _table(data, "requests").items()}
-        self.fragments = frozenset(normalise(p) for p in _table(data, "fragments")["words"])
+        fragments = _table(data, "fragments")
+        self.fragments = frozenset(normalise(p) for p in fragments["words"])
+        self.fillers = _pattern(fragments["fillers"])
         addressed = _table(data, "addressed")
         self.greetings = frozenset(normalise(p) for p in addressed["greetings"])
         self.coach_phrases = _pattern(addressed["coach_phrases"])
@@ -139,7 +141,7 @@ class DialogueRules:
             name
             for name, pattern in self.answers.items()
             if (match := pattern.search(plain if name == UNSURE else rest))
-            and (short or match.start() == 0)
+            and (short or self._opens(plain, match.start()))
         )
         request = next((n for n, p in self.requests.items() if p.search(plain)), None)
         return Reading(
@@ -156,8 +158,14 @@ class DialogueRules:
             words=words,
         )
 
+    def _opens(self, plain: str, position: int) -> bool:
+        """Whether what is at `position` opens the message, fillers aside ("honestly,
+        I don't know...")."""
+        return not WORD.search(self.fillers.sub(" ", plain[:position]))
+
     def _says_nothing(self, plain: str) -> bool:
-        return not plain or plain in self.fragments
+        left = " ".join(WORD.findall(self.fillers.sub(" ", plain)))
+        return not left or left in self.fragments
 
     def _addressed(self, plain: str, words: tuple[str, ...]) -> str | None:
         if plain in self.greetings or (
