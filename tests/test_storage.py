@@ -254,30 +254,14 @@ def test_a_settled_turn_s_changes_are_written_without_a_flush(storage_app, stora
         write_changes(db, coaching_session, message)
         # Both rows hold what is stored: nothing is left for a flush to write.
         assert not db.dirty
-        assert (coaching_session.stage, message.stage) == ("causes", "causes")
-        message.content = "Changed by something else."
-        with pytest.raises(ValueError, match="content"):
-            write_changes(db, coaching_session, message)
-        db.rollback()
-    with database(storage_app).make_session() as db, db.begin():
-        coaching_session = db.get_one(CoachingSession, session_id)
-        message = db.scalars(Message.in_session(session_id)).one_or_none()
-        assert message is None  # rolled back with the rest
-        coaching_session.stage_turns = 3
-        message = insert_message(
-            db,
-            coaching_session_id=session_id,
-            role="user",
-            content="I keep replaying it.",
-            stage="emotions",
-            status="complete",
-            created_at=datetime.now(UTC),
-        )
-        message.stage = "causes"
-        write_changes(db, coaching_session, message)
     with database(storage_app).make_session() as db:
         stored_session = db.get_one(CoachingSession, session_id)
         stored_message = db.get_one(Message, message.id)
-    assert stored_session.stage_turns == 3
-    assert stored_message.stage == "causes"
-    assert stored_message.content_html == "<p>I keep replaying it.</p>\n"
+        assert (stored_session.stage, stored_session.stage_turns) == ("causes", 3)
+        assert stored_session.pending == {"baseline": {"emotions": ["gutted"]}}
+        assert stored_message.stage == "causes"
+        assert stored_message.content_html == "<p>I keep replaying it.</p>\n"
+        # Content is not what settling changes: its HTML would be out of date.
+        stored_message.content = "Changed by something else."
+        with pytest.raises(ValueError, match="content"):
+            write_changes(db, stored_session, stored_message)
