@@ -3,6 +3,7 @@ frameworks; never the seeker's words given back."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -109,3 +110,18 @@ def test_wording_varies_with_content(app):
 def test_the_wording_file_must_have_every_table(app):
     with pytest.raises(ValueError, match=r"guided\.toml"):
         GuidedProvider(frameworks(app), {"reflect": {}})
+
+
+def test_a_strength_or_goal_heard_beside_a_cause_says_what_it_is_about(app):
+    """After "one likely cause is a skills gap", a bare "That sounds like a real
+    strength" would call the gap a strength."""
+    proposed = ReflectionRecord(
+        likely_causes=[LikelyCause(cause="skills_gap", evidence="I lacked research experience.")],
+        strengths=["My portfolio was strong."],
+        goals=["I want to lead a team."],
+    )
+    reply = _reply(app, Move(stage="causes", proposed=proposed, ask="confirm"))
+    opening = reply.split("\n\n")[0]
+    later_sentences = re.split(r"(?<=[.!?])\s+", opening)[1:]
+    assert not any(sentence.startswith("That ") for sentence in later_sentences)
+    assert "a strength in what you said" in opening and "a goal in what you said" in opening
