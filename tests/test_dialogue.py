@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from coach.coaching.offers import choose_offers
 from coach.guide.frameworks import frameworks
 from coach.guide.move import MAKE_PLAN, MOVE_ON, NOT_QUITE, STAY_HERE, TAKE_BREAK, YES
 from coach.guide.record import ReflectionRecord
@@ -385,3 +386,36 @@ def test_an_answer_after_fillers_still_opens_the_message(chat):
     reply = chat.say("Honestly yes, that is exactly it, and it has been a long week of it.")
     assert "disappointment" in {e.lower() for e in chat.record.emotions}
     assert reply["choices"] == [MOVE_ON, STAY_HERE] or "noted" in reply["content"]
+
+
+# Offers --------------------------------------------------------------------------------
+
+
+def test_the_first_reply_to_the_news_offers_no_advice(chat):
+    """Sorry, what they achieved, and a question: nothing of the guide's advice yet."""
+    reply = chat.say("I was rejected after the final round for a product manager role.")
+    assert reply["content"].startswith("I am sorry the news was not what you hoped for.")
+    assert "**" not in reply["content"]  # an offered item is shown by its bold name
+
+
+def test_looking_ahead_waits_until_a_feeling_is_named(app):
+    """The guide's emotions framework: let the feelings in first, then refocus (new
+    goals, the network) once one is named."""
+    found = frameworks(app)
+    chosen = {
+        named: {
+            ref
+            for seed in range(60)
+            for ref in choose_offers(
+                found,
+                "emotions",
+                relevant=(),
+                record=ReflectionRecord(emotions=["disappointment"] if named else []),
+                shown=[],
+                seed=str(seed),
+            )
+        }
+        for named in (False, True)
+    }
+    assert chosen[False] and all(ref.startswith("emotions/processing/") for ref in chosen[False])
+    assert any(ref.startswith("emotions/refocusing/") for ref in chosen[True])

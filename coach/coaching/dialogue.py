@@ -139,6 +139,8 @@ def decide_turn(
     move.writes_plan = move.kind == "plan" and reading.request == "plan"
 
     _ask(move, state, record, reading, coaching_session.stage_turns + 1, frameworks)
+    if state.sympathy_due and move.kind == "reflect" and move.answer == "none":
+        move.sympathy, state.sympathy_due = True, False
     if move.kind in ("reflect", "plan", "recruiter") or move.left_stage:
         relevant = reading.relevant if news or move.left_stage else ()
         if move.ask == "confirm":
@@ -162,8 +164,11 @@ def decide_turn(
 
 
 def _offer_count(move: Move, relevant: tuple[str, ...]) -> int:
-    """One item a turn; none while checking what was heard unless something fits it;
-    two in resilience, whose material is the widest, when the coach asks a question."""
+    """One item a turn; none while checking what was heard unless something fits it,
+    nor on the first reply to the news (sorry, then a question: no advice yet); two
+    in resilience, whose material is the widest, when the coach asks a question."""
+    if move.sympathy:
+        return 0
     if move.ask == "confirm":
         return 1 if relevant else 0
     return RESILIENCE_OFFERS if move.stage == "resilience" and move.ask == "question" else 1
@@ -337,8 +342,6 @@ def _finish(
     stage: str,
 ) -> Move:
     move.choices = move.choices[:MAX_CHOICES]
-    if state.sympathy_due and move.kind == "reflect" and move.answer == "none":
-        move.sympathy, state.sympathy_due = True, False
     state.move = move
     coaching_session.reflection = record.model_dump(mode="json")
     coaching_session.stage = stage

@@ -84,7 +84,11 @@ def choose_offers(
     if record.cause_unknown:
         for ref in CAUSE_POOLS["unknown"]:
             ordered += expand(frameworks, ref)
-    pool = [item for ref in STAGE_POOLS.get(stage, ()) for item in expand(frameworks, ref)]
+    pools = STAGE_POOLS.get(stage, ())
+    if stage == "emotions" and not record.emotions:
+        # The feelings first: looking ahead (new goals, the network) once one is named.
+        pools = pools[:1]
+    pool = [item for ref in pools for item in expand(frameworks, ref)]
     ordered += _rotated(pool, seed)
     chosen: list[str] = []
     names = {resolve(frameworks, ref).name.lower() for ref in shown}
