@@ -240,6 +240,22 @@ def test_a_guess_about_the_employer_is_not_feedback(rules):
 @pytest.mark.parametrize(
     "text",
     [
+        "They never said why.",
+        "The recruiter didn't tell me anything about why.",
+        "They wouldn't give any reasons.",
+        "HR did not explain the decision.",
+    ],
+)
+def test_no_feedback_is_not_feedback(rules, text):
+    """What the seeker says the employer did not say is the absence of feedback."""
+    found = rules.read(text)
+    assert found.feedback == []
+    assert found.cause_unknown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "Can you help me?",
         "Are you even listening?",
         "Write my plan.",
