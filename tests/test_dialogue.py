@@ -419,3 +419,43 @@ def test_looking_ahead_waits_until_a_feeling_is_named(app):
     }
     assert chosen[False] and all(ref.startswith("emotions/processing/") for ref in chosen[False])
     assert any(ref.startswith("emotions/refocusing/") for ref in chosen[True])
+
+
+# Questions about what comes later -------------------------------------------------------
+
+
+def test_asking_why_first_is_told_when_and_not_given_a_guess(chat):
+    reply = chat.say("why didn't I get the job?")
+    assert reply["stage"] == "emotions"
+    assert reply["content"].startswith(
+        "I am sorry the news was not what you hoped for. Only the employer knows for sure"
+    )
+    assert "**" not in reply["content"]  # no cause, no advice
+    assert chat.record.is_empty()
+
+
+@pytest.mark.parametrize("text", ["what should I do now?", "what now?"])
+def test_asking_what_to_do_before_the_causes_is_told_when(chat, text):
+    chat.say("I didn't get the job after the final interview.")
+    reply = chat.say(text)
+    assert reply["stage"] == "emotions"
+    assert reply["content"].startswith("We will come to what to do next")
+    assert reply["choices"] == []  # a question answered, not a fragment
+
+
+def test_asking_why_once_a_feeling_is_named_moves_to_the_causes(chat):
+    chat.say("I'm gutted.")
+    chat.say(YES)
+    assert chat.say("what did I do wrong, I keep asking myself")["stage"] == "causes"
+
+
+def test_asking_what_to_do_once_a_cause_is_found_moves_to_improvement(app, chat):
+    moved = chat.api.client.patch(
+        f"/api/v1/sessions/{chat.session_id}",
+        headers=chat.api.headers(chat.token),
+        json={"stage": "causes"},
+    )
+    assert moved.status_code == 200
+    chat.say("They said my SQL was weak.")
+    chat.say(YES)
+    assert chat.say("so what should I do now?")["stage"] == "improvement"

@@ -22,6 +22,7 @@ from coach.coaching.prompts import (
     prompt_book,
 )
 from coach.guide.frameworks import CAUSES, STAGES, Frameworks, frameworks
+from coach.guide.move import Move
 from coach.guide.record import LikelyCause, ReflectionRecord
 from coach.storage.database import database
 from coach.storage.models import CoachingSession, Message
@@ -333,3 +334,11 @@ def test_a_system_prompt_is_rendered_once_for_what_it_shows_and_again_when_that_
     assert system_prompt(app, "improvement", with_cause, "- Seeker: it stung") != improving
     assert system_prompt(app, "emotions", gutted, summary="- Seeker: it stung") != first
     assert system_prompt(app, "causes", gutted, "- Seeker: it stung", distress=True) != first
+
+
+def test_a_question_about_what_comes_later_is_met_with_when_not_a_guess(app):
+    """The model is told what guided mode does: no cause guessed, no advice yet."""
+    note = turn_note(app, move=Move(stage="emotions", kind="asks_ahead", ahead="why"))
+    instructions = note.split(DATA_OPEN, 1)[0]
+    assert "Do not guess a cause or give advice yet" in instructions
+    assert "ask for their plan at any time" in instructions

@@ -107,7 +107,7 @@ def decide_turn(
     move.confirmed = confirmed
 
     # A request, or the stage the seeker asks for in so many words.
-    asked_for = requested_stage(text, frameworks)
+    asked_for = requested_stage(text, frameworks) or _ahead_and_ready(stage, reading, record)
     if reading.request == "plan":
         asked_for = "plan"
     consent = move.answer == "moved" or ("move_on" in reading.answers and stage != "plan")
@@ -139,7 +139,7 @@ def decide_turn(
     move.writes_plan = move.kind == "plan" and reading.request == "plan"
 
     _ask(move, state, record, reading, coaching_session.stage_turns + 1, frameworks)
-    if state.sympathy_due and move.kind == "reflect" and move.answer == "none":
+    if state.sympathy_due and move.kind in ("reflect", "asks_ahead") and move.answer == "none":
         move.sympathy, state.sympathy_due = True, False
     if move.kind in ("reflect", "plan", "recruiter") or move.left_stage:
         relevant = reading.relevant if news or move.left_stage else ()
@@ -307,7 +307,8 @@ def _ask(
     if stage != "plan" and waited and heard and (ready or stage_turn >= MAX_TURNS_PER_STAGE):
         move.ask, move.summarise, move.choices = "move_on", True, [MOVE_ON, STAY_HERE]
         return
-    if reading.fragment and move.answer == "none" and not reading.addressed:
+    ahead = reading.asks_ahead if reading.asks_ahead in AHEAD_IN.get(stage, ()) else None
+    if reading.fragment and move.answer == "none" and not reading.addressed and not ahead:
         move.kind = "fragment"
         move.ask = "what_fits"
         options = _stage_choices(stage, record, frameworks)[: MAX_CHOICES - 1]
@@ -315,8 +316,26 @@ def _ask(
         return
     if reading.addressed:
         move.kind = reading.addressed  # type: ignore[assignment]
+    elif ahead:
+        move.kind, move.ahead = "asks_ahead", ahead
     move.ask, move.question = "question", state.questions
     state.questions += 1
+
+
+# The stages in which a question is about what comes later: "why" before the causes,
+# "what to do" before improvement.
+AHEAD_IN: dict[str, tuple[str, ...]] = {"emotions": ("why", "what"), "causes": ("what",)}
+
+
+def _ahead_and_ready(stage: str, reading: Reading, record: ReflectionRecord) -> str | None:
+    """The stage a question about what comes later asks for, once this stage has found
+    something to go on: "why?" with a feeling named, "what now?" with a cause."""
+    if stage == "emotions" and reading.asks_ahead == "why" and record.emotions:
+        return "causes"
+    found_cause = bool(record.likely_causes) or record.cause_unknown
+    if stage == "causes" and reading.asks_ahead == "what" and found_cause:
+        return "improvement"
+    return None
 
 
 def _stage_choices(stage: str, record: ReflectionRecord, frameworks: Frameworks) -> list[str]:

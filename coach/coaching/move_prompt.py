@@ -45,6 +45,11 @@ def move_instructions(move: Move, frameworks: Frameworks) -> str:
         "greeting": "The seeker greeted you. Greet them briefly; there is nothing to reflect.",
         "coach_question": "The seeker asked about you or how this works. Answer briefly and "
         "honestly (you are an automated coach); do not treat it as news about them.",
+        "asks_ahead": "The seeker asked about something a later step of this conversation "
+        "comes to (why they were turned down, or what to do now). Do not guess a cause or "
+        "give advice yet: say in a sentence that you will come to it and why this step "
+        "comes first, and that they can ask for their plan at any time; then ask this "
+        "step's question.",
     }
     if move.kind in kind_lines:
         lines.append("- " + kind_lines[move.kind])

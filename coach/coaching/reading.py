@@ -92,6 +92,8 @@ class Reading:
     request: str | None = None  # plan, recruiter, break
     fragment: bool = False
     addressed: str | None = None  # greeting, coach_question
+    # A question about what comes later: "why" (the causes) or "what" (what to do).
+    asks_ahead: str | None = None
     affirm: tuple[str, ...] = ()
     relevant: tuple[str, ...] = ()
     language: str | None = None
@@ -116,6 +118,10 @@ class DialogueRules:
         addressed = _table(data, "addressed")
         self.greetings = frozenset(normalise(p) for p in addressed["greetings"])
         self.coach_phrases = _pattern(addressed["coach_phrases"])
+        self.ahead = {
+            "why": _pattern(addressed["ahead_why"]),
+            "what": _pattern(addressed["ahead_what"]),
+        }
         self.affirm = {key: _pattern(p) for key, p in _table(data, "affirm").items()}
         self.relevance = {ref: _pattern(p) for ref, p in _table(data, "relevance").items()}
         self.languages = languages
@@ -153,6 +159,7 @@ class DialogueRules:
             # Not knowing and nothing more ("hmm, not sure yet") says as little.
             or (UNSURE in answers and self._says_nothing(normalise(rest))),
             addressed=self._addressed(plain, words),
+            asks_ahead=next((key for key, p in self.ahead.items() if p.search(plain)), None),
             affirm=tuple(key for key, p in self.affirm.items() if p.search(plain)),
             relevant=tuple(ref for ref, p in self.relevance.items() if p.search(plain)),
             words=words,

@@ -17,7 +17,15 @@ from coach.guide.record import ReflectionRecord
 # What kind of turn this is. "reflect" is the ordinary coaching turn; the others
 # answer something the seeker did instead of telling more.
 MoveKind = Literal[
-    "reflect", "fragment", "greeting", "coach_question", "plan", "recruiter", "break", "language"
+    "reflect",
+    "fragment",
+    "greeting",
+    "coach_question",
+    "asks_ahead",
+    "plan",
+    "recruiter",
+    "break",
+    "language",
 ]
 # How the seeker's message answered what the coach asked last turn.
 Answer = Literal["confirmed", "denied", "partial", "chose", "stayed", "moved", "none"]
@@ -58,6 +66,8 @@ class Move(BaseModel):
     question: int = 0
     # The language detected, for a message guided mode cannot answer in English.
     language: str | None = None
+    # What an "asks_ahead" turn asked about: "why" (the causes) or "what" (what to do).
+    ahead: str | None = None
     # The first turn that reflects what the seeker told: the coach says it is sorry
     # about the news before anything else.
     sympathy: bool = False

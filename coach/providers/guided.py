@@ -108,6 +108,9 @@ def _opening(move: Move, record: ReflectionRecord, wording: Wording, seed: str) 
     sentences += wording.reflection(move.proposed, seed)
     if move.kind == "greeting":
         sentences.insert(0, wording.data["turns"]["greeting"])
+    elif move.kind == "asks_ahead":
+        sorry = [wording.data["reflect"]["sympathy"]] if move.sympathy else []
+        sentences[:0] = [*sorry, wording.data["turns"]["ahead"][f"{move.ahead}_{move.stage}"]]
     elif move.kind == "coach_question":
         sentences.insert(0, wording.data["turns"]["coach_question"])
         if not record.is_empty():
