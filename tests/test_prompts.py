@@ -342,3 +342,10 @@ def test_a_question_about_what_comes_later_is_met_with_when_not_a_guess(app):
     instructions = note.split(DATA_OPEN, 1)[0]
     assert "Do not guess a cause or give advice yet" in instructions
     assert "ask for their plan at any time" in instructions
+
+
+def test_the_answer_to_a_check_in_is_thanked_for_presuming_nothing(app):
+    note = turn_note(app, move=Move(stage="emotions", after_check_in=True))
+    instructions = note.split(DATA_OPEN, 1)[0]
+    assert "this message answers it: thank them" in instructions
+    assert "presume nothing" in instructions

@@ -157,6 +157,39 @@ def test_distress_in_guided_mode_gets_care_and_no_tip(guided: ApiActions) -> Non
         assert tip_word not in reply["content"].lower()
 
 
+@pytest.mark.parametrize("answer", ["yes", "sometimes, yeah"])
+def test_a_yes_to_the_distress_check_in_is_answered_as_a_crisis(
+    guided: ApiActions, answer: str
+) -> None:
+    """The distress reply asks whether thoughts of not wanting to be here have started:
+    "yes" right after it is a disclosure, not a fragment to offer feelings for."""
+    token, session_id = _seeker(guided)
+    assert guided.send(token, session_id, DISTRESS).json["reply"]["safety"]["kind"] == "distress"
+    reply = guided.send(token, session_id, answer).json["reply"]
+    assert reply["safety"]["kind"] == "crisis"
+    assert guided.session(token, session_id)["careful"] is True
+
+
+def test_an_answer_to_the_distress_check_in_is_thanked_for_once(guided: ApiActions) -> None:
+    token, session_id = _seeker(guided)
+    guided.send(token, session_id, DISTRESS)
+    answered = guided.send(token, session_id, "No, not like that. I'm just worn out.")
+    later = guided.send(token, session_id, "It has been a long few months.")
+    assert "safety" not in answered.json["reply"]
+    assert answered.json["reply"]["content"].startswith(
+        "Thank you for telling me how you are doing."
+    )
+    assert "how you are doing" not in later.json["reply"]["content"]
+
+
+def test_a_yes_anywhere_else_is_not_read_as_a_crisis(guided: ApiActions) -> None:
+    token, session_id = _seeker(guided)
+    guided.send(token, session_id, "I'm gutted about it.")  # a feeling proposed
+    reply = guided.send(token, session_id, "yes").json["reply"]
+    assert "safety" not in reply
+    assert guided.session(token, session_id)["careful"] is False
+
+
 def test_distress_with_a_model_asks_it_for_care_and_no_advice(
     app: Flask, api: ApiActions, fake_model: FakeModel
 ) -> None:

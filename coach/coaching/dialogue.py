@@ -141,6 +141,7 @@ def decide_turn(
     _ask(move, state, record, reading, coaching_session.stage_turns + 1, frameworks)
     if state.sympathy_due and move.kind in ("reflect", "asks_ahead") and move.answer == "none":
         move.sympathy, state.sympathy_due = True, False
+    move.after_check_in, state.checked_in = state.checked_in, False
     if move.kind in ("reflect", "plan", "recruiter") or move.left_stage:
         relevant = reading.relevant if news or move.left_stage else ()
         if move.ask == "confirm":

@@ -34,6 +34,9 @@ class DialogueState(BaseModel):
     # The coach has not yet said it is sorry about the news: the first turn that
     # reflects what the seeker told says so (`Move.sympathy`), once a conversation.
     sympathy_due: bool = False
+    # The safety rules' check-in ("how are you doing in yourself?") was the coach's
+    # last word: the next reply thanks the seeker for answering it (`Move.after_check_in`).
+    checked_in: bool = False
 
 
 def load_state(coaching_session: CoachingSession) -> DialogueState:
@@ -56,11 +59,15 @@ def choices_for(pending: dict[str, Any] | None, message_id: int) -> list[str] | 
     return list(state.move.choices) or None
 
 
-def forget_question(coaching_session: CoachingSession) -> dict[str, object] | None:
-    """The pending state without the last question: the safety rules answered instead.
-    Their words were the coach's first to the seeker's news, so no sorry follows."""
+def forget_question(
+    coaching_session: CoachingSession, *, checked_in: bool = False
+) -> dict[str, object] | None:
+    """The pending state without the last question: the safety rules answered instead
+    (`checked_in`: with a check-in that asked how the seeker is). Their words were the
+    coach's first to the seeker's news, so no sorry follows."""
     state = load_state(coaching_session)
     state.move, state.message_id, state.sympathy_due = None, None, False
+    state.checked_in = checked_in
     return state.model_dump(mode="json")
 
 

@@ -53,6 +53,12 @@ def move_instructions(move: Move, frameworks: Frameworks) -> str:
     }
     if move.kind in kind_lines:
         lines.append("- " + kind_lines[move.kind])
+    if move.after_check_in:
+        lines.append(
+            "- Your last words were a check-in on how the seeker is doing, and this message "
+            "answers it: thank them for telling you, briefly, and presume nothing beyond "
+            "what they said."
+        )
     if move.answer in ("confirmed", "chose", "partial"):
         lines.append(
             "- The seeker confirmed the entries listed as confirmed on this turn in the "

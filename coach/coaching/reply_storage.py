@@ -122,7 +122,9 @@ def store_reply(
             # turns of careful mode stay out of it.
             coaching_session.refined_through_id = reply.id
             # Nor does the next message answer what the coach asked before it.
-            coaching_session.pending = forget_question(coaching_session)
+            coaching_session.pending = forget_question(
+                coaching_session, checked_in=safety == "distress"
+            )
         if status == "complete":
             _fold_when_due(app, db, mark.session_id, session_row.summary_through_id)
         return reply

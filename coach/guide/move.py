@@ -68,6 +68,8 @@ class Move(BaseModel):
     language: str | None = None
     # What an "asks_ahead" turn asked about: "why" (the causes) or "what" (what to do).
     ahead: str | None = None
+    # The first coached turn after the safety rules' check-in: the seeker answered it.
+    after_check_in: bool = False
     # The first turn that reflects what the seeker told: the coach says it is sorry
     # about the news before anything else.
     sympathy: bool = False

@@ -120,6 +120,9 @@ def _opening(move: Move, record: ReflectionRecord, wording: Wording, seed: str) 
     elif move.sympathy:
         # Said in place of a plain acknowledgement, and before any reflection.
         sentences.insert(0, wording.data["reflect"]["sympathy"])
+    elif move.after_check_in:
+        # In place of a plain acknowledgement: they answered how they are doing.
+        sentences.insert(0, wording.data["reflect"]["after_check_in"])
     elif not sentences and reflects_nothing(move) and move.kind == "reflect":
         sentences.append(wording.line("reflect", "plain", seed))
     if move.ask == "confirm":

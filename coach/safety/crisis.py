@@ -94,6 +94,8 @@ class CrisisSignals(Strict):
     figurative: tuple[PatternGroup, ...]
     rule: tuple[Rule, ...] = Field(min_length=1)
     follow_up: tuple[PatternGroup, ...]
+    # A yes to the distress reply's question, said right after it.
+    check_in_answer: PatternGroup
 
     @model_validator(mode="after")
     def _every_pattern_compiles(self) -> CrisisSignals:
@@ -102,10 +104,16 @@ class CrisisSignals(Strict):
             if re.search(r"\{[a-z_]+\}", words):
                 raise ValueError(f"word group {name} may not name another word group")
         ids = [r.id for r in self.rule] + [f.id for f in self.follow_up]
+        ids.append(self.check_in_answer.id)
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"rule ids used twice: {duplicates}")
-        groups: list[Rule | PatternGroup] = [*self.rule, *self.figurative, *self.follow_up]
+        groups: list[Rule | PatternGroup] = [
+            *self.rule,
+            *self.figurative,
+            *self.follow_up,
+            self.check_in_answer,
+        ]
         for group in groups:
             try:
                 compile_phrases(group.patterns, self.words)
@@ -153,6 +161,14 @@ class CrisisScreen:
             _CompiledRule(group.id, "follow_up", compile_phrases(group.patterns, words), True, None)
             for group in signals.follow_up
         )
+        self._check_in_answer = _CompiledRule(
+            signals.check_in_answer.id,
+            "check_in_answer",
+            compile_phrases(signals.check_in_answer.patterns, words),
+            False,
+            None,
+        )
+        # The rules `screen_for_crisis` reads with (the check-in answer is read apart).
         self.rule_ids = frozenset(r.id for r in (*self._rules, *self._follow_ups))
         # Every rule's evidence in one expression: most texts match no rule at all,
         # and one search says so where a search per rule takes fifty (the screen runs
@@ -162,6 +178,14 @@ class CrisisScreen:
     @classmethod
     def load(cls, prompts_dir: Path) -> CrisisScreen:
         return cls(load_validated(prompts_dir / SIGNALS_FILE, CrisisSignals))
+
+    def answers_check_in(self, message: str) -> Screening | None:
+        """A crisis if `message` opens with a yes (read right after the distress reply,
+        whose question a yes answers: thoughts of not wanting to be here)."""
+        found = self._check_in_answer.pattern.match(self._prepare(message))
+        if found is None:
+            return None
+        return Screening("crisis", kinds=("suicide",), matched_rule=(self._check_in_answer.id,))
 
     def screen_for_crisis(self, message: str, earlier: Sequence[str] = ()) -> Screening:
         """Screen `message`, read after `earlier` (the seeker's previous messages in

@@ -89,6 +89,13 @@ def screen_message(
     roll back what it wrote and screen again with `screen_turn`, which does."""
     earlier = _earlier_messages(db, message)
     screening = _screen(rules, message, earlier)
+    if screening.level != "crisis" and coaching_session.careful_since is None:
+        # The distress reply asks whether thoughts of not wanting to be here have
+        # started: a yes right after it is a disclosure. (The reply is read only when
+        # the message opens with a yes, so most turns run no query for it.)
+        answer = rules.crisis_screen.answers_check_in(message.content)
+        if answer is not None and _answers_distress_reply(db, message):
+            screening = answer
     route = _route(db, coaching_session, message, screening, rules, first_time)
     return replace(route, first_message=not earlier)
 
@@ -130,6 +137,23 @@ _EARLIER_MESSAGES = (
     .order_by(_messages.id.desc())
     .limit(EARLIER_MESSAGES)
 )
+
+
+# The reply just before a seeker message: whether it was the distress reply.
+_REPLY_BEFORE = (
+    select(_messages.safety)
+    .where(_messages.coaching_session_id == bindparam("session_id"))
+    .where(_messages.role == "assistant", _messages.id < bindparam("before"))
+    .order_by(_messages.id.desc())
+    .limit(1)
+)
+
+
+def _answers_distress_reply(db: Session, message: Message) -> bool:
+    safety = db.scalar(
+        _REPLY_BEFORE, {"session_id": message.coaching_session_id, "before": message.id}
+    )
+    return safety == "distress"
 
 
 def _earlier_messages(db: Session, message: Message) -> list[str]:

@@ -133,3 +133,20 @@ def test_a_broken_rules_file_is_a_clear_error(broken_prompts, old, new, message)
 def test_a_missing_rules_file_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigurationError, match="cannot be read"):
         CrisisScreen.load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "text", ["yes", "Yeah.", "sometimes", "Honestly yes", "a bit, yeah", "I have", "maybe", "sí"]
+)
+def test_a_yes_opening_the_answer_to_the_check_in_is_a_crisis(screen, text):
+    found = screen.answers_check_in(text)
+    assert found is not None and found.is_crisis
+    assert found.matched_rule == ("check_in_answer.yes",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["not really", "no, I'm ok", "I'm fine", "yesterday was hard", "maybe not", "Just tired."],
+)
+def test_no_and_other_answers_to_the_check_in_are_not_a_yes(screen, text):
+    assert screen.answers_check_in(text) is None
