@@ -164,6 +164,8 @@ def test_greetings_and_questions_to_the_coach_are_not_content(chat, text):
         "Can you just write the plan out for me with dates?",
         "I need concrete next steps for the next 4 weeks",
         "write my plan",
+        "just write me a plan",
+        "I want a plan, not more questions",
         MAKE_PLAN,
     ],
 )
