@@ -35,7 +35,7 @@ from coach.coaching.proposals import (
 )
 from coach.coaching.reading import DialogueRules, Reading, normalise
 from coach.coaching.stages import requested_stage, stage_is_complete
-from coach.guide.frameworks import Frameworks, next_stage
+from coach.guide.frameworks import STAGES, Frameworks, next_stage
 from coach.guide.move import (
     MAKE_PLAN,
     MOVE_ON,
@@ -107,7 +107,13 @@ def decide_turn(
     move.confirmed = confirmed
 
     # A request, or the stage the seeker asks for in so many words.
-    asked_for = requested_stage(text, frameworks) or _ahead_and_ready(stage, reading, record)
+    # A question about the next step ("why?" before the causes) asks for it once this
+    # stage has what it needs; asked earlier, the coach says when it comes (`_ask`).
+    ahead = _asked_ahead(stage, reading)
+    ready = stage_is_complete(stage, found_in_stage(record, state.baseline))
+    asked_for = requested_stage(text, frameworks) or (
+        ahead if ahead == next_stage(stage) and ready else None
+    )
     if reading.request == "plan":
         asked_for = "plan"
     consent = move.answer == "moved" or ("move_on" in reading.answers and stage != "plan")
@@ -308,7 +314,7 @@ def _ask(
     if stage != "plan" and waited and heard and (ready or stage_turn >= MAX_TURNS_PER_STAGE):
         move.ask, move.summarise, move.choices = "move_on", True, [MOVE_ON, STAY_HERE]
         return
-    ahead = reading.asks_ahead if reading.asks_ahead in AHEAD_IN.get(stage, ()) else None
+    ahead = _asked_ahead(stage, reading) is not None
     if reading.fragment and move.answer == "none" and not reading.addressed and not ahead:
         move.kind = "fragment"
         move.ask = "what_fits"
@@ -318,25 +324,20 @@ def _ask(
     if reading.addressed:
         move.kind = reading.addressed  # type: ignore[assignment]
     elif ahead:
-        move.kind, move.ahead = "asks_ahead", ahead
+        move.kind, move.ahead = "asks_ahead", reading.asks_ahead
     move.ask, move.question = "question", state.questions
     state.questions += 1
 
 
-# The stages in which a question is about what comes later: "why" before the causes,
-# "what to do" before improvement.
-AHEAD_IN: dict[str, tuple[str, ...]] = {"emotions": ("why", "what"), "causes": ("what",)}
+# A question about what comes later, by the stage that answers it.
+ANSWERED_IN: dict[str, str] = {"why": "causes", "what": "improvement"}
 
 
-def _ahead_and_ready(stage: str, reading: Reading, record: ReflectionRecord) -> str | None:
-    """The stage a question about what comes later asks for, once this stage has found
-    something to go on: "why?" with a feeling named, "what now?" with a cause."""
-    if stage == "emotions" and reading.asks_ahead == "why" and record.emotions:
-        return "causes"
-    found_cause = bool(record.likely_causes) or record.cause_unknown
-    if stage == "causes" and reading.asks_ahead == "what" and found_cause:
-        return "improvement"
-    return None
+def _asked_ahead(stage: str, reading: Reading) -> str | None:
+    """The later stage the message's question is about ("why?": the causes, "what
+    now?": improvement); None for none, or for this stage or one already passed."""
+    wanted = ANSWERED_IN.get(reading.asks_ahead or "")
+    return wanted if wanted and STAGES.index(wanted) > STAGES.index(stage) else None
 
 
 def _stage_choices(stage: str, record: ReflectionRecord, frameworks: Frameworks) -> list[str]:

@@ -109,22 +109,21 @@ def _opening(move: Move, record: ReflectionRecord, wording: Wording, seed: str) 
     if move.kind == "greeting":
         sentences.insert(0, wording.data["turns"]["greeting"])
     elif move.kind == "asks_ahead":
-        sorry = [wording.data["reflect"]["sympathy"]] if move.sympathy else []
-        sentences[:0] = [*sorry, wording.data["turns"]["ahead"][f"{move.ahead}_{move.stage}"]]
+        sentences.insert(0, wording.data["turns"]["ahead"][f"{move.ahead}_{move.stage}"])
     elif move.kind == "coach_question":
         sentences.insert(0, wording.data["turns"]["coach_question"])
         if not record.is_empty():
             sentences.append(wording.line("turns", "what_we_have", found=wording.entries(record)))
     elif move.kind == "fragment":
         sentences.append(wording.line("turns", "fragment", seed))
-    elif move.sympathy:
-        # Said in place of a plain acknowledgement, and before any reflection.
-        sentences.insert(0, wording.data["reflect"]["sympathy"])
     elif move.after_check_in:
         # In place of a plain acknowledgement: they answered how they are doing.
         sentences.insert(0, wording.data["reflect"]["after_check_in"])
-    elif not sentences and reflects_nothing(move) and move.kind == "reflect":
+    elif not sentences and reflects_nothing(move) and move.kind == "reflect" and not move.sympathy:
         sentences.append(wording.line("reflect", "plain", seed))
+    if move.sympathy:
+        # Before anything else, and in place of a plain acknowledgement.
+        sentences.insert(0, wording.data["reflect"]["sympathy"])
     if move.ask == "confirm":
         sentences.append(wording.data["reflect"]["check"])
     return sentences

@@ -5,11 +5,11 @@ session to take and clear the reply mark; a flush costs several times the statem
 it runs, so these are written here. A message's HTML is rendered with its content
 (as `_render_content` does for messages written through the ORM) and the row goes
 in with an INSERT built at import; it comes back attached to the caller's database
-session as if it had been loaded, so that a later change to it (the stage a turn
-settles in) is flushed as usual. A session's columns are set with one UPDATE and
-set on the loaded session as stored, so that no flush writes them again; what the
-dialogue changed on a loaded session and message while settling a turn is written
-the same way (`write_changes`).
+session as if it had been loaded, so that any later change to it is flushed as
+usual. A session's columns are set with one UPDATE and set on the loaded session as
+stored, so that no flush writes them again; what the dialogue changed on a loaded
+session and message while settling a turn (record, stage, pending question) is
+written the same way (`write_changes`).
 
 The caller moves the session's latest activity in that UPDATE (a flush would have
 done it through `_note_activity`).
