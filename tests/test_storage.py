@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import pkgutil
 import subprocess
 import sys
@@ -15,17 +16,19 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, func, inspect, select
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, func, inspect, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
+from coach import create_app
 from coach.guide.record import ReflectionRecord
 from coach.storage import database as storage_database
 from coach.storage import models
 from coach.storage.database import alembic_config, database
 from coach.storage.models import ApiToken, Base, CoachingSession, Message, User
 from coach.storage.turn_rows import insert_message, write_changes
-from tests.conftest import ApiActions
+from tests.conftest import ApiActions, base_config
 
 
 # SQLite cannot reflect an expression index, so alembic skips comparing the one
@@ -88,6 +91,85 @@ def test_a_migration_that_rebuilds_a_table_keeps_its_rows(storage_app, storage_a
     contents = [m["content"] for m in storage_api.session(token, session_id)["messages"]]
     assert contents[0] == "Keep me through the migrations"
     assert len(contents) == 2
+
+
+@pytest.fixture
+def postgres_app(app_factory, postgres_url):
+    return app_factory(COACH_DATABASE_URL=postgres_url)
+
+
+def test_the_message_page_index_is_built_without_blocking_writes_on_postgresql(postgres_app):
+    """Migration 0010 builds its index CONCURRENTLY, outside a transaction: a plain
+    CREATE INDEX would block every message written meanwhile by instances still
+    serving. A build left invalid by a failed attempt is built again."""
+    db = database(postgres_app)
+    config = alembic_config(db)
+    command.downgrade(config, "0009")
+    with db.engine.begin() as connection:  # what a build that failed part-way leaves
+        connection.exec_driver_sql(
+            "CREATE INDEX ix_messages_coaching_session_id_id ON messages (id)"
+        )
+    statements: list[tuple[str, bool]] = []
+
+    def seen(connection, cursor, statement, parameters, context, executemany):
+        in_transaction = connection.connection.driver_connection.info.transaction_status != 0
+        statements.append((" ".join(statement.split()), in_transaction))
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        command.upgrade(config, "head")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    built = [
+        (sql, in_transaction)
+        for sql, in_transaction in statements
+        if "INDEX" in sql and "ix_messages_coaching_session_id" in sql
+    ]
+    assert built == [
+        ("DROP INDEX CONCURRENTLY IF EXISTS ix_messages_coaching_session_id_id", False),
+        (
+            "CREATE INDEX CONCURRENTLY ix_messages_coaching_session_id_id "
+            "ON messages (coaching_session_id, id)",
+            False,
+        ),
+        ("DROP INDEX CONCURRENTLY IF EXISTS ix_messages_coaching_session_id", False),
+    ]
+    with db.engine.connect() as connection:
+        valid = connection.exec_driver_sql(
+            "SELECT indisvalid, pg_get_indexdef(indexrelid) FROM pg_index "
+            "WHERE indexrelid = 'ix_messages_coaching_session_id_id'::regclass"
+        ).one()
+        held = connection.exec_driver_sql(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+        ).scalar_one()
+    assert valid[0] is True and valid[1].endswith("(coaching_session_id, id)")
+    assert held == 0  # the migrations' lock was given back
+
+
+def test_instances_migrating_at_once_take_turns_on_postgresql(postgres_url, tmp_path):
+    """Several instances starting together on an empty PostgreSQL database (`coach db
+    upgrade`, each a process of its own): each migrates or finds the schema at head;
+    none fails on another's half-made tables or deadlocks with another's index build."""
+    environment = {**os.environ, "COACH_DATABASE_URL": postgres_url, "SECRET_KEY": "x" * 32}
+    upgrades = [
+        subprocess.Popen(
+            [sys.executable, "-m", "coach", "db", "upgrade"],
+            env=environment,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outputs = [upgrade.communicate(timeout=120)[0] for upgrade in upgrades]
+    assert [upgrade.returncode for upgrade in upgrades] == [0, 0, 0], outputs
+    app = create_app(base_config(postgres_url))
+    with database(app).engine.connect() as connection:
+        version = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    database(app).engine.dispose()
+    head = ScriptDirectory.from_config(alembic_config(database(app))).get_current_head()
+    assert version == [(head,)]
 
 
 def test_a_conversation_is_stored_and_read_back(storage_app, storage_api):
