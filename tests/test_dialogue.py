@@ -461,3 +461,158 @@ def test_asking_what_to_do_once_a_cause_is_found_moves_to_improvement(app, chat)
     chat.say("They said my SQL was weak.")
     chat.say(YES)
     assert chat.say("so what should I do now?")["stage"] == "improvement"
+
+
+# Requests in ordinary words, corrections, and what a turn offers -----------------------
+
+BREAK_LINE = "Of course, let's take a break."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to stop for today.",
+        "Can we stop here?",
+        "I'm done for now, bye",
+        "stop",
+        "Pause, please.",
+        "bye",
+    ],
+)
+def test_a_break_asked_for_in_ordinary_words_is_honoured(chat, text):
+    chat.say("They went with an internal candidate and I feel gutted.")
+    reply = chat.say(text)
+    assert reply["content"].startswith(BREAK_LINE)
+    assert reply["choices"] == []
+
+
+def test_stop_inside_a_sentence_is_no_break(chat):
+    reply = chat.say("I can't stop crying since they told me.")
+    assert not reply["content"].startswith(BREAK_LINE)
+
+
+@pytest.mark.parametrize("text", ["my plan", "My plan, please.", "plan"])
+def test_my_plan_on_its_own_writes_the_plan(chat, text):
+    chat.say("They went with an internal candidate and I feel gutted.")
+    reply = chat.say(text)
+    assert "Open your plan" in reply["content"]
+
+
+def test_my_plan_inside_a_sentence_is_news(chat):
+    chat.say("They went with an internal candidate and I feel gutted.")
+    reply = chat.say("My plan was to stay there for years and grow into the team lead role.")
+    assert "Open your plan" not in reply["content"]
+
+
+def test_help_me_reply_drafts_the_reply(chat):
+    chat.say("They went with an internal candidate and I feel gutted.")
+    reply = chat.say("help me reply")
+    assert "Here is a short, polite reply you could send" in reply["content"]
+
+
+@pytest.mark.parametrize(
+    "correction",
+    [
+        "no, I'm not angry, I'm embarrassed",
+        "Please remove anger from the record. I feel embarrassed.",
+    ],
+)
+def test_a_feeling_taken_back_leaves_the_record_and_the_rest_is_heard(chat, correction):
+    chat.say("I bombed the second interview and I'm so mad at myself.")
+    chat.say(YES)
+    assert chat.record.emotions == ["anger or frustration"]
+    reply = chat.say(correction)
+    assert chat.record.emotions == []
+    assert "I have taken anger or frustration out of the record." in reply["content"]
+    assert "embarrassed" in reply["content"] and reply["content"].endswith("Is that right?")
+    assert reply["choices"] == [YES, NOT_QUITE]
+
+
+def test_a_feeling_that_has_passed_stays_in_the_record(chat):
+    chat.say("I bombed the second interview and I'm so mad at myself.")
+    chat.say(YES)
+    reply = chat.say("I'm not angry anymore, mostly I just feel tired of it all.")
+    assert chat.record.emotions == ["anger or frustration"]
+    assert "out of the record" not in reply["content"]
+
+
+def test_no_after_the_move_on_question_still_hears_what_follows(chat):
+    chat.say("I feel so disappointed, I really wanted this one.")
+    reply = chat.say("I keep going over it in my head, it still hurts a lot.")
+    assert reply["choices"] == [MOVE_ON, STAY_HERE]
+    reply = chat.say("No, not yet. Honestly I'm also relieved I won't have that commute.")
+    assert reply["content"].startswith("Of course, we can stay here")
+    assert "I have noted relief" in reply["content"]
+    assert chat.record.emotions == ["disappointment", "relief"]
+    reply = chat.say("I think it's more that I feel embarrassed in front of my old team.")
+    assert reply["choices"] == [YES, NOT_QUITE]
+    reply = chat.say("No, not quite. Mostly it is self-doubt, if I'm honest with myself.")
+    assert "self-doubt" in reply["content"]
+    assert "self-doubt" in chat.record.emotions
+
+
+def test_thanks_in_the_middle_is_welcomed_not_greeted(chat):
+    chat.say("They went with an internal candidate and I feel gutted.")
+    reply = chat.say("thanks")
+    assert reply["content"].startswith("You are welcome.")
+    assert "Hello, and welcome" not in reply["content"]
+
+
+def test_hello_after_a_pause_is_welcome_back(chat):
+    chat.say("They went with an internal candidate and I feel gutted.")
+    chat.say("I need a break")
+    for text in ("hi", "I'm back"):
+        reply = chat.say(text)
+        assert reply["content"].startswith("Welcome back.")
+
+
+def test_a_named_feeling_is_not_asked_for_again(chat):
+    reply = chat.say("I was rejected after my second interview. I feel disappointed.")
+    assert reply["content"].startswith("I am sorry the news was not what you hoped for.")
+    assert "I have noted disappointment" in reply["content"]
+    assert "what was the very first thing you felt" not in reply["content"]
+
+
+def test_a_turn_that_checks_what_it_heard_ends_on_the_check(chat):
+    reply = chat.say("I bombed the second interview and I'm so mad at myself.")
+    assert "final round is a real achievement" in reply["content"]  # an affirmation too
+    assert reply["content"].endswith("Is that right?")
+    assert "**" not in reply["content"]  # and no advice beside the question
+
+
+@pytest.mark.parametrize("stage", ["emotions", "causes"])
+def test_no_advice_on_what_to_do_before_the_seeker_goes_there(app, stage):
+    """What to do about a cause (the improvement stage's items) waits until the
+    seeker has chosen to go there, whatever the message or the record suggests."""
+    found = frameworks(app)
+    record = ReflectionRecord(
+        emotions=["disappointment"],
+        likely_causes=[{"cause": "skills_gap", "evidence": "They said my SQL was weak."}],
+    )
+    offered = {
+        ref
+        for seed in range(40)
+        for ref in choose_offers(
+            found,
+            stage,
+            relevant=(),
+            record=record,
+            shown=[],
+            seed=str(seed),
+            count=3,
+        )
+    }
+    assert offered and not any(ref.startswith("improvement/") for ref in offered)
+    in_improvement = choose_offers(
+        found, "improvement", relevant=(), record=record, shown=[], seed="x", count=3
+    )
+    assert any(ref.startswith("improvement/") for ref in in_improvement)
+
+
+def test_a_skill_mentioned_early_brings_no_course_yet(chat):
+    chat.say("I feel disappointed, it was my dream job.")
+    reply = chat.say("Honestly the technical round on SQL went badly and I froze.")
+    offered_names = re.findall(r"\*\*([^*]+?)\.?\*\*", reply["content"])
+    improvement = frameworks(chat.app).stage("improvement")
+    names = {item.name for section in improvement.sections for item in section.items}
+    assert not names.intersection(offered_names)

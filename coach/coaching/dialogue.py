@@ -23,17 +23,18 @@ from __future__ import annotations
 
 from coach.coaching.dialogue_state import DialogueState, load_state
 from coach.coaching.keyword_rules import KeywordRules
-from coach.coaching.offers import choose_offers
+from coach.coaching.offers import choose_offers, within_reach
 from coach.coaching.proposals import (
     cause_labels,
     feeling_names,
     kept_by_answer,
     named_entries,
     rank_by_feedback,
+    taken_back,
     with_cause_evidence,
     without,
 )
-from coach.coaching.reading import DialogueRules, Reading, normalise
+from coach.coaching.reading import SHORT_ANSWER_WORDS, DialogueRules, Reading, normalise
 from coach.coaching.stages import requested_stage, stage_is_complete
 from coach.guide.frameworks import STAGES, Frameworks, next_stage
 from coach.guide.move import (
@@ -59,9 +60,6 @@ STAY_TURNS = 2
 MIN_TURNS_BEFORE_ASKING = 2
 MAX_CHOICES = 6
 RESILIENCE_OFFERS = 2
-# The guide's strategies for the causes: what the coach offers only for a cause the
-# seeker has confirmed or named.
-STRATEGIES = "improvement/"
 
 
 def found_in_stage(record: ReflectionRecord, baseline: ReflectionRecord) -> ReflectionRecord:
@@ -105,6 +103,12 @@ def decide_turn(
             move.answer = "stayed"
     record = record.merge(confirmed)
     move.confirmed = confirmed
+    # The record is the seeker's: what they say is not so comes out of it at once.
+    move.removed = taken_back(text, record, frameworks)
+    if not move.removed.is_empty():
+        record = _without_entries(record, move.removed)
+        if move.answer in ("denied", "stayed"):
+            move.answer = "none"  # the "no" was the correction, not an answer
 
     # A request, or the stage the seeker asks for in so many words.
     # A question about the next step ("why?" before the causes) asks for it once this
@@ -121,7 +125,9 @@ def decide_turn(
     if consent and move.answer == "none":
         move.answer = "moved"  # "let's move on" at any time is consent
 
-    news = move.answer in ("none", "partial") and not reading.addressed
+    # "No, it's more embarrassment": the answer, and news beside it.
+    says_more = move.answer in ("denied", "stayed") and len(reading.words) > SHORT_ANSWER_WORDS
+    news = (move.answer in ("none", "partial") or says_more) and not reading.addressed
     if reading.request in ("recruiter", "break"):
         move.kind = reading.request  # type: ignore[assignment]
         news = False
@@ -145,16 +151,15 @@ def decide_turn(
     move.writes_plan = move.kind == "plan" and reading.request == "plan"
 
     _ask(move, state, record, reading, coaching_session.stage_turns + 1, frameworks)
-    if state.sympathy_due and move.kind in ("reflect", "asks_ahead") and move.answer == "none":
+    # The first reply to the news, whether it reflects a feeling heard or one named.
+    named = move.answer == "chose" and not _is_choice(text, frameworks, last)
+    told = move.answer == "none" or named
+    if state.sympathy_due and move.kind in ("reflect", "asks_ahead") and told:
         move.sympathy, state.sympathy_due = True, False
     move.after_check_in, state.checked_in = state.checked_in, False
     if move.kind in ("reflect", "plan", "recruiter") or move.left_stage:
         relevant = reading.relevant if news or move.left_stage else ()
-        if move.ask == "confirm":
-            # While what was heard waits for the seeker's yes, no improvement
-            # strategy: those act on a cause, and this would be advice on a guess
-            # ("technical" offering a course before a skills gap is confirmed).
-            relevant = tuple(ref for ref in relevant if not ref.startswith(STRATEGIES))
+        relevant = tuple(ref for ref in relevant if within_reach(ref, stage))
         if move.kind == "recruiter":
             relevant = ("causes/reading_feedback/ask_clarification",)
         move.offer = choose_offers(
@@ -171,14 +176,26 @@ def decide_turn(
 
 
 def _offer_count(move: Move, relevant: tuple[str, ...]) -> int:
-    """One item a turn; none while checking what was heard unless something fits it,
-    nor on the first reply to the news (sorry, then a question: no advice yet); two
-    in resilience, whose material is the widest, when the coach asks a question."""
+    """One item a turn; while checking what was heard, only one the message itself
+    makes relevant; none on the first reply to the news (sorry, then a question: no
+    advice yet); two in resilience, whose material is the widest, when the coach asks
+    a question."""
     if move.sympathy:
         return 0
     if move.ask == "confirm":
         return 1 if relevant else 0
     return RESILIENCE_OFFERS if move.stage == "resilience" and move.ask == "question" else 1
+
+
+def _without_entries(record: ReflectionRecord, removed: ReflectionRecord) -> ReflectionRecord:
+    emotions = {e.lower() for e in removed.emotions}
+    causes = {c.cause for c in removed.likely_causes}
+    return record.model_copy(
+        update={
+            "emotions": [e for e in record.emotions if e.lower() not in emotions],
+            "likely_causes": [c for c in record.likely_causes if c.cause not in causes],
+        }
+    )
 
 
 def _seed(text: str, record: ReflectionRecord) -> str:
@@ -321,10 +338,15 @@ def _ask(
         options = _stage_choices(stage, record, frameworks)[: MAX_CHOICES - 1]
         move.choices = [*options, TAKE_BREAK]
         return
-    if reading.addressed:
+    if reading.addressed == "greeting" and state.move is not None:
+        move.kind = "returning"  # "hi" in the middle of a conversation: back after a pause
+    elif reading.addressed:
         move.kind = reading.addressed  # type: ignore[assignment]
     elif ahead:
         move.kind, move.ahead = "asks_ahead", reading.asks_ahead
+    if stage == "emotions" and record.emotions and state.questions == 0:
+        # The stage's first question asks what they felt; they have said.
+        state.questions = 1
     move.ask, move.question = "question", state.questions
     state.questions += 1
 

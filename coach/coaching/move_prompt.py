@@ -43,6 +43,10 @@ def move_instructions(move: Move, frameworks: Frameworks) -> str:
         "fragment": "The seeker answered in a word or two. Keep this turn very short, offer the "
         "quick replies below instead of an open question, and say it is fine to pause.",
         "greeting": "The seeker greeted you. Greet them briefly; there is nothing to reflect.",
+        "returning": "The seeker is back after a pause. Welcome them back in a sentence, say "
+        "everything is kept, and pick up with this step's question.",
+        "thanks": "The seeker thanked you. Say they are welcome in a few words; there is "
+        "nothing to reflect.",
         "coach_question": "The seeker asked about you or how this works. Answer briefly and "
         "honestly (you are an automated coach); do not treat it as news about them.",
         "asks_ahead": "The seeker asked about something a later step of this conversation "
@@ -59,12 +63,18 @@ def move_instructions(move: Move, frameworks: Frameworks) -> str:
             "answers it: thank them for telling you, briefly, and presume nothing beyond "
             "what they said."
         )
-    if move.answer in ("confirmed", "chose", "partial"):
+    if not move.removed.is_empty():
+        lines.append(
+            "- The seeker took back the entries listed as taken out of the record on this "
+            "turn in the information block; they are out of the record. Say so in a few "
+            "words, without arguing."
+        )
+    if move.answer in ("confirmed", "chose", "partial") or not move.confirmed.is_empty():
         lines.append(
             "- The seeker confirmed the entries listed as confirmed on this turn in the "
             "information block; acknowledge them briefly."
         )
-    elif move.answer == "denied":
+    if move.answer == "denied":
         lines.append(
             "- The seeker said your last reflection did not fit: accept that without arguing "
             "and ask what fits better."
@@ -103,6 +113,7 @@ def move_data(move: Move, frameworks: Frameworks, as_data: Callable[[object], st
     for heading, record in (
         ("Proposed on this turn, not yet confirmed", move.proposed),
         ("Confirmed by the seeker on this turn", move.confirmed),
+        ("Taken out of the record on this turn, at the seeker's word", move.removed),
     ):
         if not record.is_empty():
             parts.append(f"{heading}:\n{_entries(record, frameworks, as_data)}")

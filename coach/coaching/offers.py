@@ -5,14 +5,15 @@ Items are named "stage/section/key". What a message makes relevant comes first
 (sleep or money brings routine and stress, feedback brings how to read it, a
 skill brings resources); then what the confirmed causes call for; then the
 stage's own material, starting at a place that depends on the message, so that
-different conversations meet different parts of the guide.
+different conversations meet different parts of the guide. Never a later stage's
+item (`within_reach`).
 """
 
 from __future__ import annotations
 
 import zlib
 
-from coach.guide.frameworks import Frameworks, Item
+from coach.guide.frameworks import STAGES, Frameworks, Item
 from coach.guide.record import ReflectionRecord
 
 # The sections each stage draws on when nothing more specific fits.
@@ -39,6 +40,13 @@ CAUSE_POOLS: dict[str, tuple[str, ...]] = {
     "competition": ("improvement/tailoring", "emotions/refocusing"),
     "unknown": ("causes/self_review", "causes/reading_feedback/vague_feedback"),
 }
+
+
+def within_reach(ref: str, stage: str) -> bool:
+    """Whether an item belongs to this stage or one before it. What to do about a
+    cause (improvement) waits until the seeker has chosen to go there: advice only
+    once they want it."""
+    return STAGES.index(ref.split("/")[0]) <= STAGES.index(stage)
 
 
 def resolve(frameworks: Frameworks, ref: str) -> Item:
@@ -80,10 +88,10 @@ def choose_offers(
         ordered += _rotated(expand(frameworks, ref), seed)
     for found in reversed(record.likely_causes):
         for ref in CAUSE_POOLS.get(found.cause, ()):
-            ordered += expand(frameworks, ref)
+            ordered += expand(frameworks, ref) if within_reach(ref, stage) else []
     if record.cause_unknown:
         for ref in CAUSE_POOLS["unknown"]:
-            ordered += expand(frameworks, ref)
+            ordered += expand(frameworks, ref) if within_reach(ref, stage) else []
     pools = STAGE_POOLS.get(stage, ())
     if stage == "emotions" and not record.emotions:
         # The feelings first: looking ahead (new goals, the network) once one is named.

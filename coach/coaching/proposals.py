@@ -16,8 +16,13 @@ import re
 from coach.guide.frameworks import Frameworks
 from coach.guide.record import LikelyCause, ReflectionRecord, split_sentences
 
-# A label right after one of these is denied, not named ("not angry").
-NEGATION = re.compile(r"(?:\bnot|\bno|n't|\bnever|\bnor)(?:\s+\w+)?\s*$")
+# A label right after one of these is denied, not named ("not angry"), or taken
+# back ("remove anger", "take the anger out").
+NEGATION = re.compile(
+    r"(?:\bnot|\bno|n't|\bnever|\bnor|\bremove|\bdelete|\bdrop|\berase|\btake)(?:\s+\w+)?\s*$"
+)
+# A feeling that has passed is not taken back: it was felt ("not angry anymore").
+PASSED = re.compile(r"\b(?:anymore|any more|no longer)\b")
 # What a cause chosen by its label is recorded with when no sentence of the
 # seeker's gave it: the seeker's choice is the evidence.
 CHOSEN_EVIDENCE = "Chosen by the seeker"
@@ -73,6 +78,21 @@ def _evidence_for(text: str, label: str) -> str:
     stripped = text.strip()
     # A quick reply is just the label: the seeker chose it.
     return CHOSEN_EVIDENCE if stripped.lower().strip(".!") == label.lower() else stripped
+
+
+def taken_back(text: str, record: ReflectionRecord, frameworks: Frameworks) -> ReflectionRecord:
+    """The feelings and causes in the record that the seeker says are not so ("I'm
+    not angry", "remove anger from the record"): theirs to take back."""
+    if PASSED.search(text.lower()):
+        return ReflectionRecord()
+    refused = named_entries(text, frameworks, negated=True)
+    held = {e.lower() for e in record.emotions}
+    return ReflectionRecord(
+        emotions=[e for e in refused.emotions if e.lower() in held],
+        likely_causes=[
+            c for c in record.likely_causes if c.cause in {r.cause for r in refused.likely_causes}
+        ],
+    )
 
 
 def rank_by_feedback(found: ReflectionRecord, feedback: list[str]) -> ReflectionRecord:

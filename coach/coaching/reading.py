@@ -91,7 +91,7 @@ class Reading:
     answers: frozenset[str] = frozenset()  # confirm, deny, move_on, stay, unsure
     request: str | None = None  # plan, recruiter, break
     fragment: bool = False
-    addressed: str | None = None  # greeting, coach_question
+    addressed: str | None = None  # greeting, returning, thanks, coach_question
     # A question about what comes later: "why" (the causes) or "what" (what to do).
     asks_ahead: str | None = None
     affirm: tuple[str, ...] = ()
@@ -112,11 +112,17 @@ class DialogueRules:
         answers = _table(data, "answers")
         self.answers = {name: _pattern(phrases) for name, phrases in answers.items()}
         self.requests = {name: _pattern(p) for name, p in _table(data, "requests").items()}
+        self.requests_alone = {
+            name: frozenset(normalise(p) for p in phrases)
+            for name, phrases in _table(data, "requests_alone").items()
+        }
         fragments = _table(data, "fragments")
         self.fragments = frozenset(normalise(p) for p in fragments["words"])
         self.fillers = _pattern(fragments["fillers"])
         addressed = _table(data, "addressed")
         self.greetings = frozenset(normalise(p) for p in addressed["greetings"])
+        self.returning = _pattern(addressed["returning"])
+        self.thanks = frozenset(normalise(p) for p in addressed["thanks"])
         self.coach_phrases = _pattern(addressed["coach_phrases"])
         self.ahead = {
             "why": _pattern(addressed["ahead_why"]),
@@ -150,6 +156,10 @@ class DialogueRules:
             and (short or self._opens(plain, match.start()))
         )
         request = next((n for n, p in self.requests.items() if p.search(plain)), None)
+        alone = " ".join(WORD.findall(self.fillers.sub(" ", plain.replace("please", " "))))
+        request = request or next(
+            (name for name, phrases in self.requests_alone.items() if alone in phrases), None
+        )
         return Reading(
             text=text,
             answers=answers,
@@ -175,6 +185,11 @@ class DialogueRules:
         return not left or left in self.fragments
 
     def _addressed(self, plain: str, words: tuple[str, ...]) -> str | None:
+        short = len(words) <= SHORT_ANSWER_WORDS
+        if short and self.returning.search(plain):
+            return "returning"
+        if plain in self.thanks or (short and " ".join(words[:2]) in self.thanks):
+            return "thanks"
         if plain in self.greetings or (
             len(words) <= SHORT_ANSWER_WORDS and words and " ".join(words[:2]) in self.greetings
         ):

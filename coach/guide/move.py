@@ -20,6 +20,8 @@ MoveKind = Literal[
     "reflect",
     "fragment",
     "greeting",
+    "returning",
+    "thanks",
     "coach_question",
     "asks_ahead",
     "plan",
@@ -50,6 +52,9 @@ class Move(BaseModel):
     answer: Answer = "none"
     # Entries the seeker confirmed or chose on this turn.
     confirmed: ReflectionRecord = ReflectionRecord()
+    # Entries the seeker took back on this turn ("I'm not angry", "remove anger"):
+    # taken out of the record.
+    removed: ReflectionRecord = ReflectionRecord()
     # Entries the coach believes it heard and asks about (not in the record yet).
     proposed: ReflectionRecord = ReflectionRecord()
     # Feedback from the employer recorded on this turn: the seeker's own report.

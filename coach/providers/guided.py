@@ -67,12 +67,23 @@ def compose_reply(prompt: GuidedPrompt, wording: Wording) -> str:
     if move.kind == "break":
         return str(turns["break"])
     paragraphs: list[str] = []
+    affirmations = [wording.data["affirmations"][key] for key in move.affirm[:1]]
+    offers = [wording.offered(_item(wording.frameworks, ref)) for ref in move.offer]
     if move.kind == "recruiter":
         paragraphs.append(wording.recruiter_draft())
+    elif move.ask == "confirm":
+        # The turn ends on its one question, whether it heard right: what it affirms
+        # and offers comes before what it checks.
+        lead, checked = _opening(move, record, wording, seed)
+        if affirmations or offers:
+            paragraphs += [" ".join(lead), *affirmations, *offers, " ".join(checked)]
+            affirmations, offers = [], []
+        else:
+            paragraphs.append(" ".join(lead + checked))
     else:
-        paragraphs.append(" ".join(_opening(move, record, wording, seed)))
-    paragraphs += [wording.data["affirmations"][key] for key in move.affirm[:1]]
-    offers = [wording.offered(_item(wording.frameworks, ref)) for ref in move.offer]
+        lead, reflected = _opening(move, record, wording, seed)
+        paragraphs.append(" ".join(lead + reflected))
+    paragraphs += affirmations
     closing = _closing(move, record, wording)
     if move.left_stage and closing:
         # Entering a stage: what it offers comes before its opening question.
@@ -88,45 +99,61 @@ def _item(frameworks: Frameworks, ref: str) -> Any:
     return frameworks.stage(stage).section(section).item(key)
 
 
-def _opening(move: Move, record: ReflectionRecord, wording: Wording, seed: str) -> list[str]:
-    """Reflect, never echo: what was confirmed, corrected or newly heard."""
-    sentences: list[str] = []
+def _opening(
+    move: Move, record: ReflectionRecord, wording: Wording, seed: str
+) -> tuple[list[str], list[str]]:
+    """Reflect, never echo: what was confirmed, corrected or newly heard. In two
+    parts: what the turn answers, then what it reflects (and, on a turn that checks
+    what it heard, the check), so that what it affirms can come between them."""
+    lead: list[str] = []
     answered = wording.data["answered"]
     if move.answer in ("confirmed", "chose", "partial") and not move.confirmed.is_empty():
         key = move.answer
-        sentences.append(
-            wording.line("answered", key, seed, entries=wording.entries(move.confirmed))
-        )
+        lead.append(wording.line("answered", key, seed, entries=wording.entries(move.confirmed)))
     elif move.answer == "denied":
-        sentences.append(wording.line("answered", "denied", seed))
+        lead.append(wording.line("answered", "denied", seed))
     elif move.answer == "stayed":
-        sentences.append(answered["stayed"])
+        lead.append(answered["stayed"])
     elif move.answer == "moved":
-        sentences.append(answered["moved"])
+        lead.append(answered["moved"])
+    if move.answer in ("stayed", "denied") and not move.confirmed.is_empty():
+        # "No, not yet. I'm relieved too": the feeling they named beside the answer.
+        lead.append(
+            wording.line("answered", "chose", seed, entries=wording.entries(move.confirmed))
+        )
+    if not move.removed.is_empty():
+        lead.append(wording.line("turns", "removed", entries=wording.entries(move.removed)))
     if move.feedback_noted:
-        sentences.append(wording.line("reflect", "feedback", seed))
-    sentences += wording.reflection(move.proposed, seed)
-    if move.kind == "greeting":
-        sentences.insert(0, wording.data["turns"]["greeting"])
+        lead.append(wording.line("reflect", "feedback", seed))
+    reflected = wording.reflection(move.proposed, seed)
+    after: list[str] = []
+    if move.kind in ("greeting", "returning", "thanks"):
+        lead.insert(0, wording.data["turns"][move.kind])
     elif move.kind == "asks_ahead":
-        sentences.insert(0, wording.data["turns"]["ahead"][f"{move.ahead}_{move.stage}"])
+        lead.insert(0, wording.data["turns"]["ahead"][f"{move.ahead}_{move.stage}"])
     elif move.kind == "coach_question":
-        sentences.insert(0, wording.data["turns"]["coach_question"])
+        lead.insert(0, wording.data["turns"]["coach_question"])
         if not record.is_empty():
-            sentences.append(wording.line("turns", "what_we_have", found=wording.entries(record)))
+            after.append(wording.line("turns", "what_we_have", found=wording.entries(record)))
     elif move.kind == "fragment":
-        sentences.append(wording.line("turns", "fragment", seed))
+        after.append(wording.line("turns", "fragment", seed))
     elif move.after_check_in:
         # In place of a plain acknowledgement: they answered how they are doing.
-        sentences.insert(0, wording.data["reflect"]["after_check_in"])
-    elif not sentences and reflects_nothing(move) and move.kind == "reflect" and not move.sympathy:
-        sentences.append(wording.line("reflect", "plain", seed))
+        lead.insert(0, wording.data["reflect"]["after_check_in"])
+    elif (
+        not lead
+        and not reflected
+        and reflects_nothing(move)
+        and move.kind == "reflect"
+        and not move.sympathy
+    ):
+        after.append(wording.line("reflect", "plain", seed))
     if move.sympathy:
         # Before anything else, and in place of a plain acknowledgement.
-        sentences.insert(0, wording.data["reflect"]["sympathy"])
+        lead.insert(0, wording.data["reflect"]["sympathy"])
     if move.ask == "confirm":
-        sentences.append(wording.data["reflect"]["check"])
-    return sentences
+        after.append(wording.data["reflect"]["check"])
+    return lead, reflected + after
 
 
 def _closing(move: Move, record: ReflectionRecord, wording: Wording) -> list[str]:
@@ -152,7 +179,7 @@ def _closing(move: Move, record: ReflectionRecord, wording: Wording) -> list[str
             parts += _cause_and_strategies(record, wording)
         parts.append(framework.opening)
         return parts
-    if move.kind in ("greeting", "coach_question") and not framework.questions:
+    if move.kind in ("greeting", "returning", "coach_question") and not framework.questions:
         return [framework.opening]
     return [framework.questions[move.question % len(framework.questions)]]
 
