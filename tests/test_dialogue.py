@@ -288,9 +288,22 @@ def test_not_knowing_what_played_a_part_is_checked_as_an_unclear_reason(chat, te
 
 
 def test_yes_to_the_move_on_question_moves_on(chat):
+    """The question came with the stage's summary; the step that follows does not say
+    it again."""
+    summary = "Here is what we found about how you feel: disappointment."
     chat.say("I'm gutted.")
-    assert chat.say(YES)["choices"] == [MOVE_ON, STAY_HERE]
+    asked = chat.say(YES)
+    assert asked["choices"] == [MOVE_ON, STAY_HERE] and summary in asked["content"]
     reply = chat.say("yes")
+    assert reply["stage"] == "causes"
+    assert summary not in reply["content"] and "**Causes**" in reply["content"]
+
+
+def test_a_stage_left_unasked_is_summarised_on_the_way(chat):
+    chat.say("I'm gutted.")
+    chat.say(YES)
+    chat.say(STAY_HERE)
+    reply = chat.say("I want to figure out what went wrong.")
     assert reply["stage"] == "causes"
     assert "Here is what we found about how you feel: disappointment." in reply["content"]
 
@@ -616,3 +629,19 @@ def test_a_skill_mentioned_early_brings_no_course_yet(chat):
     improvement = frameworks(chat.app).stage("improvement")
     names = {item.name for section in improvement.sections for item in section.items}
     assert not names.intersection(offered_names)
+
+
+def test_fragments_in_a_row_are_met_with_different_words_and_the_news_with_sorry(chat):
+    replies = [chat.say(text)["content"] for text in ("got rejected", "bad", "ok", "idk")]
+    assert replies[0].startswith("I am sorry the news was not what you hoped for.")
+    openings = [reply.split("\n\n")[0].removeprefix(SORRY).strip() for reply in replies]
+    assert len(set(openings)) == len(openings)
+
+
+SORRY = "I am sorry the news was not what you hoped for."
+
+
+def test_consent_after_i_think_moves_on(chat):
+    chat.say("I'm gutted.")
+    assert chat.say(YES)["choices"] == [MOVE_ON, STAY_HERE]
+    assert chat.say("I think I'm ready to move on now.")["stage"] == "causes"

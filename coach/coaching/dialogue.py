@@ -139,7 +139,9 @@ def decide_turn(
             move.proposed = without(ReflectionRecord(cause_unknown=True), record)
 
     if target != stage:
-        move.left_stage, move.stage, move.summarise = stage, target, True
+        # After "Move on" the last reply summarised the stage already: not again.
+        move.left_stage, move.stage = stage, target
+        move.summarise = last.ask != "move_on"
         move.proposed = ReflectionRecord()  # a new stage starts with a clean slate
         state.baseline, state.questions, state.stayed_at = record, 0, None
         coaching_session.stage_turns = 0
@@ -154,7 +156,7 @@ def decide_turn(
     # The first reply to the news, whether it reflects a feeling heard or one named.
     named = move.answer == "chose" and not _is_choice(text, frameworks, last)
     told = move.answer == "none" or named
-    if state.sympathy_due and move.kind in ("reflect", "asks_ahead") and told:
+    if state.sympathy_due and move.kind in ("reflect", "asks_ahead", "fragment") and told:
         move.sympathy, state.sympathy_due = True, False
     move.after_check_in, state.checked_in = state.checked_in, False
     if move.kind in ("reflect", "plan", "recruiter") or move.left_stage:
@@ -335,6 +337,9 @@ def _ask(
     if reading.fragment and move.answer == "none" and not reading.addressed and not ahead:
         move.kind = "fragment"
         move.ask = "what_fits"
+        # Counted like a question, so that fragments in a row are not met with the
+        # same words each time.
+        move.question, state.questions = state.questions, state.questions + 1
         options = _stage_choices(stage, record, frameworks)[: MAX_CHOICES - 1]
         move.choices = [*options, TAKE_BREAK]
         return

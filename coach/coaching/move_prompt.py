@@ -80,10 +80,15 @@ def move_instructions(move: Move, frameworks: Frameworks) -> str:
             "and ask what fits better."
         )
     if move.left_stage:
+        left = frameworks.stage(move.left_stage).title
+        summarise = (
+            f"Summarise what was found in {left} in one or two sentences"
+            if move.summarise
+            else f"Your last message summarised {left}: do not repeat it"
+        )
         lines.append(
-            f"- The conversation has just moved from {frameworks.stage(move.left_stage).title} "
-            f"to {title}. Summarise what was found in {frameworks.stage(move.left_stage).title} "
-            "in one or two sentences, then open this step with one question."
+            f"- The conversation has just moved from {left} to {title}. {summarise}, then "
+            "open this step with one question."
         )
     if move.ask == "confirm":
         lines.append(

@@ -136,7 +136,8 @@ def _opening(
         if not record.is_empty():
             after.append(wording.line("turns", "what_we_have", found=wording.entries(record)))
     elif move.kind == "fragment":
-        after.append(wording.line("turns", "fragment", seed))
+        lines = wording.data["turns"]["fragment"]
+        after.append(lines[move.question % len(lines)])
     elif move.after_check_in:
         # In place of a plain acknowledgement: they answered how they are doing.
         lead.insert(0, wording.data["reflect"]["after_check_in"])
@@ -170,10 +171,12 @@ def _closing(move: Move, record: ReflectionRecord, wording: Wording) -> list[str
         following = frameworks.stage(next_stage(move.stage)).title
         return [wording.summary(move.stage, record), summary["ask_move_on"].format(next=following)]
     if move.kind == "plan":
-        said = [wording.summary(move.left_stage, record)] if move.left_stage else []
+        said = (
+            [wording.summary(move.left_stage, record)] if move.left_stage and move.summarise else []
+        )
         return [*said, wording.plan_recap(record), wording.data["turns"]["plan_ask"]]
     if move.left_stage:
-        parts = [wording.summary(move.left_stage, record)]
+        parts = [wording.summary(move.left_stage, record)] if move.summarise else []
         parts.append(summary["entering"].format(title=framework.title))
         if move.stage == "improvement":
             parts += _cause_and_strategies(record, wording)
@@ -191,7 +194,7 @@ def _cause_and_strategies(record: ReflectionRecord, wording: Wording) -> list[st
     strategies = wording.frameworks.strategies_for(cause)
     lines = "\n".join(f"- **{s.name}**: {s.how}" for s in strategies)
     named = (
-        f"For a **{wording.cause(cause)}**: {response.advice}"
+        f"About the likely cause, **{wording.cause(cause)}**: {response.advice}"
         if cause != "unknown"
         else response.advice
     )

@@ -67,11 +67,13 @@ class Wording:
         if record.feedback:
             parts.append("the feedback you received")
         if record.strengths:
-            parts.append("a strength of yours")
+            parts.append("the strength you named")
         for goal in record.goals:
-            parts.append(f"**{goal}**" if goal in self.strategy_names else "a goal of yours")
+            parts.append(f"**{goal}**" if goal in self.strategy_names else "the goal you named")
         for routine in record.routine:
-            parts.append(f"**{routine}**" if routine in self.routine_names else "your routine")
+            parts.append(
+                f"**{routine}**" if routine in self.routine_names else "the routine you described"
+            )
         if record.support:
             parts.append("someone to lean on")
         return and_list(_dedupe(parts))
