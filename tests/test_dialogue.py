@@ -645,3 +645,17 @@ def test_consent_after_i_think_moves_on(chat):
     chat.say("I'm gutted.")
     assert chat.say(YES)["choices"] == [MOVE_ON, STAY_HERE]
     assert chat.say("I think I'm ready to move on now.")["stage"] == "causes"
+
+
+def test_a_question_guided_mode_cannot_answer_is_said_so(chat):
+    chat.say("They went with an internal candidate and I feel gutted.")
+    reply = chat.say("By the way, what's the best laptop for programming?")
+    assert reply["content"].startswith("That is a fair question, and one I cannot answer well")
+    assert "useful to know" not in reply["content"] and "**" not in reply["content"]
+    assert reply["content"].rstrip().endswith("?")  # and the step's question follows
+
+
+def test_a_question_with_news_in_it_is_heard_as_news(chat):
+    reply = chat.say("I feel so disappointed, why does this keep happening to me?")
+    assert "cannot answer" not in reply["content"]
+    assert "disappointment" in reply["content"]

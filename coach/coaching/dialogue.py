@@ -159,9 +159,11 @@ def decide_turn(
     if state.sympathy_due and move.kind in ("reflect", "asks_ahead", "fragment") and told:
         move.sympathy, state.sympathy_due = True, False
     move.after_check_in, state.checked_in = state.checked_in, False
+    relevant = reading.relevant if news or move.left_stage else ()
+    relevant = tuple(ref for ref in relevant if within_reach(ref, stage))
+    if not uses_model and move.kind == "reflect" and not relevant and _unanswered(move, reading):
+        move.kind = "open_question"
     if move.kind in ("reflect", "plan", "recruiter") or move.left_stage:
-        relevant = reading.relevant if news or move.left_stage else ()
-        relevant = tuple(ref for ref in relevant if within_reach(ref, stage))
         if move.kind == "recruiter":
             relevant = ("causes/reading_feedback/ask_clarification",)
         move.offer = choose_offers(
@@ -187,6 +189,15 @@ def _offer_count(move: Move, relevant: tuple[str, ...]) -> int:
     if move.ask == "confirm":
         return 1 if relevant else 0
     return RESILIENCE_OFFERS if move.stage == "resilience" and move.ask == "question" else 1
+
+
+def _unanswered(move: Move, reading: Reading) -> bool:
+    """A question the rules found nothing in, and the guide nothing to offer for
+    ("what's the best laptop for coding?"): without a model, saying so beats
+    acknowledging it as if it were news."""
+    asked = reading.text.rstrip().endswith("?")
+    heard = not (move.proposed.is_empty() and move.confirmed.is_empty()) or move.feedback_noted
+    return asked and not heard and move.answer == "none" and move.ask == "question"
 
 
 def _without_entries(record: ReflectionRecord, removed: ReflectionRecord) -> ReflectionRecord:

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict
 from coach.guide.record import ReflectionRecord
 
 # What kind of turn this is. "reflect" is the ordinary coaching turn; the others
-# answer something the seeker did instead of telling more.
+# answer something the seeker did instead of telling more. "open_question" is a
+# question guided mode has no answer for (a model answers it in its own words).
 MoveKind = Literal[
     "reflect",
     "fragment",
@@ -24,6 +25,7 @@ MoveKind = Literal[
     "thanks",
     "coach_question",
     "asks_ahead",
+    "open_question",
     "plan",
     "recruiter",
     "break",

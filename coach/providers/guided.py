@@ -127,7 +127,7 @@ def _opening(
         lead.append(wording.line("reflect", "feedback", seed))
     reflected = wording.reflection(move.proposed, seed)
     after: list[str] = []
-    if move.kind in ("greeting", "returning", "thanks"):
+    if move.kind in ("greeting", "returning", "thanks", "open_question"):
         lead.insert(0, wording.data["turns"][move.kind])
     elif move.kind == "asks_ahead":
         lead.insert(0, wording.data["turns"]["ahead"][f"{move.ahead}_{move.stage}"])
@@ -182,7 +182,9 @@ def _closing(move: Move, record: ReflectionRecord, wording: Wording) -> list[str
             parts += _cause_and_strategies(record, wording)
         parts.append(framework.opening)
         return parts
-    if move.kind in ("greeting", "returning", "coach_question") and not framework.questions:
+    if move.kind in ("greeting", "returning", "coach_question", "open_question") and not (
+        framework.questions
+    ):
         return [framework.opening]
     return [framework.questions[move.question % len(framework.questions)]]
 
