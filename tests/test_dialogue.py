@@ -659,3 +659,18 @@ def test_a_question_with_news_in_it_is_heard_as_news(chat):
     reply = chat.say("I feel so disappointed, why does this keep happening to me?")
     assert "cannot answer" not in reply["content"]
     assert "disappointment" in reply["content"]
+
+
+def test_what_a_checked_message_makes_relevant_is_offered_after_the_check(chat):
+    """A turn that checks what it heard asks only that; the guide's item for what the
+    message raised (a friend to lean on: staying motivated) comes on the next turn."""
+    chat.api.client.patch(
+        f"/api/v1/sessions/{chat.session_id}",
+        json={"stage": "resilience"},
+        headers=chat.api.headers(chat.token),
+    )
+    checked = chat.say("I go to the gym and vent to my friend Sam.")
+    assert checked["choices"] == [YES, NOT_QUITE] and "**" not in checked["content"]
+    after = chat.say(YES)
+    motivation = frameworks(chat.app).stage("resilience").section("motivation")
+    assert any(f"**{item.name}" in after["content"] for item in motivation.items)

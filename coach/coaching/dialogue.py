@@ -159,8 +159,13 @@ def decide_turn(
     if state.sympathy_due and move.kind in ("reflect", "asks_ahead", "fragment") and told:
         move.sympathy, state.sympathy_due = True, False
     move.after_check_in, state.checked_in = state.checked_in, False
-    relevant = reading.relevant if news or move.left_stage else ()
+    deferred = tuple(ref for ref in state.deferred if within_reach(ref, stage))
+    relevant = (*deferred, *(reading.relevant if news or move.left_stage else ()))
     relevant = tuple(ref for ref in relevant if within_reach(ref, stage))
+    if move.ask == "confirm":
+        state.deferred, relevant, deferred = list(relevant), (), ()
+    else:
+        state.deferred = []
     if not uses_model and move.kind == "reflect" and not relevant and _unanswered(move, reading):
         move.kind = "open_question"
     if move.kind in ("reflect", "plan", "recruiter") or move.left_stage:
@@ -173,22 +178,22 @@ def decide_turn(
             record=record,
             shown=state.shown,
             seed=_seed(text, record),
-            count=_offer_count(move, relevant),
+            count=_offer_count(move, waited=bool(deferred)),
         )
         state.shown = state.shown + move.offer
     return _finish(coaching_session, state, record, move, stage)
 
 
-def _offer_count(move: Move, relevant: tuple[str, ...]) -> int:
-    """One item a turn; while checking what was heard, only one the message itself
-    makes relevant; none on the first reply to the news (sorry, then a question: no
-    advice yet); two in resilience, whose material is the widest, when the coach asks
-    a question."""
-    if move.sympathy:
+def _offer_count(move: Move, *, waited: bool = False) -> int:
+    """One item a turn; none while checking what was heard (that turn asks one thing:
+    what the message made relevant waits for the next, `DialogueState.deferred`), nor
+    on the first reply to the news (sorry, then a question: no advice yet); two in
+    resilience, whose material is the widest, when the coach asks a question. What
+    `waited` for the check comes on top."""
+    if move.sympathy or move.ask == "confirm":
         return 0
-    if move.ask == "confirm":
-        return 1 if relevant else 0
-    return RESILIENCE_OFFERS if move.stage == "resilience" and move.ask == "question" else 1
+    own = RESILIENCE_OFFERS if move.stage == "resilience" and move.ask == "question" else 1
+    return own + 1 if waited else own
 
 
 def _unanswered(move: Move, reading: Reading) -> bool:

@@ -26,6 +26,9 @@ class DialogueState(BaseModel):
     baseline: ReflectionRecord = ReflectionRecord()
     # Framework items offered in this session ("stage/section/key").
     shown: list[str] = []
+    # Items the last message made relevant, held back while the coach checked what it
+    # heard (that turn asks one thing): the next turn offers them first.
+    deferred: list[str] = []
     # The stage's questions asked so far, and the stage turn of the last "Stay here".
     questions: int = 0
     stayed_at: int | None = None

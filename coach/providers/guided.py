@@ -73,11 +73,11 @@ def compose_reply(prompt: GuidedPrompt, wording: Wording) -> str:
         paragraphs.append(wording.recruiter_draft())
     elif move.ask == "confirm":
         # The turn ends on its one question, whether it heard right: what it affirms
-        # and offers comes before what it checks.
+        # comes before what it checks (and it offers nothing: `dialogue._offer_count`).
         lead, checked = _opening(move, record, wording, seed)
-        if affirmations or offers:
-            paragraphs += [" ".join(lead), *affirmations, *offers, " ".join(checked)]
-            affirmations, offers = [], []
+        if affirmations:
+            paragraphs += [" ".join(lead), *affirmations, " ".join(checked)]
+            affirmations = []
         else:
             paragraphs.append(" ".join(lead + checked))
     else:
