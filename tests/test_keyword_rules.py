@@ -344,3 +344,27 @@ def test_a_pattern_not_in_normal_form_stops_the_app_at_start(tmp_path, framework
     signals.write_text(signals.read_text("utf-8").replace("'gym'", '"Don\'t"'), "utf-8")
     with pytest.raises(ConfigurationError, match=r"signals\.toml"):
         KeywordRules.compile(frameworks, prompts)
+
+
+@pytest.mark.parametrize(
+    ("text", "routine", "support"),
+    [
+        ("I go to the gym and vent to my friend Sam.", "I go to the gym", "vent to my friend Sam."),
+        (
+            "I run every morning, and my sister Ana listens when it gets too much.",
+            "I run every morning",
+            "my sister Ana listens when it gets too much.",
+        ),
+    ],
+)
+def test_a_routine_and_a_person_in_one_sentence_are_recorded_apart(rules, text, routine, support):
+    """Not the whole sentence twice (the plan would list it as both)."""
+    found = rules.read(text)
+    assert found.routine == [routine]
+    assert found.support == [support]
+
+
+def test_two_goals_joined_by_and_stay_one_entry(rules):
+    """The goal's verb carries across "and": split, the second half would lose it."""
+    text = "I want to rewrite my three stories with numbers and do two mock interviews."
+    assert rules.read(text).goals == [text]

@@ -49,6 +49,12 @@ SENTENCE_FIELDS = ("feedback", "strengths", "goals", "routine", "support")
 # they do are often in different clauses ("My uncle is in shipping, he said he'd
 # introduce me").
 WHOLE_SENTENCE_FIELDS = frozenset({"support"})
+# A routine and a person joined in one sentence ("I go to the gym and vent to my
+# friend Sam"): where each half says one of them, each gets its own half. Only
+# these two: a goal's verb carries across "and" ("I want to rewrite my stories and
+# do two mock interviews"), and the employer's feedback is their words, kept whole.
+SPLIT_FIELDS = frozenset({"routine", "support"})
+JOINED = re.compile(r",?\s+(?:and|but|while|plus)\s+", re.IGNORECASE)
 # The cause that employer feedback naming another cause outranks.
 GUESSED_CAUSE = "competition"
 
@@ -188,9 +194,10 @@ class KeywordRules:
             if "support" in found:
                 found.discard("feedback")
             reported = "feedback" in found
+            halves = self._halves(sentence, found)
             for field in SENTENCE_FIELDS:
                 if field in found:
-                    proposal[field].append(sentence.original)
+                    proposal[field].append(halves.get(field, sentence.original))
             causes = reported_causes if reported else guessed_causes
             causes += [
                 {"cause": cause, "evidence": sentence.original}
@@ -201,6 +208,22 @@ class KeywordRules:
             causes = [c for c in causes if c["cause"] != GUESSED_CAUSE]
         proposal["likely_causes"] = causes
         return ReflectionRecord.model_validate(_written_by_seeker(proposal, text))
+
+    def _halves(self, sentence: Sentence, found: set[str]) -> dict[str, str]:
+        """For a sentence that says a routine and a person, the half that says each,
+        when it splits into two halves that say one each (`SPLIT_FIELDS`)."""
+        if found != SPLIT_FIELDS:
+            return {}
+        parts = JOINED.split(sentence.original, maxsplit=1)
+        if len(parts) != 2:
+            return {}
+        said = [
+            {field for field in found if self._says(field, self.reader.sentence(part))}
+            for part in parts
+        ]
+        if len(said[0]) != 1 or len(said[1]) != 1 or said[0] == said[1]:
+            return {}
+        return {next(iter(fields)): part.strip() for fields, part in zip(said, parts, strict=True)}
 
     def _says(self, field: str, sentence: Sentence) -> bool:
         parts = (sentence.normal,) if field in WHOLE_SENTENCE_FIELDS else sentence.clauses
