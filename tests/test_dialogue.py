@@ -674,3 +674,73 @@ def test_what_a_checked_message_makes_relevant_is_offered_after_the_check(chat):
     after = chat.say(YES)
     motivation = frameworks(chat.app).stage("resilience").section("motivation")
     assert any(f"**{item.name}" in after["content"] for item in motivation.items)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "They said I was overqualified for the role.",
+        "They said my SQL was weak.",
+        "They went with an internal candidate.",
+        "I rambled and froze in the interview.",
+    ],
+)
+def test_entering_improvement_names_each_strategy_once(chat, said):
+    chat.api.client.patch(
+        f"/api/v1/sessions/{chat.session_id}",
+        json={"stage": "causes"},
+        headers=chat.api.headers(chat.token),
+    )
+    chat.say(said)
+    chat.say(YES)
+    reply = chat.say("Let's move on to improvement")
+    assert reply["stage"] == "improvement"
+    names = [n.rstrip(".").lower() for n in re.findall(r"\*\*([^*]+)\*\*", reply["content"])]
+    assert len(names) == len(set(names)), names
+
+
+@pytest.mark.parametrize(
+    "text", ["Can I see my plan?", "Can we skip to the plan?", "Let's do the plan."]
+)
+def test_asking_to_see_the_plan_writes_it(chat, text):
+    chat.say("They went with an internal candidate and I feel gutted.")
+    assert "Open your plan" in chat.say(text)["content"]
+
+
+def test_moving_on_asked_for_after_another_sentence_moves_on(chat):
+    chat.say("I feel gutted.")
+    chat.say(YES)
+    assert chat.say("I just told you. Let's move on to causes.")["stage"] == "causes"
+
+
+def test_needing_to_vent_keeps_the_stage(chat):
+    chat.api.client.patch(
+        f"/api/v1/sessions/{chat.session_id}",
+        json={"stage": "resilience"},
+        headers=chat.api.headers(chat.token),
+    )
+    reply = chat.say("I run every morning before work. My sister Ana listens when I need to vent.")
+    assert reply["stage"] == "resilience" and reply["choices"] == [YES, NOT_QUITE]
+
+
+def test_what_is_taken_back_is_not_proposed_in_the_same_reply(chat):
+    chat.say("I feel angry.")
+    chat.say(YES)
+    reply = chat.say("Actually not angry, more disappointed in myself. Please take anger out.")
+    assert "taken anger or frustration out of the record" in reply["content"]
+    assert reply["content"].count("anger") == 1
+    assert chat.record.emotions == ["disappointment"]
+
+
+def test_a_cause_and_an_unknown_reason_are_not_proposed_together(chat):
+    chat.api.client.patch(
+        f"/api/v1/sessions/{chat.session_id}",
+        json={"stage": "causes"},
+        headers=chat.api.headers(chat.token),
+    )
+    reply = chat.say(
+        "This time it was an internal candidate, so I guess there was nothing I could do. "
+        "The others never gave a reason."
+    )
+    assert "strong competition" in reply["content"]
+    assert "not been made clear" not in reply["content"]

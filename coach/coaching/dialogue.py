@@ -178,6 +178,7 @@ def decide_turn(
             record=record,
             shown=state.shown,
             seed=_seed(text, record),
+            listed=_listed_strategies(move, record, frameworks),
             count=_offer_count(move, waited=bool(deferred)),
         )
         state.shown = state.shown + move.offer
@@ -203,6 +204,15 @@ def _unanswered(move: Move, reading: Reading) -> bool:
     asked = reading.text.rstrip().endswith("?")
     heard = not (move.proposed.is_empty() and move.confirmed.is_empty()) or move.feedback_noted
     return asked and not heard and move.answer == "none" and move.ask == "question"
+
+
+def _listed_strategies(
+    move: Move, record: ReflectionRecord, frameworks: Frameworks
+) -> frozenset[str]:
+    """The strategies entering improvement lists by name: not offered again beside them."""
+    if move.left_stage is None or move.stage != "improvement":
+        return frozenset()
+    return frozenset(s.name.lower() for s in frameworks.strategies_for(record.cause_worked_on))
 
 
 def _without_entries(record: ReflectionRecord, removed: ReflectionRecord) -> ReflectionRecord:
@@ -296,7 +306,12 @@ def _take_news(
     if record.feedback and proposed.likely_causes:
         # The employer's words outrank a cause guessed from elsewhere in the message.
         proposed = rank_by_feedback(proposed, record.feedback)
-    move.proposed = proposed
+    if proposed.likely_causes:
+        # One reading of why, not two that contradict each other ("strong
+        # competition" and "the reason has not been made clear").
+        proposed.cause_unknown = False
+    # What the seeker took back in this very message is not proposed again.
+    move.proposed = _without_entries(proposed, move.removed)
     return record, move
 
 
@@ -390,8 +405,7 @@ def _stage_choices(stage: str, record: ReflectionRecord, frameworks: Frameworks)
     if stage == "causes":
         return list(cause_labels(frameworks).values())[:MAX_CHOICES]
     if stage == "improvement":
-        causes = [c.cause for c in record.likely_causes[-1:]] or ["unknown"]
-        return [s.name for s in frameworks.strategies_for(causes[0])] + [MAKE_PLAN]
+        return [s.name for s in frameworks.strategies_for(record.cause_worked_on)] + [MAKE_PLAN]
     if stage == "resilience":
         section = frameworks.stage("resilience").section("routine")
         return [item.name for item in section.items] + [MAKE_PLAN]

@@ -79,8 +79,10 @@ def choose_offers(
     shown: list[str],
     seed: str,
     count: int = 1,
+    listed: frozenset[str] = frozenset(),
 ) -> list[str]:
-    """Up to `count` items for this turn, none shown before in the session."""
+    """Up to `count` items for this turn, none shown before in the session and none
+    named elsewhere in the reply (`listed`, lowercase names)."""
     if count < 1:
         return []
     ordered: list[str] = []
@@ -99,7 +101,7 @@ def choose_offers(
     pool = [item for ref in pools for item in expand(frameworks, ref)]
     ordered += _rotated(pool, seed)
     chosen: list[str] = []
-    names = {resolve(frameworks, ref).name.lower() for ref in shown}
+    names = {resolve(frameworks, ref).name.lower() for ref in shown} | listed
     for ref in ordered:
         name = resolve(frameworks, ref).name.lower()
         if ref in shown or ref in chosen or name in names:

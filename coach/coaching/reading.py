@@ -69,6 +69,8 @@ ENGLISH_WORDS = frozenset(
 TYPOGRAPHIC_APOSTROPHE = "\u2019"
 # The answer that is neither a yes nor a no (`[answers] unsure` in dialogue.toml).
 UNSURE = "unsure"
+# Consent to leave the stage (`[answers] move_on`).
+MOVE_ON = "move_on"
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
 
@@ -153,7 +155,13 @@ class DialogueRules:
             name
             for name, pattern in self.answers.items()
             if (match := pattern.search(plain if name == UNSURE else rest))
-            and (short or self._opens(plain, match.start()))
+            and (
+                short
+                or self._opens(plain, match.start())
+                # "I just told you. Let's move on." is consent too; a yes or a no
+                # opening a later sentence may be about anything.
+                or (name == MOVE_ON and self._opens_sentence(plain, match.start()))
+            )
         )
         request = next((n for n, p in self.requests.items() if p.search(plain)), None)
         alone = " ".join(WORD.findall(self.fillers.sub(" ", plain.replace("please", " "))))
@@ -179,6 +187,10 @@ class DialogueRules:
         """Whether what is at `position` opens the message, fillers aside ("honestly,
         I don't know...")."""
         return not WORD.search(self.fillers.sub(" ", plain[:position]))
+
+    def _opens_sentence(self, plain: str, position: int) -> bool:
+        start = max(plain.rfind(stop, 0, position) for stop in ".!?") + 1
+        return self._opens(plain[start:], position - start)
 
     def _says_nothing(self, plain: str) -> bool:
         left = " ".join(WORD.findall(self.fillers.sub(" ", plain)))

@@ -78,6 +78,12 @@ class ReflectionRecord(BaseModel):
         # Every field is empty by default (a list, or False): no new record to compare.
         return not any(getattr(self, name) for name in type(self).model_fields)
 
+    @property
+    def cause_worked_on(self) -> str:
+        """The cause whose strategies the improvement stage and the plan's resources
+        offer: the one confirmed last, or "unknown" when none was."""
+        return self.likely_causes[-1].cause if self.likely_causes else "unknown"
+
 
 def _dedupe(values: list[str]) -> list[str]:
     seen: dict[str, str] = {}

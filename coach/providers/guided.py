@@ -191,7 +191,7 @@ def _closing(move: Move, record: ReflectionRecord, wording: Wording) -> list[str
 
 def _cause_and_strategies(record: ReflectionRecord, wording: Wording) -> list[str]:
     """The cause named and the strategies offered, from the same record entry."""
-    cause = record.likely_causes[-1].cause if record.likely_causes else "unknown"
+    cause = record.cause_worked_on
     response = wording.frameworks.catalogue.causes[cause]
     strategies = wording.frameworks.strategies_for(cause)
     lines = "\n".join(f"- **{s.name}**: {s.how}" for s in strategies)

@@ -126,8 +126,7 @@ class Wording:
         parts = self.frameworks.stage("plan").section("plan_parts")
         none = self.data["turns"]["plan_none"]
         learned = list(record.emotions) + [self.cause(c.cause) for c in record.likely_causes]
-        causes = [c.cause for c in record.likely_causes[-1:]] or ["unknown"]
-        resources = [s.name for s in self.frameworks.strategies_for(causes[0])]
+        resources = [s.name for s in self.frameworks.strategies_for(record.cause_worked_on)]
         rows = {
             "insights": ", ".join(learned) or none,
             "goals": "; ".join(record.goals) or none,
