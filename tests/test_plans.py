@@ -448,3 +448,73 @@ def test_a_deleted_plan_leaves_no_words_in_the_sqlite_files(app, api, walked):
     assert _anywhere_on_disk(app, marker)
     api.client.delete(f"/api/v1/sessions/{session_id}", headers=api.headers(token))
     assert not _anywhere_on_disk(app, marker)
+
+
+# The guided plan's goals: the seeker's own first -------------------------------------
+
+
+def _guided_draft(app: Flask, record):
+    from coach.plans.generation import plan_rules
+    from coach.plans.guided import build_guided_draft
+    from coach.plans.schema import validate_draft
+    from coach.plans.templates import plan_templates
+
+    with app.app_context():
+        rules = plan_rules(app, record, 4)
+        draft = build_guided_draft(record, frameworks(app), plan_templates(app), rules, 4)
+    validate_draft(draft.model_dump(mode="json"), rules)  # keeps the plan's rules
+    return draft
+
+
+def test_every_goal_the_seeker_stated_is_in_the_plan_in_their_words(app):
+    from coach.guide.record import ReflectionRecord
+
+    record = ReflectionRecord(
+        likely_causes=[{"cause": "preparation", "evidence": "I rambled and froze."}],
+        goals=[
+            "I want to do two mock interviews a week.",
+            "I also plan to set up my own small service with monitoring and alerts.",
+        ],
+    )
+    draft = _guided_draft(app, record)
+    titles = [goal.title for goal in draft.goals]
+    assert titles == [
+        "Do two mock interviews a week",
+        "Set up my own small service with monitoring and alerts",
+    ]
+    # The first is about mock interviews: their steps, and it answers the cause.
+    assert "mock interview" in draft.goals[0].steps[0].title
+    # The second is about nothing the strategies hold: plain steps, not another's.
+    assert draft.goals[1].steps[0].title.startswith("Write down the first small step")
+
+
+def test_a_cause_no_stated_goal_answers_gets_its_strategy_and_room_is_kept_for_it(app):
+    from coach.guide.record import ReflectionRecord
+
+    goals = [
+        "I want to journal every evening.",
+        "I will call my old manager for a chat.",
+        "I want to repaint my flat.",
+        "I will walk the dog every morning.",
+        "I want to learn to bake bread.",
+    ]
+    record = ReflectionRecord(
+        likely_causes=[{"cause": "skills_gap", "evidence": "They said my SQL was weak."}],
+        goals=goals,
+    )
+    draft = _guided_draft(app, record)
+    assert len(draft.goals) == 4
+    assert draft.goals[-1].category == "skills"  # the gap is answered
+    assert [g.title for g in draft.goals[:3]] == [
+        "Journal every evening",
+        "Call my old manager for a chat",
+        "Repaint my flat",
+    ]
+
+
+def test_a_cause_chosen_by_its_label_is_not_quoted_as_the_seekers_words(app):
+    from coach.guide.record import CHOSEN_EVIDENCE, ReflectionRecord
+
+    record = ReflectionRecord(likely_causes=[{"cause": "competition", "evidence": CHOSEN_EVIDENCE}])
+    draft = _guided_draft(app, record)
+    assert all(CHOSEN_EVIDENCE not in goal.why for goal in draft.goals)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from coach.guide.frameworks import Frameworks
-from coach.guide.record import LikelyCause, ReflectionRecord, split_sentences
+from coach.guide.record import CHOSEN_EVIDENCE, LikelyCause, ReflectionRecord, split_sentences
 
 # A label right after one of these is denied, not named ("not angry"), or taken
 # back ("remove anger", "take the anger out").
@@ -23,9 +23,6 @@ NEGATION = re.compile(
 )
 # A feeling that has passed is not taken back: it was felt ("not angry anymore").
 PASSED = re.compile(r"\b(?:anymore|any more|no longer)\b")
-# What a cause chosen by its label is recorded with when no sentence of the
-# seeker's gave it: the seeker's choice is the evidence.
-CHOSEN_EVIDENCE = "Chosen by the seeker"
 FEELING_ALIASES = {
     "disappointment": ("disappointment", "disappointed"),
     "self-doubt": ("self-doubt", "self doubt"),

@@ -14,6 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from coach.guide.frameworks import Cause
 
+# What a cause chosen by its label is recorded with when no sentence of the
+# seeker's gave it: the seeker's choice is the evidence.
+CHOSEN_EVIDENCE = "Chosen by the seeker"
+
 MAX_ITEMS = 8
 MAX_ITEM_CHARS = 240
 

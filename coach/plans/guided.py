@@ -1,12 +1,13 @@
 """A plan built from the templates, with no model: goals from the cause-to-strategy
 map, in the seeker's own words wherever the record has them.
 
-For each likely cause in the record (or "unknown" when none is named) the most
-fitting strategy not yet used becomes a goal; a goal the seeker stated takes the
-place of the strategy's name when its words match that strategy, and the goals
-they stated that match no cause's strategy follow on their own. Each goal gets the
-strategy's steps, dated from this week to the end of the horizon, and its
-resources. A plan with fewer than two goals gets a wellbeing goal.
+The goals the seeker stated come first, in their own words: each takes the steps
+and resources of the strategy its words are clearly about, or plain steps of its
+own when none is (another strategy's steps would not fit it). Then each likely
+cause in the record (or "unknown" when none is named) that no goal answers yet
+gets its most fitting strategy not yet used; room is kept for those, since a plan
+answers every cause. Steps are dated from this week to the end of the horizon. A
+plan with fewer than two goals gets a wellbeing goal.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 from datetime import date, timedelta
 
 from coach.guide.frameworks import Frameworks, Strategy
-from coach.guide.record import ReflectionRecord
+from coach.guide.record import CHOSEN_EVIDENCE, ReflectionRecord
 from coach.plans.schema import GoalDraft, PlanDraft, PlanRules, StepDraft
 from coach.plans.templates import PlanTemplates
 
@@ -23,6 +24,9 @@ MAX_GUIDED_GOALS = 4
 MAX_GUIDED_STEPS = 4
 MIN_GOALS = 2
 WELLBEING_STRATEGY = "self_care_routine"
+# The category of a goal the seeker stated that no strategy is clearly about: a
+# word or two in common is chance, and would claim it answers a cause.
+OWN_GOAL_CATEGORY = "mindset"
 # Words too common to say which strategy a sentence is about.
 COMMON_WORDS = frozenset(
     {
@@ -55,34 +59,39 @@ def build_guided_draft(
     used: set[str] = set()
     goals: list[GoalDraft] = []
 
+    def uncovered() -> list[str]:
+        chosen = {goal.category for goal in goals}
+        return [c for c in causes if not chosen & _categories(loaded, c)]
+
+    # The goals the seeker stated come first, in their words: they chose them. Each
+    # takes the steps of the strategy it is clearly about, or plain steps of its own.
+    for words in own_goals:
+        key = _closest_strategy(words, loaded, exclude=used)
+        strategy = catalogue.strategies[key] if key else None
+        category = strategy.category if strategy else OWN_GOAL_CATEGORY
+        # Room stays for each cause no goal answers yet (a plan answers every cause).
+        answers = [c for c in uncovered() if category in _categories(loaded, c)]
+        if len(goals) + len(uncovered()) - len(answers[:1]) >= MAX_GUIDED_GOALS:
+            continue
+        why = templates.why.own_goal.format(words=words)
+        title = _in_own_words(words, templates)
+        if key is not None and strategy is not None:
+            used.add(key)
+            goals.append(_goal(key, strategy, title, why, len(goals), rules, templates))
+        else:
+            goals.append(_own_goal(title, why, category, len(goals), rules, templates))
+
+    # Then, for each cause no goal answers yet, its most fitting strategy.
     for cause in causes:
-        if len(goals) >= MAX_GUIDED_GOALS:
-            break
+        if len(goals) >= MAX_GUIDED_GOALS or cause not in uncovered():
+            continue
         key = next((k for k in catalogue.causes[cause].strategies if k not in used), None)
         if key is None:
             continue
         used.add(key)
         strategy = catalogue.strategies[key]
-        words = _best_match(own_goals, strategy)
-        if words is not None:
-            own_goals.remove(words)
-            why = templates.why.own_goal.format(words=words)
-        else:
-            why = _reason(record, cause, loaded, templates)
-        title = _in_own_words(words, templates) if words else strategy.name
-        goals.append(_goal(key, strategy, title, why, len(goals), rules, templates))
-
-    for words in own_goals:
-        if len(goals) >= MAX_GUIDED_GOALS:
-            break
-        key = _closest_strategy(words, loaded, exclude=used)
-        if key is None:
-            continue
-        used.add(key)
-        strategy = catalogue.strategies[key]
-        why = templates.why.own_goal.format(words=words)
-        title = _in_own_words(words, templates)
-        goals.append(_goal(key, strategy, title, why, len(goals), rules, templates))
+        why = _reason(record, cause, loaded, templates)
+        goals.append(_goal(key, strategy, strategy.name, why, len(goals), rules, templates))
 
     if len(goals) < MIN_GOALS and WELLBEING_STRATEGY not in used:
         strategy = catalogue.strategies[WELLBEING_STRATEGY]
@@ -114,6 +123,26 @@ def build_guided_draft(
         goals=goals,
         routine=routine[:8],
         support=support[:8],
+    )
+
+
+def _categories(loaded: Frameworks, cause: str) -> frozenset[str]:
+    return frozenset(s.category for s in loaded.strategies_for(cause))
+
+
+def _own_goal(
+    title: str, why: str, category: str, index: int, rules: PlanRules, templates: PlanTemplates
+) -> GoalDraft:
+    """A goal the seeker stated that no strategy is clearly about: plain steps that
+    fit any goal, rather than another goal's steps."""
+    titles = list(templates.own_goal.steps)
+    dates = step_dates(rules.first_day, rules.review_on, len(titles), index)
+    return GoalDraft(
+        title=title,
+        why=why,
+        category=category,
+        steps=[StepDraft(title=t, due=d) for t, d in zip(titles, dates, strict=True)],
+        resources=[],
     )
 
 
@@ -152,7 +181,7 @@ def _reason(
     record: ReflectionRecord, cause: str, loaded: Frameworks, templates: PlanTemplates
 ) -> str:
     evidence = next((c.evidence for c in record.likely_causes if c.cause == cause), None)
-    if evidence:
+    if evidence and evidence != CHOSEN_EVIDENCE:  # a label picked is no words to quote
         return templates.why.evidence.format(words=evidence)
     if record.feedback:
         return templates.why.feedback.format(words=record.feedback[0])
@@ -179,12 +208,6 @@ def _stems(text: str) -> set[str]:
 
 def _overlap(sentence: str, strategy: Strategy) -> int:
     return len(_stems(sentence) & _stems(f"{strategy.name} {strategy.how}"))
-
-
-def _best_match(sentences: list[str], strategy: Strategy) -> str | None:
-    scored = [(_overlap(s, strategy), -i, s) for i, s in enumerate(sentences)]
-    best = max(scored, default=None)
-    return best[2] if best and best[0] > 0 else None
 
 
 def _closest_strategy(sentence: str, loaded: Frameworks, exclude: set[str]) -> str | None:

@@ -41,6 +41,11 @@ class GoalOpenings(_Strict):
     phrases: tuple[str, ...]
 
 
+class OwnGoal(_Strict):
+    # Steps for a goal the seeker stated that no strategy is about.
+    steps: tuple[str, ...]
+
+
 class Routine(_Strict):
     items: tuple[str, ...]
 
@@ -74,6 +79,7 @@ class PlanTemplates(_Strict):
     headline: Headline
     why: Reasons
     goal_openings: GoalOpenings
+    own_goal: OwnGoal
     routine: Routine
     support: Support
     resources: dict[str, tuple[ResourceDraft, ...]]

@@ -43,8 +43,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from coach.coaching.proposals import CHOSEN_EVIDENCE
 from coach.guide.frameworks import GOAL_CATEGORIES, STAGES, Cause, Stage
+from coach.guide.record import CHOSEN_EVIDENCE
 
 RecordField = Literal[
     "emotions",
