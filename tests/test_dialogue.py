@@ -744,3 +744,12 @@ def test_a_cause_and_an_unknown_reason_are_not_proposed_together(chat):
     )
     assert "strong competition" in reply["content"]
     assert "not been made clear" not in reply["content"]
+
+
+def test_asking_whether_it_is_normal_is_answered(chat):
+    reply = chat.say("Is it normal to feel this way after just one rejection?")
+    assert "Yes, it is normal." in reply["content"]
+    assert "cannot answer" not in reply["content"]
+    reply = chat.say("I feel so embarrassed, is that normal?")
+    assert "Yes, it is normal." in reply["content"] and "embarrassed" in reply["content"]
+    assert reply["choices"] == [YES, NOT_QUITE]

@@ -349,3 +349,11 @@ def test_the_answer_to_a_check_in_is_thanked_for_presuming_nothing(app):
     instructions = note.split(DATA_OPEN, 1)[0]
     assert "this message answers it: thank them" in instructions
     assert "presume nothing" in instructions
+
+
+def test_the_turn_note_says_to_reassure_when_asked_whether_it_is_normal(app):
+    from coach.guide.move import Move
+
+    asked = turn_note(app, move=Move(stage="emotions", ask="question", reassure=True))
+    assert "whether what they feel is normal" in asked
+    assert "whether what they feel is normal" not in turn_note(app, move=Move(ask="question"))

@@ -153,6 +153,7 @@ def decide_turn(
     move.writes_plan = move.kind == "plan" and reading.request == "plan"
 
     _ask(move, state, record, reading, coaching_session.stage_turns + 1, frameworks)
+    move.reassure = reading.asks_normal and move.kind in ("reflect", "fragment")
     # The first reply to the news, whether it reflects a feeling heard or one named.
     named = move.answer == "chose" and not _is_choice(text, frameworks, last)
     told = move.answer == "none" or named
@@ -201,7 +202,7 @@ def _unanswered(move: Move, reading: Reading) -> bool:
     """A question the rules found nothing in, and the guide nothing to offer for
     ("what's the best laptop for coding?"): without a model, saying so beats
     acknowledging it as if it were news."""
-    asked = reading.text.rstrip().endswith("?")
+    asked = reading.text.rstrip().endswith("?") and not move.reassure
     heard = not (move.proposed.is_empty() and move.confirmed.is_empty()) or move.feedback_noted
     return asked and not heard and move.answer == "none" and move.ask == "question"
 

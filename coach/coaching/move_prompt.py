@@ -57,6 +57,11 @@ def move_instructions(move: Move, frameworks: Frameworks) -> str:
     }
     if move.kind in kind_lines:
         lines.append("- " + kind_lines[move.kind])
+    if move.reassure:
+        lines.append(
+            "- The seeker asked whether what they feel is normal. Say plainly, in a "
+            "sentence, that it is common after a rejection like this and makes sense."
+        )
     if move.after_check_in:
         lines.append(
             "- Your last words were a check-in on how the seeker is doing, and this message "

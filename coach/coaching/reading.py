@@ -96,6 +96,8 @@ class Reading:
     addressed: str | None = None  # greeting, returning, thanks, coach_question
     # A question about what comes later: "why" (the causes) or "what" (what to do).
     asks_ahead: str | None = None
+    # Whether what they feel is normal ("is it normal to feel this way?").
+    asks_normal: bool = False
     affirm: tuple[str, ...] = ()
     relevant: tuple[str, ...] = ()
     language: str | None = None
@@ -124,6 +126,7 @@ class DialogueRules:
         addressed = _table(data, "addressed")
         self.greetings = frozenset(normalise(p) for p in addressed["greetings"])
         self.returning = _pattern(addressed["returning"])
+        self.is_normal = _pattern(addressed["is_normal"])
         self.thanks = frozenset(normalise(p) for p in addressed["thanks"])
         self.coach_phrases = _pattern(addressed["coach_phrases"])
         self.ahead = {
@@ -178,6 +181,7 @@ class DialogueRules:
             or (UNSURE in answers and self._says_nothing(normalise(rest))),
             addressed=self._addressed(plain, words),
             asks_ahead=next((key for key, p in self.ahead.items() if p.search(plain)), None),
+            asks_normal=bool(self.is_normal.search(plain)),
             affirm=tuple(key for key, p in self.affirm.items() if p.search(plain)),
             relevant=tuple(ref for ref, p in self.relevance.items() if p.search(plain)),
             words=words,

@@ -75,6 +75,8 @@ class Move(BaseModel):
     language: str | None = None
     # What an "asks_ahead" turn asked about: "why" (the causes) or "what" (what to do).
     ahead: str | None = None
+    # The seeker asked whether what they feel is normal: the coach says it is.
+    reassure: bool = False
     # The first coached turn after the safety rules' check-in: the seeker answered it.
     after_check_in: bool = False
     # The first turn that reflects what the seeker told: the coach says it is sorry

@@ -149,6 +149,8 @@ def _opening(
         and not move.sympathy
     ):
         after.append(wording.line("reflect", "plain", seed))
+    if move.reassure:
+        lead.insert(0, wording.data["turns"]["reassure"])
     if move.sympathy:
         # Before anything else, and in place of a plain acknowledgement.
         lead.insert(0, wording.data["reflect"]["sympathy"])
