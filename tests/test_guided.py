@@ -131,3 +131,15 @@ def test_a_strength_or_goal_heard_beside_a_cause_says_what_it_is_about(app):
     later_sentences = re.split(r"(?<=[.!?])\s+", opening)[1:]
     assert not any(sentence.startswith("That ") for sentence in later_sentences)
     assert "a strength in what you said" in opening and "a goal in what you said" in opening
+
+
+def test_two_causes_heard_are_said_in_one_sentence(app):
+    proposed = ReflectionRecord(
+        likely_causes=[
+            LikelyCause(cause="skills_gap", evidence="I froze on the SQL exercise."),
+            LikelyCause(cause="preparation", evidence="I froze on the SQL exercise."),
+        ]
+    )
+    reply = _reply(app, Move(stage="causes", ask="confirm", proposed=proposed))
+    assert reply.count("From what you describe") == 1
+    assert "**skills or experience gap** and **preparation and presentation**" in reply

@@ -103,10 +103,12 @@ class Wording:
             sentences.append(
                 self.line("reflect", "feelings", seed, feelings=self.feelings(proposed.emotions))
             )
-        for found in proposed.likely_causes[:2]:
-            sentences.append(
-                self.line("reflect", "cause", found.cause, cause=self.cause(found.cause))
-            )
+        causes = [found.cause for found in proposed.likely_causes[:2]]
+        if len(causes) == 2:
+            first, second = (self.cause(code) for code in causes)
+            sentences.append(self.line("reflect", "causes", first=first, second=second))
+        elif causes:
+            sentences.append(self.line("reflect", "cause", causes[0], cause=self.cause(causes[0])))
         if proposed.cause_unknown:
             sentences.append(self.data["reflect"]["cause_unknown"])
         for field in ("strengths", "goals", "routine", "support"):
