@@ -110,8 +110,12 @@ def test_a_guided_plan_is_personal_dated_and_honest(walked):
     assert "I want to show my distinctive strengths" in first["why"]
     assert "My friend Sam will check in with me every Friday." in plan["support"]
     routine = " ".join(plan["routine"]).lower()
-    for part in ("job search", "skill", "rest", "exercise", "sleep"):
+    for part in ("job search", "rest", "sleep"):
         assert part in routine
+    # The seeker's own morning walk is their exercise: no second exercise line. No
+    # goal here is about learning a skill: no "skill time" either.
+    assert "every morning i will walk" in routine
+    assert "exercise:" not in routine and "skill time" not in routine
     review_on = TODAY + timedelta(weeks=4)
     assert plan["review_on"] == review_on.isoformat()
     for goal in plan["goals"]:
@@ -518,3 +522,13 @@ def test_a_cause_chosen_by_its_label_is_not_quoted_as_the_seekers_words(app):
     record = ReflectionRecord(likely_causes=[{"cause": "competition", "evidence": CHOSEN_EVIDENCE}])
     draft = _guided_draft(app, record)
     assert all(CHOSEN_EVIDENCE not in goal.why for goal in draft.goals)
+
+
+def test_skill_time_comes_with_a_learning_goal_and_exercise_unless_the_seeker_has_some(app):
+    from coach.guide.record import ReflectionRecord
+
+    record = ReflectionRecord(
+        likely_causes=[{"cause": "skills_gap", "evidence": "They said my SQL was weak."}]
+    )
+    routine = " ".join(_guided_draft(app, record).routine).lower()
+    assert "skill time" in routine and "exercise:" in routine

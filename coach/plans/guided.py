@@ -115,7 +115,7 @@ def build_guided_draft(
         if named
         else templates.headline.without_cause.format(horizon_weeks=horizon_weeks)
     )
-    routine = [*record.routine[:3], *templates.routine.items]
+    routine = [*record.routine[:3], *_routine_parts(record, goals, templates)]
     support = list(record.support) or [templates.support.suggestion]
     support.append(templates.support.review.format(review_on=rules.review_on.isoformat()))
     return PlanDraft(
@@ -124,6 +124,25 @@ def build_guided_draft(
         routine=routine[:8],
         support=support[:8],
     )
+
+
+def _routine_parts(
+    record: ReflectionRecord, goals: list[GoalDraft], templates: PlanTemplates
+) -> list[str]:
+    """The parts of a steady week the seeker's own routine does not cover already, and
+    that fit the plan's goals."""
+    said = " ".join(record.routine[:3]).lower()
+    covered = {
+        part
+        for part, words in templates.routine.covered_by.items()
+        if any(re.search(rf"\b{re.escape(word)}\b", said) for word in words)
+    }
+    categories = {goal.category for goal in goals}
+    return [
+        item.text
+        for item in templates.routine.items
+        if item.covers not in covered and (item.needs is None or item.needs in categories)
+    ]
 
 
 def _categories(loaded: Frameworks, cause: str) -> frozenset[str]:

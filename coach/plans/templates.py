@@ -46,8 +46,17 @@ class OwnGoal(_Strict):
     steps: tuple[str, ...]
 
 
+class RoutineItem(_Strict):
+    covers: str
+    text: str
+    # The goal category a plan needs for this part to fit it ("skills").
+    needs: str | None = None
+
+
 class Routine(_Strict):
-    items: tuple[str, ...]
+    items: tuple[RoutineItem, ...]
+    # The words that show the seeker's own routine covers a part already.
+    covered_by: dict[str, tuple[str, ...]] = {}
 
 
 class Support(_Strict):
