@@ -357,3 +357,22 @@ def test_the_turn_note_says_to_reassure_when_asked_whether_it_is_normal(app):
     asked = turn_note(app, move=Move(stage="emotions", ask="question", reassure=True))
     assert "whether what they feel is normal" in asked
     assert "whether what they feel is normal" not in turn_note(app, move=Move(ask="question"))
+
+
+def test_the_turn_note_says_what_the_seeker_took_back_and_lists_it_as_data(app):
+    from coach.guide.move import Move
+
+    move = Move(stage="emotions", ask="question", removed=ReflectionRecord(emotions=["anger"]))
+    note = turn_note(app, move=move)
+    instructions, _, data = note.partition(DATA_OPEN)
+    assert "took back the entries" in instructions and "anger" not in instructions
+    assert "Taken out of the record on this turn" in data and "anger" in data
+
+
+def test_the_turn_note_does_not_ask_to_summarise_twice(app):
+    from coach.guide.move import Move
+
+    after_ask = Move(stage="causes", left_stage="emotions", ask="question", summarise=False)
+    asked_for = after_ask.model_copy(update={"summarise": True})
+    assert "do not repeat it" in turn_note(app, move=after_ask)
+    assert "Summarise what was found in" in turn_note(app, move=asked_for)
