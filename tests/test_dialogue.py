@@ -750,6 +750,11 @@ def test_asking_whether_it_is_normal_is_answered(chat):
     reply = chat.say("Is it normal to feel this way after just one rejection?")
     assert "Yes, it is normal." in reply["content"]
     assert "cannot answer" not in reply["content"]
+    reply = chat.say("Is it normal that I keep thinking about it?")
+    assert reply["content"].split("\n\n")[0] == (
+        "Yes, it is normal. Feelings like these are common after a rejection this close "
+        "to the finish, and they make sense."
+    )
     reply = chat.say("I feel so embarrassed, is that normal?")
     assert "Yes, it is normal." in reply["content"] and "embarrassed" in reply["content"]
     assert reply["choices"] == [YES, NOT_QUITE]

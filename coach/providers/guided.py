@@ -147,6 +147,7 @@ def _opening(
         and reflects_nothing(move)
         and move.kind == "reflect"
         and not move.sympathy
+        and not move.reassure
     ):
         after.append(wording.line("reflect", "plain", seed))
     if move.reassure:
