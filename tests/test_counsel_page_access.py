@@ -86,3 +86,31 @@ def test_seeker_pages_of_another_persons_session_are_missing(app, cast, who, pag
         missing = client.get(page.format(id=cast.missing_id))
         assert theirs.status_code == missing.status_code == 404, (who, page, session_id)
         assert PRIVATE not in theirs.data and SHARED_WORDS not in theirs.data
+
+
+def test_the_transcript_page_shows_the_record_and_the_replies_as_the_seeker_saw_them(
+    app, api, cast
+):
+    """The record the seeker confirmed is on the page (it used to read "none" for
+    every list), and the coach's Markdown is rendered as on the seeker's page, with
+    the seeker's own markup escaped."""
+    token = cast.seeker_a
+    api.send(token, cast.shared_id, "I feel gutted.")
+    api.send(token, cast.shared_id, "Yes, that's right")
+    api.send(token, cast.shared_id, "They said my SQL was weak. <script>alert(1)</script>")
+    record = cast.call("counselor", "GET", f"/api/v1/counselor/sessions/{cast.shared_id}").json[
+        "reflection"
+    ]
+    assert record["emotions"]  # something to show
+    page = (
+        signed_in(app, "counselor")
+        .get(f"/counselor/sessions/{cast.shared_id}")
+        .get_data(as_text=True)
+    )
+    heading = page.index('id="record-heading"')
+    shown = page[heading : page.index("</section>", heading)]
+    assert record["emotions"][0] in shown
+    assert "They said my SQL was weak." in shown  # the feedback, recorded as said
+    assert "<strong>" in page and "**" not in page.split('id="record-heading"')[0]
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    assert " UTC</time>" in page

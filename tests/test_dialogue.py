@@ -758,3 +758,20 @@ def test_asking_whether_it_is_normal_is_answered(chat):
     reply = chat.say("I feel so embarrassed, is that normal?")
     assert "Yes, it is normal." in reply["content"] and "embarrassed" in reply["content"]
     assert reply["choices"] == [YES, NOT_QUITE]
+
+
+def test_a_cause_two_sentences_point_to_is_proposed_once_with_the_employers_words(chat):
+    chat.api.client.patch(
+        f"/api/v1/sessions/{chat.session_id}",
+        json={"stage": "causes"},
+        headers=chat.api.headers(chat.token),
+    )
+    reply = chat.say(
+        "I think they wanted someone with more Python experience. "
+        "The recruiter said my SQL skills were weaker than others."
+    )
+    assert reply["content"].count("skills or experience gap") == 1
+    chat.say(YES)
+    causes = chat.record.likely_causes
+    assert [c.cause for c in causes] == ["skills_gap"]
+    assert causes[0].evidence == "The recruiter said my SQL skills were weaker than others."

@@ -311,6 +311,9 @@ def _take_news(
         # One reading of why, not two that contradict each other ("strong
         # competition" and "the reason has not been made clear").
         proposed.cause_unknown = False
+        # Each cause once, with the first sentence that pointed to it.
+        first = {c.cause: c for c in reversed(proposed.likely_causes)}
+        proposed.likely_causes = [c for c in proposed.likely_causes if first[c.cause] is c]
     # What the seeker took back in this very message is not proposed again.
     move.proposed = _without_entries(proposed, move.removed)
     return record, move

@@ -105,6 +105,10 @@ class TranscriptMessage(Shape):
     id: int
     role: Annotated[str, one_of(MESSAGE_ROLES)]
     content: str
+    content_html: str = Field(
+        description="The message as the seeker's page shows it: Markdown rendered and "
+        "sanitised when it was stored."
+    )
     stage: StageCode
     status: Annotated[str, one_of(MESSAGE_STATUSES)]
     created_at: Timestamp

@@ -99,6 +99,7 @@ def _segments(
                 id=message.id,
                 role=message.role,
                 content=message.content,
+                content_html=message.shown_html(),
                 stage=message.stage,
                 status=message.status,
                 created_at=message.created_at,

@@ -103,7 +103,8 @@ class Wording:
             sentences.append(
                 self.line("reflect", "feelings", seed, feelings=self.feelings(proposed.emotions))
             )
-        causes = [found.cause for found in proposed.likely_causes[:2]]
+        # One mention of each cause, however many sentences pointed to it.
+        causes = list(dict.fromkeys(found.cause for found in proposed.likely_causes))[:2]
         if len(causes) == 2:
             first, second = (self.cause(code) for code in causes)
             sentences.append(self.line("reflect", "causes", first=first, second=second))
