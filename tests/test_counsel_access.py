@@ -189,3 +189,16 @@ def test_the_audit_log_is_for_admins_to_read_and_export_and_nobody_to_change(app
     for rule in app.url_map.iter_rules():
         if "audit" in rule.rule:
             assert (rule.methods or set()) <= {"GET", "HEAD", "OPTIONS"}, rule.rule
+
+
+@pytest.mark.parametrize("number", [9_223_372_036_854_775_808, 10**23, 2_147_483_648, 0])
+def test_an_id_no_database_can_hold_is_bad_input_not_a_500(cast, number):
+    note = cast.call(
+        "counselor",
+        "POST",
+        f"/api/v1/counselor/sessions/{cast.shared_id}/notes",
+        {"body": "x", "message_id": number},
+    )
+    assert note.status_code == 400 and note.json["error"]["code"] == "invalid_input"
+    audit = cast.call("admin", "GET", f"/api/v1/admin/audit?before={number}")
+    assert audit.status_code == 400 and audit.json["error"]["code"] == "invalid_input"

@@ -114,3 +114,21 @@ def test_the_transcript_page_shows_the_record_and_the_replies_as_the_seeker_saw_
     assert "<strong>" in page and "**" not in page.split('id="record-heading"')[0]
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
     assert " UTC</time>" in page
+
+
+@pytest.mark.parametrize("given", ["99999999999999999999999", "abc", "-3"])
+def test_the_note_form_refuses_a_message_that_cannot_be_one(app, cast, given):
+    client = signed_in(app, "counselor")
+    answered = client.post(
+        f"/counselor/sessions/{cast.shared_id}/notes",
+        data={"body": "A note", "message_id": given, "csrf_token": csrf_token(client)},
+    )
+    assert answered.status_code == 400
+    notes = cast.call("counselor", "GET", f"/api/v1/counselor/sessions/{cast.shared_id}")
+    assert notes.json["notes"] == []  # not filed on the whole session instead
+
+
+def test_the_audit_page_refuses_a_line_number_no_database_can_hold(app, cast):
+    client = signed_in(app, "admin")
+    assert client.get("/admin/audit?before=99999999999999999999999").status_code == 400
+    assert client.get("/admin/audit?before=12").status_code == 200

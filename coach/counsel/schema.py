@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from coach.guide.frameworks import STAGES
 from coach.guide.record import ReflectionRecord
 from coach.plans.schema import Checkin, Plan, one_of
-from coach.storage.models import AUDIT_ACTIONS, MESSAGE_ROLES, MESSAGE_STATUSES
+from coach.storage.models import AUDIT_ACTIONS, MAX_ID, MESSAGE_ROLES, MESSAGE_STATUSES
 from coach.storage.timestamps import Timestamp
 
 MAX_NOTE_CHARS = 4000
@@ -175,7 +175,9 @@ class NoteCreate(Shape):
 
     model_config = ConfigDict(extra="forbid", strict=True)
     body: NoteText
-    message_id: int | None = Field(default=None, description="A message of this session.")
+    message_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="A message of this session."
+    )
     visible_to_seeker: bool = Field(
         default=False, description="Shown beside the seeker's plan when true."
     )

@@ -22,7 +22,7 @@ from coach.guide.frameworks import STAGES
 from coach.storage.database import get_db
 from coach.web.auth import current_user
 from coach.web.chat_view import RECORD_GROUPS
-from coach.web.schemas import ID_CONVERTER
+from coach.web.schemas import ID_CONVERTER, AuditQuery
 
 bp = Blueprint("counsel_pages", __name__)
 AUDIT_LINES_SHOWN = 100
@@ -73,7 +73,10 @@ def create_note(session_id: int) -> WerkzeugResponse:
     user = current_user()
     if user is None:
         return redirect(url_for("pages.login_form"), code=303)
-    message_id = request.form.get("message_id", type=int)
+    given = request.form.get("message_id") or None
+    if given is not None and not given.isdigit():
+        raise InvalidInput("message_id must be the number of a message of this session.")
+    message_id = int(given) if given is not None else None
     try:
         note = NoteCreate.model_validate(
             {
@@ -82,7 +85,10 @@ def create_note(session_id: int) -> WerkzeugResponse:
                 "visible_to_seeker": request.form.get("visible_to_seeker") == "yes",
             }
         )
-    except ValidationError:
+    except ValidationError as exc:
+        fields = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+        if "message_id" in fields:
+            raise InvalidInput("message_id is not a message of this session.") from None
         raise InvalidInput("A note needs some text (at most 4000 characters).") from None
     add_note(get_db(), user, session_id, note)
     anchor = f"message-{message_id}" if message_id else "session-notes"
@@ -99,6 +105,9 @@ def audit_log() -> Any:
         return redirect(url_for("pages.login_form"))
     if user.role != "admin":
         raise Forbidden("Only an admin may read this.", code="admins_only")
-    before = request.args.get("before", type=int)
+    try:
+        before = AuditQuery.model_validate({"before": request.args.get("before")}).before
+    except ValidationError:
+        raise InvalidInput("before must be the number of an audit line.") from None
     page = audit_page(get_db(), before, AUDIT_LINES_SHOWN)
     return render_template("audit.html", audit=page.model_dump(mode="json"))

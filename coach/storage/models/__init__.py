@@ -13,7 +13,7 @@ the migrations compare the whole schema against `Base.metadata`.
 from __future__ import annotations
 
 from coach.storage.models.accounts import DISPLAY_NAME_CHARS, ROLES, ApiToken, User
-from coach.storage.models.base import MODEL_NAME_CHARS, Base, utcnow
+from coach.storage.models.base import MAX_ID, MODEL_NAME_CHARS, Base, utcnow
 from coach.storage.models.conversation import (
     DEFAULT_TITLE,
     FULLTEXT_CONFIGURATION,
@@ -46,6 +46,7 @@ __all__ = [
     "DISPLAY_NAME_CHARS",
     "FULLTEXT_CONFIGURATION",
     "JOURNAL_KINDS",
+    "MAX_ID",
     "MAX_TITLE_CHARS",
     "MESSAGES_TABLE",
     "MESSAGE_ROLES",

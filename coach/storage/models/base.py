@@ -15,6 +15,9 @@ from sqlalchemy import JSON, Date, DateTime
 from sqlalchemy.orm import DeclarativeBase
 
 MODEL_NAME_CHARS = 200
+# The largest id either database stores (a 32-bit integer): a bigger one asked for
+# is refused as bad input, before SQLite would fail to bind it.
+MAX_ID = 2_147_483_647
 
 
 def utcnow() -> datetime:

@@ -18,6 +18,7 @@ The shapes live in modules by what they describe; import them from here:
 - `service`: errors, health and readiness, this document, referral counts.
 """
 
+from coach.storage.models import MAX_ID
 from coach.web.schemas.accounts import (
     Export,
     ExportedMessage,
@@ -28,7 +29,6 @@ from coach.web.schemas.accounts import (
 )
 from coach.web.schemas.base import (
     ID_CONVERTER,
-    MAX_ID,
     OneOf,
     QueryShape,
     RequestShape,

@@ -3,8 +3,8 @@
 `RequestShape`, `QueryShape` and `ResponseShape` are the three kinds of shape the
 HTTP contract has (a JSON body taken, a query string, a JSON body answered);
 `coach.web.api.requests` and `coach.web.openapi` treat each kind alike. `OneOf`,
-`Stage` and `Title` are field types more than one kind uses, and `MAX_ID` the
-largest id a query may name.
+`Stage` and `Title` are field types more than one kind uses, and `ID_CONVERTER`
+the route converter for an id (at most the storage's `MAX_ID`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler
 from pydantic_core import core_schema
 
 from coach.guide.frameworks import STAGES
-from coach.storage.models import MAX_TITLE_CHARS
+from coach.storage.models import MAX_ID, MAX_TITLE_CHARS
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,6 @@ class OneOf:
         return core_schema.literal_schema(list(self.choices))
 
 
-# The largest id either database stores (a 32-bit integer); a bigger one in a
-# query is refused, before SQLite would fail to bind it.
-MAX_ID = 2_147_483_647
 # The URL converter for an id in a route: a bigger number is a plain 404.
 ID_CONVERTER = f"int(max={MAX_ID})"
 

@@ -7,7 +7,8 @@ from pydantic import Field
 
 from coach.coaching.sessions import MAX_MESSAGES_SHOWN, MAX_PER_PAGE, MESSAGES_SHOWN
 from coach.counsel.schema import DashboardFilters
-from coach.web.schemas.base import MAX_ID, QueryShape
+from coach.storage.models import MAX_ID
+from coach.web.schemas.base import QueryShape
 
 
 class PlanQuery(QueryShape):
@@ -21,7 +22,9 @@ class CounselorSessionsQuery(DashboardFilters, QueryShape):
 
 
 class AuditQuery(QueryShape):
-    before: int | None = Field(default=None, ge=1, description="`next_before` of the page before.")
+    before: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="`next_before` of the page before."
+    )
     per_page: int = Field(default=50, ge=1, le=500)
 
 
