@@ -6,6 +6,8 @@ export, note and change of consent."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.counsel_actions import Cast, audit_count, share
@@ -202,3 +204,24 @@ def test_an_id_no_database_can_hold_is_bad_input_not_a_500(cast, number):
     assert note.status_code == 400 and note.json["error"]["code"] == "invalid_input"
     audit = cast.call("admin", "GET", f"/api/v1/admin/audit?before={number}")
     assert audit.status_code == 400 and audit.json["error"]["code"] == "invalid_input"
+
+
+def test_the_markdown_export_holds_the_whole_record_and_no_markup_nobody_wrote(cast):
+    """Seeker and model text is untrusted: in the export their HTML, links and code
+    are plain text, as the title and the notes were; and every list of the record
+    is there, the employer's feedback included."""
+    token = cast.seeker_a
+    for said in (
+        "I feel gutted.",
+        "Yes, that's right",
+        "They said my SQL was weak. <script>alert(1)</script> [x](javascript:alert(1))",
+    ):
+        cast.api.send(token, cast.shared_id, said)
+    exported = cast.call(
+        "counselor", "GET", f"/api/v1/counselor/sessions/{cast.shared_id}/transcript.md"
+    ).get_data(as_text=True)
+    # Each active character is escaped: none is left bare before the words.
+    assert not re.search(r"(?<!\\)<script", exported)
+    assert not re.search(r"(?<!\\)\]\(javascript:", exported)
+    assert "\\<script\\>alert(1)\\</script\\>" in exported
+    assert "- Feedback: They said my SQL was weak." in exported

@@ -14,6 +14,10 @@ from coach.storage.models import User
 
 SPEAKERS = {"user": "Seeker", "assistant": "Coach"}
 
+# In a message, what could become markup a reader did not write: raw HTML, links
+# and images, code. Emphasis stays; it is harmless and the coach's replies use it.
+_ACTIVE_IN_MESSAGES = ("\\", "`", "<", ">", "[", "]")
+
 
 def export_transcript(app: Flask, db: Session, counselor: User, session_id: int) -> str:
     coaching_session = get_shared_session(db, counselor, session_id)
@@ -50,15 +54,24 @@ def transcript_markdown(transcript: Transcript) -> str:
             suffix = f" ({'; '.join(marks)})" if marks else ""
             lines.append(f"**{SPEAKERS[message.role]}**{suffix}, {message.created_at:%H:%M}:")
             lines.append("")
-            lines += [f"> {line}" if line else ">" for line in message.content.splitlines()]
+            quoted = [_in_quote(line) for line in message.content.splitlines()]
+            lines += [f"> {line}" if line else ">" for line in quoted]
             lines.append("")
             lines += [_note_line(n) for n in message.notes]
     record = transcript.reflection
     lines += ["", "## Reflection record", ""]
     lines += [f"- Emotions: {_inline(', '.join(record.emotions)) or 'none'}"]
     lines += [f"- Likely cause: {c.cause}: {_inline(c.evidence)}" for c in record.likely_causes]
-    lines += [f"- Strength: {_inline(s)}" for s in record.strengths]
-    lines += [f"- Goal: {_inline(g)}" for g in record.goals]
+    if record.cause_unknown:
+        lines.append("- The reason is not known yet")
+    for label, entries in (
+        ("Feedback", record.feedback),
+        ("Strength", record.strengths),
+        ("Goal", record.goals),
+        ("Routine", record.routine),
+        ("Support", record.support),
+    ):
+        lines += [f"- {label}: {_inline(entry)}" for entry in entries]
     if transcript.plan is not None:
         plan = transcript.plan
         lines += ["", f"## Plan (version {plan.version})", "", _inline(plan.headline), ""]
@@ -83,6 +96,13 @@ def _inline(text: str) -> str:
     for special in ("\\", "`", "*", "_", "[", "]", "<", ">", "#", "|"):
         flat = flat.replace(special, "\\" + special)
     return flat
+
+
+def _in_quote(line: str) -> str:
+    """A line of a message (the seeker's or a model's words: untrusted), made plain."""
+    for special in _ACTIVE_IN_MESSAGES:
+        line = line.replace(special, "\\" + special)
+    return line
 
 
 def _ratio(value: float | None) -> str:
