@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from coach import cli, config, logs, metrics, providers, resources
@@ -106,4 +106,8 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.endpoint != "static":
+        # Pages and answers hold someone's conversation, plan or transcripts: no
+        # browser or proxy may keep a copy (a shared computer, after sign-out).
+        response.headers.setdefault("Cache-Control", "no-store")
     return response

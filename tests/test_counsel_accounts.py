@@ -211,3 +211,28 @@ def test_notes_are_never_sent_to_the_model(app_factory, fake_model):
     assert fake_model.requests, "the model was asked"
     for request in fake_model.requests:
         assert secret not in json.dumps(request.body)
+
+
+def test_signing_out_ends_the_cookie_session_on_the_server_too(app, api):
+    """A copy of the cookie taken before signing out (a shared computer, a proxy's
+    log) no longer opens anything; signing in again works, and nothing is cached."""
+    make_user(app, "counselor@example.org", "counselor")
+    seeker = api.guest()
+    shared = api.new_session(seeker)
+    api.send(seeker, shared, "I did not get the job after the second interview")
+    share(api, seeker, shared)
+    browser = app.test_client()
+    assert browser_login(browser, "counselor@example.org").status_code == 303
+    page = browser.get(f"/counselor/sessions/{shared}")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    copy = app.test_client()
+    copy.set_cookie("session", browser.get_cookie("session").value)
+    assert copy.get(f"/counselor/sessions/{shared}").status_code == 200  # the same cookie
+    with browser.session_transaction() as cookie:
+        token = cookie["csrf_token"]
+    assert browser.post("/logout", data={"csrf_token": token}).status_code == 303
+    assert copy.get(f"/counselor/sessions/{shared}").status_code == 302  # to the login page
+    assert copy.get(f"/api/v1/counselor/sessions/{shared}").status_code == 401
+    again = app.test_client()
+    assert browser_login(again, "counselor@example.org").status_code == 303
+    assert again.get(f"/counselor/sessions/{shared}").status_code == 200

@@ -24,6 +24,7 @@ from coach.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated
 from coach.storage.database import short_transaction
 from coach.storage.models import ROLES, ApiToken, User
 from coach.storage.text import require_storable
+from coach.storage.timestamps import in_utc
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 DUMMY_HASH_KEY = "coach.web.auth.dummy_hash"
@@ -38,6 +39,8 @@ EMAIL_PATTERN = re.compile(
 )
 # Marks a cookie session that this app signed someone into, in this browser.
 BROWSER_MARK = "signed_in_here"
+# When this cookie session was signed in (seconds since the epoch, UTC).
+SIGNED_IN_AT = "signed_in_at"
 
 
 def _hash_token(token: str) -> str:
@@ -160,12 +163,32 @@ def sign_in_browser(user: User) -> None:
     session.permanent = True
     session["user_id"] = user.id
     session[BROWSER_MARK] = True
+    session[SIGNED_IN_AT] = datetime.now(UTC).timestamp()
     session[CSRF_FORM_FIELD] = secrets.token_urlsafe(32)
 
 
 def sign_out_browser() -> None:
+    """End the cookie session here and on the server: the signed cookie itself stays
+    valid for its lifetime, so every cookie session of this user signed in before
+    now is refused from here on (`current_user`), a copy kept elsewhere included."""
+    user_id = session.get("user_id")
+    if isinstance(user_id, int):
+        with short_transaction(current_app) as db:
+            user = db.get(User, user_id)
+            if user is not None:
+                user.signed_out_at = datetime.now(UTC)
     session.clear()
     g.pop("current_user", None)
+
+
+def _signed_out_since(user: User) -> bool:
+    """Whether this cookie session was signed in before the user last signed out."""
+    if user.signed_out_at is None:
+        return False
+    signed_in = session.get(SIGNED_IN_AT)
+    if not isinstance(signed_in, int | float):
+        return True  # from before sign-in times were kept: older than any sign-out
+    return signed_in <= in_utc(user.signed_out_at).timestamp()
 
 
 def browser_seeker() -> User | None:
@@ -228,6 +251,8 @@ def current_user() -> User | None:
                 raise NotAuthenticated("The token is not valid or has expired.", code="bad_token")
         elif isinstance(session.get("user_id"), int):
             user = db.get(User, session["user_id"])
+            if user is not None and _signed_out_since(user):
+                user = None
     g.current_user = user
     return user
 

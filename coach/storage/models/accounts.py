@@ -30,6 +30,9 @@ class User(Base):
     display_name: Mapped[str | None] = mapped_column(String(DISPLAY_NAME_CHARS))
     is_guest: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the user last signed out in a browser: a cookie session signed in
+    # before it is over, wherever its cookie is kept.
+    signed_out_at: Mapped[datetime | None] = mapped_column(default=None)
 
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
