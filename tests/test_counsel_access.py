@@ -225,3 +225,17 @@ def test_the_markdown_export_holds_the_whole_record_and_no_markup_nobody_wrote(c
     assert not re.search(r"(?<!\\)\]\(javascript:", exported)
     assert "\\<script\\>alert(1)\\</script\\>" in exported
     assert "- Feedback: They said my SQL was weak." in exported
+
+
+def test_a_search_of_the_transcripts_is_audited_with_its_words(app, cast):
+    """Which shared conversations hold a word is read from the transcripts."""
+    before = audit_count(app, "transcript_search")
+    listed = cast.call("counselor", "GET", "/api/v1/counselor/sessions")
+    assert listed.status_code == 200 and audit_count(app, "transcript_search") == before
+    found = cast.call("counselor", "GET", "/api/v1/counselor/sessions?q=interview")
+    assert [s["id"] for s in found.json["items"]] == [cast.shared_id]
+    assert audit_count(app, "transcript_search") == before + 1
+    lines = cast.call("admin", "GET", "/api/v1/admin/audit").json["items"]
+    searched = next(line for line in lines if line["action"] == "transcript_search")
+    assert searched["detail"] == 'searched "interview": 1 sessions matched'
+    assert searched["session_id"] is None

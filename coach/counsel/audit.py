@@ -44,6 +44,12 @@ def record_read(app: Flask, actor: User, action: str, session_id: int) -> None:
         record(db, actor, action, session_id)
 
 
+def record_read_of_many(app: Flask, actor: User, action: str, detail: str) -> None:
+    """A line for a read across sessions (a search), in a transaction of its own."""
+    with short_transaction(app) as db:
+        record(db, actor, action, None, detail)
+
+
 def audit_page(db: Session, before: int | None, limit: int) -> AuditPage:
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
     if before is not None:

@@ -17,17 +17,33 @@ import base64
 import binascii
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask import Flask
 from sqlalchemy import exists, func, literal, literal_column, select, true, tuple_
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql import ColumnElement, Select
 
+from coach.counsel import audit
 from coach.counsel.pseudonyms import seeker_of
 from coach.counsel.schema import DashboardFilters, SessionList, SessionSummary
 from coach.errors import InvalidInput
-from coach.storage.models import FULLTEXT_CONFIGURATION, CoachingSession, Message
+from coach.storage.models import FULLTEXT_CONFIGURATION, CoachingSession, Message, User
 from coach.storage.timestamps import in_utc
 
 LIKE_ESCAPE = "\\"
+
+
+def find_shared_sessions(
+    app: Flask, db: Session, counselor: User, filters: DashboardFilters
+) -> SessionList:
+    """A page of the dashboard for a counselor. A search reads the transcripts (which
+    of them hold the words), so it is audited like a read: who, what, how many."""
+    found = list_shared_sessions(db, filters, app.config["SECRET_KEY"])
+    if filters.q:
+        matched = len(found.items)
+        more = " or more" if found.next_cursor else ""
+        detail = f'searched "{filters.q}": {matched}{more} sessions matched'
+        audit.record_read_of_many(app, counselor, "transcript_search", detail)
+    return found
 
 
 def list_shared_sessions(db: Session, filters: DashboardFilters, secret_key: str) -> SessionList:

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from coach.counsel.access import require_counselor
 from coach.counsel.audit import audit_page
-from coach.counsel.dashboard import list_shared_sessions
+from coach.counsel.dashboard import find_shared_sessions
 from coach.counsel.notes import add_note
 from coach.counsel.schema import DashboardFilters, NoteCreate
 from coach.counsel.transcript import read_transcript
@@ -40,7 +40,7 @@ def dashboard() -> Any:
         filters = DashboardFilters.model_validate(arguments)
     except ValidationError:
         raise InvalidInput("One of the filters is not valid.") from None
-    found = list_shared_sessions(get_db(), filters, current_app.config["SECRET_KEY"])
+    found = find_shared_sessions(current_app, get_db(), user, filters)
     return render_template(
         "counselor.html",
         sessions=found.model_dump(mode="json"),

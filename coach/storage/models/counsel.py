@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 AUDIT_ACTIONS = (
     "transcript_read",
     "transcript_export",
+    "transcript_search",
     "note_added",
     "consent_given",
     "consent_withdrawn",

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app
 
 from coach.counsel.access import require_counselor
-from coach.counsel.dashboard import list_shared_sessions
+from coach.counsel.dashboard import find_shared_sessions
 from coach.counsel.export import export_transcript
 from coach.counsel.notes import add_note
 from coach.counsel.schema import Note, SessionList, Transcript
@@ -32,7 +32,7 @@ def index() -> dict[str, Any]:
     user = require_user()
     require_counselor(user)
     filters = parse_query(CounselorSessionsQuery)
-    found = list_shared_sessions(get_db(), filters, current_app.config["SECRET_KEY"])
+    found = find_shared_sessions(current_app, get_db(), user, filters)
     return found.model_dump(mode="json")
 
 
