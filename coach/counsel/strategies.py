@@ -29,9 +29,9 @@ COMPLEX_SHARE = {"fair": 0.4, "good": 0.5}
 
 FEELINGS = (
     r"disappoint\w*|frustrat\w*|hurt\w*|angr\w*|sad\w*|upset\w*|anxious|anxiety|worr\w*"
-    r"|nervous|scared|afraid|ashamed|embarrass\w*|discourag\w*|deflat\w*|crushed|gutted"
+    r"|nervous|scared|afraid|ashamed|embarrass\w*|discourag\w*|deflat\w*|crushed|gutted|anger"
     r"|exhaust\w*|tired|drained|lonely|alone|stuck|lost|overwhelm\w*|painful|pain|heavy"
-    r"|hopeless|rejected|betrayed|confus\w*|doubt\w*|relie\w*|proud|hopeful|excited|glad"
+    r"|hopeless\w*|rejected|betrayed|confus\w*|doubt\w*|relie\w*|proud|hopeful|excited|glad"
     r"|stung|sting|blow|shaken|raw|bruised|unfair"
 )
 _I = re.IGNORECASE
@@ -65,7 +65,8 @@ CUES: dict[str, list[tuple[str, re.Pattern[str]]]] = {
             "names a feeling",
             re.compile(
                 r"\b(you('re| are)?|you've|you feel|you felt|it sounds|sounds|that must|it must"
-                r"|that (is|was|feels)|this (is|was|feels))\b[^.?!]*\b(" + FEELINGS + r")\b",
+                r"|that (is|was|feels)|this (is|was|feels)|what comes through"
+                r"|what I am hearing|what I'm hearing)\b[^.?!]*\b(" + FEELINGS + r")\b",
                 _I,
             ),
         ),
@@ -76,7 +77,7 @@ CUES: dict[str, list[tuple[str, re.Pattern[str]]]] = {
             re.compile(
                 r"\b(so you|you said|you're saying|you are saying|what I hear|if I understand"
                 r"|in other words|it sounds like you|sounds like you|you mentioned"
-                r"|you've told me|you told me)\b",
+                r"|you've told me|you told me|I heard|from what you describe)\b",
                 _I,
             ),
         ),
@@ -88,7 +89,8 @@ CUES: dict[str, list[tuple[str, re.Pattern[str]]]] = {
                 r"\b(it's okay|it is okay|it's ok|that's understandable|understandable"
                 r"|makes sense|took courage|takes courage|well done|you did well|that shows"
                 r"|you showed|you're not alone|you are not alone|normal to|a real strength"
-                r"|good that you|it's great that|great that you|credit)\b",
+                r"|good that you|it's great that|great that you|credit|a real achievement"
+                r"|glad you)\b",
                 _I,
             ),
         ),
