@@ -180,11 +180,14 @@ def test_the_audit_log_is_for_admins_to_read_and_export_and_nobody_to_change(app
     assert page.status_code == 200
     actions = [line["action"] for line in page.json["items"]]
     assert actions == ["transcript_read", "consent_given"]
+    # The counselor who read is named; the seeker who consented stays pseudonymous.
+    emails = [line["actor_email"] for line in page.json["items"]]
+    assert emails == ["counselor@example.org", None]
     exported = cast.call("admin", "GET", "/api/v1/admin/audit.csv")
     assert exported.status_code == 200
     rows = exported.get_data(as_text=True).splitlines()
-    assert rows[0].startswith("id,created_at,actor_id")
-    assert len(rows) == 3
+    assert rows[0] == "id,created_at,actor_id,actor_role,actor_email,action,session_id,detail"
+    assert len(rows) == 3 and ",counselor,counselor@example.org,transcript_read," in rows[2]
     for who in ("counselor", "seeker_a", "anonymous"):
         assert cast.call(who, "GET", "/api/v1/admin/audit").status_code in (401, 403)
         assert cast.call(who, "GET", "/api/v1/admin/audit.csv").status_code in (401, 403)

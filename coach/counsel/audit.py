@@ -22,7 +22,19 @@ from coach.counsel.schema import AuditLine, AuditPage
 from coach.storage.database import short_transaction
 from coach.storage.models import AuditEntry, User
 
-CSV_COLUMNS = ("id", "created_at", "actor_id", "actor_role", "action", "session_id", "detail")
+CSV_COLUMNS = (
+    "id",
+    "created_at",
+    "actor_id",
+    "actor_role",
+    "actor_email",
+    "action",
+    "session_id",
+    "detail",
+)
+# Whose email an audit line shows: the staff who read transcripts. Seekers stay
+# pseudonymous, by their id alone.
+NAMED_ROLES = ("counselor", "admin")
 
 
 def record(db: Session, actor: User, action: str, session_id: int | None, detail: str = "") -> None:
@@ -56,18 +68,27 @@ def audit_page(db: Session, before: int | None, limit: int) -> AuditPage:
         query = query.where(AuditEntry.id < before)
     entries = list(db.scalars(query))
     shown = entries[:limit]
+    emails = staff_emails(db)
     return AuditPage(
-        items=[describe(e) for e in shown],
+        items=[describe(e, emails) for e in shown],
         next_before=shown[-1].id if len(entries) > limit else None,
     )
 
 
-def describe(entry: AuditEntry) -> AuditLine:
+def staff_emails(db: Session) -> dict[int, str]:
+    """The counselors' and admins' emails by id: few people, read once a page."""
+    rows = db.execute(select(User.id, User.email).where(User.role.in_(NAMED_ROLES)))
+    return {user_id: email for user_id, email in rows if email}
+
+
+def describe(entry: AuditEntry, emails: dict[int, str]) -> AuditLine:
+    named = entry.actor_role in NAMED_ROLES and entry.actor_id is not None
     return AuditLine(
         id=entry.id,
         created_at=entry.created_at,
         actor_id=entry.actor_id,
         actor_role=entry.actor_role,
+        actor_email=emails.get(entry.actor_id) if named and entry.actor_id else None,
         action=entry.action,
         session_id=entry.coaching_session_id,
         detail=entry.detail,
@@ -80,16 +101,18 @@ def audit_csv(db: Session) -> Iterator[str]:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     yield _drain(out)
+    emails = staff_emails(db)
     for entry in db.scalars(
         select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=500)
     ):
-        line = describe(entry)
+        line = describe(entry, emails)
         writer.writerow(
             [
                 line.id,
                 line.created_at.isoformat(),
                 "" if line.actor_id is None else line.actor_id,
                 line.actor_role,
+                _no_formula(line.actor_email or ""),
                 line.action,
                 "" if line.session_id is None else line.session_id,
                 _no_formula(line.detail),

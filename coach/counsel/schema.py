@@ -202,6 +202,10 @@ class AuditLine(Shape):
     created_at: Timestamp
     actor_id: int | None
     actor_role: str
+    actor_email: str | None = Field(
+        description="A counselor's or admin's email (seekers stay pseudonymous); none "
+        "once the account is deleted."
+    )
     action: Annotated[str, one_of(AUDIT_ACTIONS)]
     session_id: int | None
     detail: str
