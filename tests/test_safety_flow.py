@@ -92,6 +92,12 @@ def test_careful_mode_checks_in_until_the_seeker_says_they_are_safe(
     assert check_in.json["reply"]["safety"]["kind"] == "check_in"
     assert 'href="tel:988"' in check_in.json["reply"]["html"]
     assert check_in.json["user_message"]["stage"] == "emotions"  # no pushing on
+    # Asked again straight after, in other words, with the same help shown.
+    again = api.send(token, session_id, "hmm")
+    assert again.json["reply"]["safety"]["kind"] == "check_in"
+    assert again.json["reply"]["content"] != check_in.json["reply"]["content"]
+    assert "are you safe?" in again.json["reply"]["content"]
+    assert 'href="tel:988"' in again.json["reply"]["html"]
     safe = api.send(token, session_id, "I'm safe now, thank you")
     assert safe.json["reply"]["safety"]["kind"] == "safe_again"
     assert fake_model.requests == []

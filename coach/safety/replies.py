@@ -19,10 +19,10 @@ from coach.safety.resources import Resources, emergency_words, helplines_markdow
 from coach.safety.rule_data import Strict, load_validated
 
 REPLIES_FILE = Path("safety") / "replies.toml"
-ReplyKind = Literal["crisis", "check_in", "glad_safe", "distress"]
+ReplyKind = Literal["crisis", "check_in", "check_in_again", "glad_safe", "distress"]
 PLACEHOLDERS = ("helplines", "emergency")
 # The replies that must show where help is and the number for immediate danger.
-MUST_NAME_HELP = ("crisis", "check_in")
+MUST_NAME_HELP = ("crisis", "check_in", "check_in_again")
 
 
 class ReplyText(Strict):
@@ -40,6 +40,7 @@ class ReplyFile(Strict):
     no_emergency_number: str = Field(min_length=1)
     crisis: ReplyText
     check_in: ReplyText
+    check_in_again: ReplyText
     glad_safe: ReplyText
     distress: ReplyText
 
@@ -77,8 +78,10 @@ class SafetyReplies:
     def crisis_reply(self, resources: Resources) -> str:
         return self.reply_markdown("crisis", resources)
 
-    def check_in_reply(self, resources: Resources) -> str:
-        return self.reply_markdown("check_in", resources)
+    def check_in_reply(self, resources: Resources, *, again: bool = False) -> str:
+        """The careful-mode check-in; `again` right after one, in other words (the
+        same words twice in a row read as not listening)."""
+        return self.reply_markdown("check_in_again" if again else "check_in", resources)
 
     def glad_safe_reply(self, resources: Resources) -> str:
         return self.reply_markdown("glad_safe", resources)

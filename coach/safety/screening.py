@@ -150,10 +150,15 @@ _REPLY_BEFORE = (
 
 
 def _answers_distress_reply(db: Session, message: Message) -> bool:
-    safety = db.scalar(
+    return _reply_before(db, message) == "distress"
+
+
+def _reply_before(db: Session, message: Message) -> str | None:
+    """Which safety rule wrote the coach's reply before this message, if one did."""
+    safety: str | None = db.scalar(
         _REPLY_BEFORE, {"session_id": message.coaching_session_id, "before": message.id}
     )
-    return safety == "distress"
+    return safety
 
 
 def _earlier_messages(db: Session, message: Message) -> list[str]:
@@ -186,7 +191,8 @@ def _route(
             if coaching_session.careful_since is not None:
                 leave_careful_mode(db, coaching_session, "seeker")
             return SafetyRoute("safe_again", replies.glad_safe_reply(resources))
-        return SafetyRoute("check_in", replies.check_in_reply(resources))
+        again = _reply_before(db, message) == "check_in"
+        return SafetyRoute("check_in", replies.check_in_reply(resources, again=again))
     if screening.level == "distress":
         if first_time:
             record_event(db, coaching_session.id, "distress", ",".join(screening.matched_rule))

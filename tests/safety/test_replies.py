@@ -11,7 +11,7 @@ from coach.errors import ConfigurationError
 from coach.safety.replies import SafetyReplies
 
 REGIONS = ["US", "GB", "IE", "INTL"]
-KINDS = ["crisis", "check_in", "glad_safe", "distress"]
+KINDS = ["crisis", "check_in", "check_in_again", "glad_safe", "distress"]
 # Coaching belongs to the coaching turns; none of it may reach a person in danger.
 COACHING_WORDS = re.compile(
     r"\b(interview\w*|plan\w*|job|jobs|rejection|application\w*|career|goal\w*|strateg\w*|"
