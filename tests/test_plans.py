@@ -532,3 +532,16 @@ def test_skill_time_comes_with_a_learning_goal_and_exercise_unless_the_seeker_ha
     )
     routine = " ".join(_guided_draft(app, record).routine).lower()
     assert "skill time" in routine and "exercise:" in routine
+
+
+def test_a_goal_that_is_also_listed_as_support_stays_a_goal(app):
+    from coach.guide.record import ReflectionRecord
+
+    goal = "I want to practise interviews with a friend."
+    record = ReflectionRecord(
+        likely_causes=[{"cause": "preparation", "evidence": "I rambled."}],
+        goals=[goal],
+        support=[goal],
+    )
+    titles = [g.title for g in _guided_draft(app, record).goals]
+    assert titles[0] == "Practise interviews with a friend"

@@ -193,6 +193,10 @@ class KeywordRules:
             # What a friend or relative said is support, not the employer's feedback.
             if "support" in found:
                 found.discard("feedback")
+            # A goal that names a person ("practise interviews with a friend") is a
+            # goal: as support too, the plan would list the goal among the people.
+            if "goals" in found:
+                found.discard("support")
             reported = "feedback" in found
             halves = self._halves(sentence, found)
             for field in SENTENCE_FIELDS:

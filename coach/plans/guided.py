@@ -52,9 +52,10 @@ def build_guided_draft(
 ) -> PlanDraft:
     catalogue = loaded.catalogue
     causes = record_causes(record)
-    # A sentence that is also the seeker's routine or support ("Every morning I will
-    # walk") belongs to those parts of the plan, not to its goals.
-    elsewhere = {s.lower() for s in [*record.routine, *record.support]}
+    # A sentence that is also the seeker's routine ("Every morning I will walk")
+    # belongs to the week, not to the goals; one that is also support stays a goal
+    # ("practise interviews with a friend"): the goal is what they chose.
+    elsewhere = {s.lower() for s in record.routine}
     own_goals = [g for g in record.goals if g.lower() not in elsewhere]
     used: set[str] = set()
     goals: list[GoalDraft] = []
