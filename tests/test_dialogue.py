@@ -775,3 +775,31 @@ def test_a_cause_two_sentences_point_to_is_proposed_once_with_the_employers_word
     causes = chat.record.likely_causes
     assert [c.cause for c in causes] == ["skills_gap"]
     assert causes[0].evidence == "The recruiter said my SQL skills were weaker than others."
+
+
+def test_no_tips_after_the_seeker_asks_only_to_be_heard_until_they_ask_what_to_do(chat):
+    chat.say("They turned me down and I'm gutted.")
+    chat.say(YES)
+    reply = chat.say("Please stop giving me tips, I just want to vent for a minute.")
+    assert reply["content"].startswith("Of course, no more tips. I am listening")
+    # An item of the guide is offered as a paragraph that opens with its bold name.
+    offered = re.compile(r"^\*\*[^*]+(\.\*\*|\*\* rather than)", re.MULTILINE)
+    for said in (
+        "It was my dream job and I had told everyone about it.",
+        "I keep thinking about the panel and the silence after my answer.",
+        "Stay here",
+    ):
+        assert not offered.search(chat.say(said)["content"]), said
+    chat.say("So what should I do now?")  # what to do is wanted again
+    assert offered.search(chat.say("Let's move on")["content"])
+
+
+def test_going_straight_to_the_plan_writes_it(chat):
+    chat.say("They went with an internal candidate and I feel gutted.")
+    assert "Open your plan" in chat.say("Let's go straight to my plan.")["content"]
+
+
+def test_obviously_yes_is_a_yes(chat):
+    chat.say("I'm gutted.")
+    reply = chat.say("Obviously yes. Why do you keep asking?")
+    assert chat.record.emotions == ["disappointment"], reply["content"]

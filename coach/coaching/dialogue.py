@@ -128,6 +128,10 @@ def decide_turn(
     # "No, it's more embarrassment": the answer, and news beside it.
     says_more = move.answer in ("denied", "stayed") and len(reading.words) > SHORT_ANSWER_WORDS
     news = (move.answer in ("none", "partial") or says_more) and not reading.addressed
+    if reading.request == "listen":
+        move.listening, state.quiet = True, True
+    elif reading.asks_ahead == "what":
+        state.quiet = False  # they ask what to do: advice is wanted again
     if reading.request in ("recruiter", "break"):
         move.kind = reading.request  # type: ignore[assignment]
         news = False
@@ -142,6 +146,8 @@ def decide_turn(
         # After "Move on" the last reply summarised the stage already: not again.
         move.left_stage, move.stage = stage, target
         move.summarise = last.ask != "move_on"
+        if target == "improvement":
+            state.quiet = False  # what to do about it is what they chose to go to
         move.proposed = ReflectionRecord()  # a new stage starts with a clean slate
         state.baseline, state.questions, state.stayed_at = record, 0, None
         coaching_session.stage_turns = 0
@@ -180,7 +186,7 @@ def decide_turn(
             shown=state.shown,
             seed=_seed(text, record),
             listed=_listed_strategies(move, record, frameworks),
-            count=_offer_count(move, waited=bool(deferred)),
+            count=0 if state.quiet else _offer_count(move, waited=bool(deferred)),
         )
         state.shown = state.shown + move.offer
     return _finish(coaching_session, state, record, move, stage)
@@ -202,7 +208,7 @@ def _unanswered(move: Move, reading: Reading) -> bool:
     """A question the rules found nothing in, and the guide nothing to offer for
     ("what's the best laptop for coding?"): without a model, saying so beats
     acknowledging it as if it were news."""
-    asked = reading.text.rstrip().endswith("?") and not move.reassure
+    asked = reading.text.rstrip().endswith("?") and not (move.reassure or move.listening)
     heard = not (move.proposed.is_empty() and move.confirmed.is_empty()) or move.feedback_noted
     return asked and not heard and move.answer == "none" and move.ask == "question"
 

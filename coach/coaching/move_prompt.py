@@ -57,6 +57,11 @@ def move_instructions(move: Move, frameworks: Frameworks) -> str:
     }
     if move.kind in kind_lines:
         lines.append("- " + kind_lines[move.kind])
+    if move.listening:
+        lines.append(
+            "- The seeker asked for no tips, only to be heard. Say in a few words that you "
+            "are listening; offer no advice or suggestions until they ask what to do."
+        )
     if move.reassure:
         lines.append(
             "- The seeker asked whether what they feel is normal. Say plainly, in a "

@@ -77,6 +77,9 @@ class Move(BaseModel):
     ahead: str | None = None
     # The seeker asked whether what they feel is normal: the coach says it is.
     reassure: bool = False
+    # The seeker asked for no tips ("I just want to vent"): the coach says it will
+    # listen, and offers none from now until they ask what to do.
+    listening: bool = False
     # The first coached turn after the safety rules' check-in: the seeker answered it.
     after_check_in: bool = False
     # The first turn that reflects what the seeker told: the coach says it is sorry

@@ -148,10 +148,13 @@ def _opening(
         and move.kind == "reflect"
         and not move.sympathy
         and not move.reassure
+        and not move.listening
     ):
         after.append(wording.line("reflect", "plain", seed))
     if move.reassure:
         lead.insert(0, wording.data["turns"]["reassure"])
+    if move.listening:
+        lead.insert(0, wording.data["turns"]["listening"])
     if move.sympathy:
         # Before anything else, and in place of a plain acknowledgement.
         lead.insert(0, wording.data["reflect"]["sympathy"])
