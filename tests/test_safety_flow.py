@@ -486,3 +486,20 @@ def test_after_careful_mode_the_model_never_rereads_the_crisis(
     assert all("better off without me" not in text for text in read_by_the_model)
     assert any("SQL was weak" in text for text in read_by_the_model)
     assert [e.kind for e in _events(app)] == ["crisis", "careful_cleared"]
+
+
+def test_a_yes_in_a_message_answered_with_the_distress_check_in_still_counts(
+    app: Flask, guided: ApiActions
+) -> None:
+    """The seeker confirmed what the coach heard; the distress check-in answering the
+    same message does not lose it (and nothing else of the message is recorded)."""
+    token, session_id = _seeker(guided)
+    proposed = guided.send(token, session_id, "I keep thinking I'm just not good enough.")
+    assert proposed.json["reply"]["choices"] == ["Yes, that's right", "Not quite"]
+    answered = guided.send(
+        token, session_id, "Yes, and honestly a bit hopeless about the whole search"
+    )
+    assert answered.json["reply"]["safety"]["kind"] == "distress"
+    with database(app).make_session() as db:
+        stored = db.get_one(CoachingSession, session_id)
+        assert stored.reflection["emotions"] == ["self-doubt"]  # not hopelessness too

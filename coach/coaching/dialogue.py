@@ -192,6 +192,21 @@ def decide_turn(
     return _finish(coaching_session, state, record, move, stage)
 
 
+def keep_a_yes(coaching_session: CoachingSession, text: str, rules: DialogueRules) -> None:
+    """A yes to what the coach proposed last, in a message the safety rules answered
+    with their check-in ("Yes, and honestly a bit hopeless"): the seeker confirmed it,
+    and it is recorded as if the dialogue had read the yes. Nothing else of the
+    message is read into the record."""
+    last = load_state(coaching_session).move
+    if last is None or last.ask != "confirm" or last.proposed.is_empty():
+        return
+    answers = rules.read(text).answers
+    if "confirm" not in answers or "deny" in answers:
+        return
+    record = ReflectionRecord.model_validate(coaching_session.reflection)
+    coaching_session.reflection = record.merge(last.proposed).model_dump(mode="json")
+
+
 def _offer_count(move: Move, *, waited: bool = False) -> int:
     """One item a turn; none while checking what was heard (that turn asks one thing:
     what the message made relevant waits for the next, `DialogueState.deferred`), nor
