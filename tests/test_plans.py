@@ -545,3 +545,20 @@ def test_a_goal_that_is_also_listed_as_support_stays_a_goal(app):
     )
     titles = [g.title for g in _guided_draft(app, record).goals]
     assert titles[0] == "Practise interviews with a friend"
+
+
+def test_a_cause_picked_by_its_label_is_named_not_quoted_on_the_plan(client):
+    """The plan page and its Markdown name the cause; a cause the seeker picked from
+    the choices is said to be their choice, not quoted as words they wrote."""
+    from tests.test_security import _browser_session
+
+    csrf = {"X-CSRF-Token": _browser_session(client)}
+    session_id = client.get("/api/v1/sessions").json["items"][0]["id"]
+    client.patch(f"/api/v1/sessions/{session_id}", json={"stage": "causes"}, headers=csrf)
+    for said in ("Strong competition", "write my plan"):
+        client.post(f"/api/v1/sessions/{session_id}/messages", json={"content": said}, headers=csrf)
+    markdown = client.get(f"/api/v1/sessions/{session_id}/plan.md").get_data(as_text=True)
+    assert "- Likely cause (competition), chosen by you" in markdown
+    page = client.get(f"/chat/{session_id}/plan").get_data(as_text=True)
+    assert "A likely cause: strong competition, which you chose" in page
+    assert "Chosen by the seeker" not in markdown + page

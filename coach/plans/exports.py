@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from coach.guide.record import CHOSEN_EVIDENCE
 from coach.plans.schema import Plan
 
 CATEGORY_NAMES = {
@@ -38,7 +39,11 @@ def plan_markdown(plan: Plan, title: str) -> str:
         if insights.emotions:
             lines.append(f"- Feelings: {', '.join(insights.emotions)}")
         for found in insights.likely_causes:
-            lines.append(f"- Likely cause ({found.cause.replace('_', ' ')}): “{found.evidence}”")
+            cause = found.cause.replace("_", " ")
+            if found.evidence == CHOSEN_EVIDENCE:  # a label picked: no words to quote
+                lines.append(f"- Likely cause ({cause}), chosen by you")
+            else:
+                lines.append(f"- Likely cause ({cause}): “{found.evidence}”")
         if insights.strengths:
             lines.append(f"- Strengths: {'; '.join(insights.strengths)}")
         lines.append("")

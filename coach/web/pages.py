@@ -18,7 +18,7 @@ from coach.counsel.consent import set_sharing
 from coach.counsel.notes import notes_for_seeker
 from coach.errors import CoachError, NotFound
 from coach.guide.frameworks import frameworks
-from coach.guide.record import MAX_ITEM_CHARS
+from coach.guide.record import CHOSEN_EVIDENCE, MAX_ITEM_CHARS
 from coach.plans.generation import generate_plan
 from coach.plans.schema import DEFAULT_HORIZON, HORIZONS
 from coach.plans.templates import plan_templates
@@ -178,6 +178,8 @@ def chat(session_id: int) -> Any:
         checkins=[c.model_dump(mode="json") for c in session_checkins(db, session_id)],
         horizons=HORIZONS,
         default_horizon=DEFAULT_HORIZON,
+        cause_label=frameworks().cause_label,
+        chosen_evidence=CHOSEN_EVIDENCE,
         record_groups=RECORD_GROUPS,
         record_max_chars=MAX_ITEM_CHARS,
     )
@@ -223,6 +225,8 @@ def plan(session_id: int) -> Any:
         ],
         horizons=HORIZONS,
         default_horizon=DEFAULT_HORIZON,
+        cause_label=frameworks().cause_label,
+        chosen_evidence=CHOSEN_EVIDENCE,
         counselor_notes=[
             n.model_dump(mode="json") for n in notes_for_seeker(db, user, coaching_session.id)
         ],
