@@ -803,3 +803,23 @@ def test_obviously_yes_is_a_yes(chat):
     chat.say("I'm gutted.")
     reply = chat.say("Obviously yes. Why do you keep asking?")
     assert chat.record.emotions == ["disappointment"], reply["content"]
+
+
+def test_relief_gets_no_sorry_and_not_only_adds_rather_than_takes_back(chat):
+    first = chat.say("Honestly I'm a bit relieved, the commute would have been awful.")
+    assert "I am sorry" not in first["content"] and "**" not in first["content"]
+    assert chat.record.emotions == ["relief"]
+    chat.say("not only relief. I'm also annoyed they took three weeks to tell me.")
+    assert "relief" in chat.record.emotions  # not taken out of the record
+
+
+def test_an_affirmation_is_said_once_a_conversation(chat):
+    replies = [
+        chat.say(text)["content"]
+        for text in (
+            "I was turned down after the second interview and I'm gutted.",
+            "Yes, that's right",
+            "The second interview was with the whole team and went on for two hours.",
+        )
+    ]
+    assert sum("final round is a real achievement" in reply for reply in replies) == 1

@@ -84,7 +84,7 @@ def decide_turn(
     reading = dialogue_rules.read(text)
     stage = coaching_session.stage
     last = state.move or Move(stage=stage)
-    move = Move(stage=stage, affirm=list(reading.affirm))
+    move = Move(stage=stage, affirm=[key for key in reading.affirm if key not in state.affirmed])
 
     if reading.language and not uses_model:
         # Guided mode speaks English: nothing of this message goes into the record.
@@ -163,8 +163,12 @@ def decide_turn(
     # The first reply to the news, whether it reflects a feeling heard or one named.
     named = move.answer == "chose" and not _is_choice(text, frameworks, last)
     told = move.answer == "none" or named
-    if state.sympathy_due and move.kind in ("reflect", "asks_ahead", "fragment") and told:
-        move.sympathy, state.sympathy_due = True, False
+    first_reply = state.sympathy_due and move.kind in ("reflect", "asks_ahead", "fragment")
+    first_reply = first_reply and told
+    if first_reply:
+        # No sorry to someone who says they are relieved: it would tell them how to feel.
+        heard = {e.lower() for e in [*move.proposed.emotions, *move.confirmed.emotions]}
+        move.sympathy, state.sympathy_due = heard != {"relief"}, False
     move.after_check_in, state.checked_in = state.checked_in, False
     deferred = tuple(ref for ref in state.deferred if within_reach(ref, stage))
     relevant = (*deferred, *(reading.relevant if news or move.left_stage else ()))
@@ -186,9 +190,10 @@ def decide_turn(
             shown=state.shown,
             seed=_seed(text, record),
             listed=_listed_strategies(move, record, frameworks),
-            count=0 if state.quiet else _offer_count(move, waited=bool(deferred)),
+            count=0 if state.quiet or first_reply else _offer_count(move, waited=bool(deferred)),
         )
         state.shown = state.shown + move.offer
+    state.affirmed = [*state.affirmed, *move.affirm[:1]]  # the one a reply says
     return _finish(coaching_session, state, record, move, stage)
 
 
@@ -210,10 +215,11 @@ def keep_a_yes(coaching_session: CoachingSession, text: str, rules: DialogueRule
 def _offer_count(move: Move, *, waited: bool = False) -> int:
     """One item a turn; none while checking what was heard (that turn asks one thing:
     what the message made relevant waits for the next, `DialogueState.deferred`), nor
-    on the first reply to the news (sorry, then a question: no advice yet); two in
+    on the first reply to the news (sorry, then a question: no advice yet: the caller
+    sees to that); two in
     resilience, whose material is the widest, when the coach asks a question. What
     `waited` for the check comes on top."""
-    if move.sympathy or move.ask == "confirm":
+    if move.ask == "confirm":
         return 0
     own = RESILIENCE_OFFERS if move.stage == "resilience" and move.ask == "question" else 1
     return own + 1 if waited else own

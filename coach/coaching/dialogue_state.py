@@ -29,6 +29,9 @@ class DialogueState(BaseModel):
     # Items the last message made relevant, held back while the coach checked what it
     # heard (that turn asks one thing): the next turn offers them first.
     deferred: list[str] = []
+    # What the coach has affirmed in this session (keys of guided.toml's
+    # [affirmations]): each is said once; said again it reads as a stock phrase.
+    affirmed: list[str] = []
     # The seeker asked for no tips ("I just want to vent"): none is offered until they
     # ask what to do, or go on to what to do about it (the improvement stage).
     quiet: bool = False

@@ -21,6 +21,8 @@ from coach.guide.record import CHOSEN_EVIDENCE, LikelyCause, ReflectionRecord, s
 NEGATION = re.compile(
     r"(?:\bnot|\bno|n't|\bnever|\bnor|\bremove|\bdelete|\bdrop|\berase|\btake)(?:\s+\w+)?\s*$"
 )
+# "Not only relief" and "not just anger" deny nothing: they add to it.
+NOT_ONLY = re.compile(r"\bnot (?:only|just|merely)\s*$")
 # A feeling that has passed is not taken back: it was felt ("not angry anymore").
 PASSED = re.compile(r"\b(?:anymore|any more|no longer)\b")
 FEELING_ALIASES = {
@@ -49,7 +51,8 @@ def _named(lowered: str, words: tuple[str, ...] | list[str], negated: bool) -> b
             continue
         for match in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", lowered):
             before = lowered[max(0, match.start() - 20) : match.start()]
-            if bool(NEGATION.search(before)) is negated:
+            denied = bool(NEGATION.search(before)) and not NOT_ONLY.search(before)
+            if denied is negated:
                 return True
     return False
 
