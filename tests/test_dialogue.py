@@ -41,6 +41,15 @@ class Chat:
             "choices": response.json["reply"]["choices"],
         }
 
+    def move_to(self, stage: str) -> None:
+        """Set the conversation's stage, as the page's stage control does."""
+        moved = self.api.client.patch(
+            f"/api/v1/sessions/{self.session_id}",
+            json={"stage": stage},
+            headers=self.api.headers(self.token),
+        )
+        assert moved.status_code == 200, moved.json
+
     @property
     def record(self) -> ReflectionRecord:
         with database(self.app).make_session() as db:
@@ -664,11 +673,7 @@ def test_a_question_with_news_in_it_is_heard_as_news(chat):
 def test_what_a_checked_message_makes_relevant_is_offered_after_the_check(chat):
     """A turn that checks what it heard asks only that; the guide's item for what the
     message raised (a friend to lean on: staying motivated) comes on the next turn."""
-    chat.api.client.patch(
-        f"/api/v1/sessions/{chat.session_id}",
-        json={"stage": "resilience"},
-        headers=chat.api.headers(chat.token),
-    )
+    chat.move_to("resilience")
     checked = chat.say("I go to the gym and vent to my friend Sam.")
     assert checked["choices"] == [YES, NOT_QUITE] and "**" not in checked["content"]
     after = chat.say(YES)
@@ -686,11 +691,7 @@ def test_what_a_checked_message_makes_relevant_is_offered_after_the_check(chat):
     ],
 )
 def test_entering_improvement_names_each_strategy_once(chat, said):
-    chat.api.client.patch(
-        f"/api/v1/sessions/{chat.session_id}",
-        json={"stage": "causes"},
-        headers=chat.api.headers(chat.token),
-    )
+    chat.move_to("causes")
     chat.say(said)
     chat.say(YES)
     reply = chat.say("Let's move on to improvement")
@@ -714,11 +715,7 @@ def test_moving_on_asked_for_after_another_sentence_moves_on(chat):
 
 
 def test_needing_to_vent_keeps_the_stage(chat):
-    chat.api.client.patch(
-        f"/api/v1/sessions/{chat.session_id}",
-        json={"stage": "resilience"},
-        headers=chat.api.headers(chat.token),
-    )
+    chat.move_to("resilience")
     reply = chat.say("I run every morning before work. My sister Ana listens when I need to vent.")
     assert reply["stage"] == "resilience" and reply["choices"] == [YES, NOT_QUITE]
 
@@ -733,11 +730,7 @@ def test_what_is_taken_back_is_not_proposed_in_the_same_reply(chat):
 
 
 def test_a_cause_and_an_unknown_reason_are_not_proposed_together(chat):
-    chat.api.client.patch(
-        f"/api/v1/sessions/{chat.session_id}",
-        json={"stage": "causes"},
-        headers=chat.api.headers(chat.token),
-    )
+    chat.move_to("causes")
     reply = chat.say(
         "This time it was an internal candidate, so I guess there was nothing I could do. "
         "The others never gave a reason."
@@ -761,11 +754,7 @@ def test_asking_whether_it_is_normal_is_answered(chat):
 
 
 def test_a_cause_two_sentences_point_to_is_proposed_once_with_the_employers_words(chat):
-    chat.api.client.patch(
-        f"/api/v1/sessions/{chat.session_id}",
-        json={"stage": "causes"},
-        headers=chat.api.headers(chat.token),
-    )
+    chat.move_to("causes")
     reply = chat.say(
         "I think they wanted someone with more Python experience. "
         "The recruiter said my SQL skills were weaker than others."
