@@ -812,3 +812,14 @@ def test_an_affirmation_is_said_once_a_conversation(chat):
         )
     ]
     assert sum("final round is a real achievement" in reply for reply in replies) == 1
+
+
+def test_asking_what_to_do_as_a_step_ends_is_told_when_then_asked_to_move_on(chat):
+    chat.say("I feel gutted.")
+    chat.say(YES)
+    chat.say(STAY_HERE)
+    chat.say("It was my dream job.")
+    reply = chat.say("what should I do now?")
+    assert reply["content"].startswith("We will come to what to do next")
+    assert "put that into words" not in reply["content"]
+    assert reply["choices"] == [MOVE_ON, STAY_HERE]

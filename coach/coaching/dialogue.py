@@ -392,10 +392,13 @@ def _ask(
     ready = stage_is_complete(stage, found_in_stage(record, state.baseline))
     waited = state.stayed_at is None or stage_turn - state.stayed_at >= STAY_TURNS
     heard = stage_turn >= MIN_TURNS_BEFORE_ASKING
+    ahead = _asked_ahead(stage, reading) is not None
     if stage != "plan" and waited and heard and (ready or stage_turn >= MAX_TURNS_PER_STAGE):
         move.ask, move.summarise, move.choices = "move_on", True, [MOVE_ON, STAY_HERE]
+        if ahead:
+            # "What should I do now?" as the step ends: when that comes, then the ask.
+            move.kind, move.ahead = "asks_ahead", reading.asks_ahead
         return
-    ahead = _asked_ahead(stage, reading) is not None
     if reading.fragment and move.answer == "none" and not reading.addressed and not ahead:
         move.kind = "fragment"
         move.ask = "what_fits"
