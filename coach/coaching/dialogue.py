@@ -5,36 +5,38 @@ The session keeps what the coach's last turn proposed and asked (`pending`, a
 
 - an answer: "Yes, that's right" moves the proposed entries into the record,
   "Not quite" drops them and asks what fits better, a partial answer keeps what
-  the seeker named, "Move on" (after the coach asked) leaves the stage;
+  the seeker named, "Move on" (after the coach asked) leaves the stage
+  (`coach.coaching.answers`); what the seeker takes back leaves the record;
 - a request, honoured at once: the plan (the plan stage, and the plan itself
   written on this turn: `Move.writes_plan`), a reply to the recruiter, a break
-  (the stage stays);
+  (the stage stays), no more tips for now;
 - anything else is news: the keyword rules' guesses become proposals to check,
   feedback from the employer is recorded as the seeker's report.
 
 Stages move by readiness and consent: a stage is ready when what was confirmed
 during it meets its exit criterion (`coach.coaching.stages`); the coach then
 summarises and asks, and moves only when the seeker agrees or asks for a stage.
-The `Move` it returns is stored with the state, so the reply (guided words or a
+What the turn offers from the guide is chosen by `coach.coaching.offers`. The
+`Move` it returns is stored with the state, so the reply (guided words or a
 model's instructions) and its quick replies come from the same decision.
 """
 
 from __future__ import annotations
 
+from coach.coaching.answers import is_choice, read_answer
 from coach.coaching.dialogue_state import DialogueState, load_state
 from coach.coaching.keyword_rules import KeywordRules
-from coach.coaching.offers import choose_offers, within_reach
+from coach.coaching.offers import choose_offers, listed_strategies, offer_count, within_reach
 from coach.coaching.proposals import (
     cause_labels,
     feeling_names,
-    kept_by_answer,
     named_entries,
     rank_by_feedback,
     taken_back,
-    with_cause_evidence,
     without,
+    without_entries,
 )
-from coach.coaching.reading import SHORT_ANSWER_WORDS, DialogueRules, Reading, normalise
+from coach.coaching.reading import SHORT_ANSWER_WORDS, DialogueRules, Reading
 from coach.coaching.stages import requested_stage, stage_is_complete
 from coach.guide.frameworks import STAGES, Frameworks, next_stage
 from coach.guide.move import (
@@ -44,7 +46,6 @@ from coach.guide.move import (
     STAY_HERE,
     TAKE_BREAK,
     YES,
-    Answer,
     Move,
 )
 from coach.guide.record import ReflectionRecord
@@ -59,7 +60,6 @@ STAY_TURNS = 2
 # A stage is never offered to be left on its first turn: the seeker is heard first.
 MIN_TURNS_BEFORE_ASKING = 2
 MAX_CHOICES = 6
-RESILIENCE_OFFERS = 2
 
 
 def found_in_stage(record: ReflectionRecord, baseline: ReflectionRecord) -> ReflectionRecord:
@@ -93,7 +93,7 @@ def decide_turn(
 
     # What the seeker's answer does to what the coach proposed last.
     chosen = named_entries(text, frameworks)
-    answered = _answer(last, reading, chosen, text, frameworks)
+    answered = read_answer(last, reading, chosen, text, frameworks)
     move.answer, confirmed = answered
     if last.ask == "move_on" and move.answer == "none":
         # They went on talking: that is "stay here" for now, not a question to repeat.
@@ -106,7 +106,7 @@ def decide_turn(
     # The record is the seeker's: what they say is not so comes out of it at once.
     move.removed = taken_back(text, record, frameworks)
     if not move.removed.is_empty():
-        record = _without_entries(record, move.removed)
+        record = without_entries(record, move.removed)
         if move.answer in ("denied", "stayed"):
             move.answer = "none"  # the "no" was the correction, not an answer
 
@@ -161,7 +161,7 @@ def decide_turn(
     _ask(move, state, record, reading, coaching_session.stage_turns + 1, frameworks)
     move.reassure = reading.asks_normal and move.kind in ("reflect", "fragment")
     # The first reply to the news, whether it reflects a feeling heard or one named.
-    named = move.answer == "chose" and not _is_choice(text, frameworks, last)
+    named = move.answer == "chose" and not is_choice(text, frameworks, last)
     told = move.answer == "none" or named
     first_reply = state.sympathy_due and move.kind in ("reflect", "asks_ahead", "fragment")
     first_reply = first_reply and told
@@ -189,40 +189,12 @@ def decide_turn(
             record=record,
             shown=state.shown,
             seed=_seed(text, record),
-            listed=_listed_strategies(move, record, frameworks),
-            count=0 if state.quiet or first_reply else _offer_count(move, waited=bool(deferred)),
+            listed=listed_strategies(move, record, frameworks),
+            count=0 if state.quiet or first_reply else offer_count(move, waited=bool(deferred)),
         )
         state.shown = state.shown + move.offer
     state.affirmed = [*state.affirmed, *move.affirm[:1]]  # the one a reply says
     return _finish(coaching_session, state, record, move, stage)
-
-
-def keep_a_yes(coaching_session: CoachingSession, text: str, rules: DialogueRules) -> None:
-    """A yes to what the coach proposed last, in a message the safety rules answered
-    with their check-in ("Yes, and honestly a bit hopeless"): the seeker confirmed it,
-    and it is recorded as if the dialogue had read the yes. Nothing else of the
-    message is read into the record."""
-    last = load_state(coaching_session).move
-    if last is None or last.ask != "confirm" or last.proposed.is_empty():
-        return
-    answers = rules.read(text).answers
-    if "confirm" not in answers or "deny" in answers:
-        return
-    record = ReflectionRecord.model_validate(coaching_session.reflection)
-    coaching_session.reflection = record.merge(last.proposed).model_dump(mode="json")
-
-
-def _offer_count(move: Move, *, waited: bool = False) -> int:
-    """One item a turn; none while checking what was heard (that turn asks one thing:
-    what the message made relevant waits for the next, `DialogueState.deferred`), nor
-    on the first reply to the news (sorry, then a question: no advice yet: the caller
-    sees to that); two in
-    resilience, whose material is the widest, when the coach asks a question. What
-    `waited` for the check comes on top."""
-    if move.ask == "confirm":
-        return 0
-    own = RESILIENCE_OFFERS if move.stage == "resilience" and move.ask == "question" else 1
-    return own + 1 if waited else own
 
 
 def _unanswered(move: Move, reading: Reading) -> bool:
@@ -234,81 +206,10 @@ def _unanswered(move: Move, reading: Reading) -> bool:
     return asked and not heard and move.answer == "none" and move.ask == "question"
 
 
-def _listed_strategies(
-    move: Move, record: ReflectionRecord, frameworks: Frameworks
-) -> frozenset[str]:
-    """The strategies entering improvement lists by name: not offered again beside them."""
-    if move.left_stage is None or move.stage != "improvement":
-        return frozenset()
-    return frozenset(s.name.lower() for s in frameworks.strategies_for(record.cause_worked_on))
-
-
-def _without_entries(record: ReflectionRecord, removed: ReflectionRecord) -> ReflectionRecord:
-    emotions = {e.lower() for e in removed.emotions}
-    causes = {c.cause for c in removed.likely_causes}
-    return record.model_copy(
-        update={
-            "emotions": [e for e in record.emotions if e.lower() not in emotions],
-            "likely_causes": [c for c in record.likely_causes if c.cause not in causes],
-        }
-    )
-
-
 def _seed(text: str, record: ReflectionRecord) -> str:
     """What picks among equally fitting items: this message and what the record holds,
     so that "Move on" in two conversations does not meet the same part of the guide."""
     return text + "|" + record.model_dump_json()
-
-
-def _answer(
-    last: Move, reading: Reading, chosen: ReflectionRecord, text: str, frameworks: Frameworks
-) -> tuple[Answer, ReflectionRecord]:
-    """How the message answers the last question, and what it confirms."""
-    answers = reading.answers
-    if last.ask == "move_on":
-        if "stay" in answers or ("deny" in answers and "move_on" not in answers):
-            return "stayed", ReflectionRecord()
-        if "move_on" in answers or "confirm" in answers:
-            return "moved", ReflectionRecord()
-    if "stay" in answers and last.ask != "confirm":
-        return "stayed", ReflectionRecord()
-    if last.ask == "confirm" and not last.proposed.is_empty():
-        kept = kept_by_answer(last.proposed, text, frameworks)
-        if "deny" in answers and not ("confirm" in answers and "not" not in normalise(text)):
-            return ("partial", kept) if not kept.is_empty() else ("denied", ReflectionRecord())
-        if "confirm" in answers:
-            # "Yes, and some embarrassment too": what they name beside the yes counts.
-            refused = named_entries(text, frameworks, negated=True)
-            if refused.is_empty():
-                return "confirmed", last.proposed.merge(chosen)
-            return "partial", without(last.proposed, refused).merge(chosen)
-        if not kept.is_empty():
-            return "partial", kept.merge(with_cause_evidence(chosen, last.proposed))
-    if _is_choice(text, frameworks, last):
-        return "chose", with_cause_evidence(chosen, last.proposed).merge(_chosen_goal(text, last))
-    return "none", ReflectionRecord()
-
-
-def _is_choice(text: str, frameworks: Frameworks, last: Move) -> bool:
-    plain = normalise(text)
-    labels = [c.lower() for c in last.choices] + [n.lower() for n in feeling_names(frameworks)]
-    labels += [label.lower() for label in cause_labels(frameworks).values()]
-    return plain in labels and plain not in (normalise(c) for c in FIXED_CHOICES)
-
-
-FIXED_CHOICES = (YES, NOT_QUITE, MOVE_ON, STAY_HERE, MAKE_PLAN, TAKE_BREAK)
-
-
-def _chosen_goal(text: str, last: Move) -> ReflectionRecord:
-    """A goal (improvement) or a routine (resilience) picked from the last choices."""
-    picked = next((c for c in last.choices if normalise(c) == normalise(text)), None)
-    if picked is None or picked in FIXED_CHOICES:
-        return ReflectionRecord()
-    if last.stage == "improvement":
-        return ReflectionRecord(goals=[picked])
-    if last.stage == "resilience":
-        return ReflectionRecord(routine=[picked])
-    return ReflectionRecord()
 
 
 def _take_news(
@@ -342,7 +243,7 @@ def _take_news(
         first = {c.cause: c for c in reversed(proposed.likely_causes)}
         proposed.likely_causes = [c for c in proposed.likely_causes if first[c.cause] is c]
     # What the seeker took back in this very message is not proposed again.
-    move.proposed = _without_entries(proposed, move.removed)
+    move.proposed = without_entries(proposed, move.removed)
     return record, move
 
 

@@ -14,7 +14,11 @@ from __future__ import annotations
 import zlib
 
 from coach.guide.frameworks import STAGES, Frameworks, Item
+from coach.guide.move import Move
 from coach.guide.record import ReflectionRecord
+
+# Resilience's material is the widest: two items on a turn that asks a question.
+RESILIENCE_OFFERS = 2
 
 # The sections each stage draws on when nothing more specific fits.
 STAGE_POOLS: dict[str, tuple[str, ...]] = {
@@ -111,3 +115,24 @@ def choose_offers(
         if len(chosen) == count:
             break
     return chosen
+
+
+def offer_count(move: Move, *, waited: bool = False) -> int:
+    """How many items this turn offers: one; none while checking what was heard (that
+    turn asks one thing: what the message made relevant waits for the next,
+    `DialogueState.deferred`); two in resilience when the coach asks a question. What
+    `waited` for the check comes on top. (The first reply to the news, and a seeker
+    who asked for no tips, get none: the dialogue sees to those.)"""
+    if move.ask == "confirm":
+        return 0
+    own = RESILIENCE_OFFERS if move.stage == "resilience" and move.ask == "question" else 1
+    return own + 1 if waited else own
+
+
+def listed_strategies(
+    move: Move, record: ReflectionRecord, frameworks: Frameworks
+) -> frozenset[str]:
+    """The strategies entering improvement lists by name: not offered again beside them."""
+    if move.left_stage is None or move.stage != "improvement":
+        return frozenset()
+    return frozenset(s.name.lower() for s in frameworks.strategies_for(record.cause_worked_on))

@@ -126,6 +126,19 @@ def without(found: ReflectionRecord, known: ReflectionRecord) -> ReflectionRecor
     )
 
 
+def without_entries(record: ReflectionRecord, removed: ReflectionRecord) -> ReflectionRecord:
+    """The record without the feelings and causes in `removed` (the seeker took them
+    back); everything else in it stays."""
+    emotions = {e.lower() for e in removed.emotions}
+    causes = {c.cause for c in removed.likely_causes}
+    return record.model_copy(
+        update={
+            "emotions": [e for e in record.emotions if e.lower() not in emotions],
+            "likely_causes": [c for c in record.likely_causes if c.cause not in causes],
+        }
+    )
+
+
 def kept_by_answer(
     proposed: ReflectionRecord, text: str, frameworks: Frameworks
 ) -> ReflectionRecord:

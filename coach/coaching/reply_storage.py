@@ -12,11 +12,12 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from coach.coaching import reply_mark
-from coach.coaching.dialogue import keep_a_yes
+from coach.coaching.answers import keep_a_yes
 from coach.coaching.dialogue_state import choices_for, forget_question
 from coach.coaching.reading import dialogue_rules
 from coach.coaching.reply_mark import ReplyMark
 from coach.coaching.transcript import fold_is_due, fold_old_turns
+from coach.guide.frameworks import frameworks
 from coach.providers import Completion
 from coach.safety.screening import FIXED_WORDS
 from coach.storage.database import short_transaction
@@ -124,7 +125,7 @@ def store_reply(
                 # Distress is answered with care, not with the record; a yes in it to
                 # what the coach proposed still counts (a crisis stays out of it).
                 said = db.get_one(Message, mark.message_id).content
-                keep_a_yes(coaching_session, said, dialogue_rules(app))
+                keep_a_yes(coaching_session, said, dialogue_rules(app), frameworks(app))
             # Nothing here for a model to read into the record: a crisis and the
             # turns of careful mode stay out of it.
             coaching_session.refined_through_id = reply.id

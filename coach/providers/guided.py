@@ -73,7 +73,7 @@ def compose_reply(prompt: GuidedPrompt, wording: Wording) -> str:
         paragraphs.append(wording.recruiter_draft())
     elif move.ask == "confirm":
         # The turn ends on its one question, whether it heard right: what it affirms
-        # comes before what it checks (and it offers nothing: `dialogue._offer_count`).
+        # comes before what it checks (and it offers nothing: `offers.offer_count`).
         lead, checked = _opening(move, record, wording, seed)
         if affirmations:
             paragraphs += [" ".join(lead), *affirmations, " ".join(checked)]
