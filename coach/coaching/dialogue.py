@@ -171,8 +171,8 @@ def decide_turn(
         move.sympathy, state.sympathy_due = heard != {"relief"}, False
     move.after_check_in, state.checked_in = state.checked_in, False
     deferred = tuple(ref for ref in state.deferred if within_reach(ref, stage))
-    relevant = (*deferred, *(reading.relevant if news or move.left_stage else ()))
-    relevant = tuple(ref for ref in relevant if within_reach(ref, stage))
+    raised = reading.relevant if news or move.left_stage else ()
+    relevant = (*deferred, *(ref for ref in raised if within_reach(ref, stage)))
     if move.ask == "confirm":
         state.deferred, relevant, deferred = list(relevant), (), ()
     else:

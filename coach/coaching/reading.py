@@ -167,7 +167,7 @@ class DialogueRules:
             )
         )
         request = next((n for n, p in self.requests.items() if p.search(plain)), None)
-        alone = " ".join(WORD.findall(self.fillers.sub(" ", plain.replace("please", " "))))
+        alone = " ".join(WORD.findall(self.fillers.sub(" ", plain)))
         request = request or next(
             (name for name, phrases in self.requests_alone.items() if alone in phrases), None
         )
@@ -206,9 +206,7 @@ class DialogueRules:
             return "returning"
         if plain in self.thanks or (short and " ".join(words[:2]) in self.thanks):
             return "thanks"
-        if plain in self.greetings or (
-            len(words) <= SHORT_ANSWER_WORDS and words and " ".join(words[:2]) in self.greetings
-        ):
+        if plain in self.greetings or (short and words and " ".join(words[:2]) in self.greetings):
             return "greeting"
         if self.coach_phrases.search(plain):
             return "coach_question"

@@ -76,11 +76,11 @@ def build_guided_draft(
             continue
         why = templates.why.own_goal.format(words=words)
         title = _in_own_words(words, templates)
-        if key is not None and strategy is not None:
+        if key is None or strategy is None:
+            goals.append(_own_goal(title, why, category, len(goals), rules, templates))
+        else:
             used.add(key)
             goals.append(_goal(key, strategy, title, why, len(goals), rules, templates))
-        else:
-            goals.append(_own_goal(title, why, category, len(goals), rules, templates))
 
     # Then, for each cause no goal answers yet, its most fitting strategy.
     for cause in causes:
