@@ -5,6 +5,7 @@ other people's plans, bad input, and plans going with their session."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from itertools import pairwise
 
 import pytest
 from flask import Flask
@@ -125,6 +126,8 @@ def test_a_guided_plan_is_personal_dated_and_honest(walked):
         assert dues[0] < TODAY + timedelta(days=7), "the first step is due this week"
         assert all(TODAY <= d <= review_on for d in dues)
         assert dues == sorted(dues)
+        # Each step follows on from the one before: a week later, not weeks behind it.
+        assert [(b - a).days for a, b in pairwise(dues)] == [7] * (len(dues) - 1)
     assert "guarantee" in plan["disclaimer"] and "not a therapist" in plan["disclaimer"]
 
 

@@ -186,15 +186,18 @@ def _goal(
     )
 
 
+# A goal's steps follow on from each other: a step a week keeps each one small
+# and lets the next build on it, where spreading them over the whole plan left a
+# step meant to follow at once two weeks behind the one before.
+DAYS_BETWEEN_STEPS = 7
+
+
 def step_dates(first_day: date, review_on: date, count: int, offset: int = 0) -> list[date]:
-    """`count` dates from this week to the day before the review: the first within the
-    week (a later goal's first step a day later each), the rest spread evenly."""
+    """`count` dates, a week apart, up to the day before the review: the first within
+    the week (a later goal's first step a day later each)."""
     start = first_day + timedelta(days=min(offset + 1, 6))
     end = max(start, review_on - timedelta(days=1))
-    if count == 1:
-        return [start]
-    span = (end - start).days
-    return [start + timedelta(days=round(i * span / (count - 1))) for i in range(count)]
+    return [min(start + timedelta(days=i * DAYS_BETWEEN_STEPS), end) for i in range(count)]
 
 
 def _reason(
