@@ -64,8 +64,8 @@ def test_proposals_are_reflected_in_the_coachs_words_and_checked(app):
 
 def test_later_turns_ask_the_stage_questions(app):
     questions = frameworks(app).stage("resilience").questions
-    assert questions[0] in _reply(app, Move(stage="resilience", ask="question", question=0))
-    assert questions[1] in _reply(app, Move(stage="resilience", ask="question", question=1))
+    assert questions[0].text in _reply(app, Move(stage="resilience", ask="question", question=0))
+    assert questions[1].text in _reply(app, Move(stage="resilience", ask="question", question=1))
 
 
 def test_improvement_names_the_cause_and_its_strategies_together(app):

@@ -38,7 +38,7 @@ from coach.coaching.proposals import (
 )
 from coach.coaching.reading import SHORT_ANSWER_WORDS, DialogueRules, Reading
 from coach.coaching.stages import requested_stage, stage_is_complete
-from coach.guide.frameworks import STAGES, Frameworks, next_stage
+from coach.guide.frameworks import STAGES, Framework, Frameworks, next_stage
 from coach.guide.move import (
     MAKE_PLAN,
     MOVE_ON,
@@ -90,6 +90,8 @@ def decide_turn(
         # Guided mode speaks English: nothing of this message goes into the record.
         move = Move(stage=stage, kind="language", language=reading.language)
         return _finish(coaching_session, state, record, move, stage)
+
+    state.answered = sorted({*state.answered, *reading.answered})
 
     # What the seeker's answer does to what the coach proposed last.
     chosen = named_entries(text, frameworks)
@@ -315,11 +317,21 @@ def _ask(
         move.kind = reading.addressed  # type: ignore[assignment]
     elif ahead:
         move.kind, move.ahead = "asks_ahead", reading.asks_ahead
-    if stage == "emotions" and record.emotions and state.questions == 0:
-        # The stage's first question asks what they felt; they have said.
-        state.questions = 1
-    move.ask, move.question = "question", state.questions
-    state.questions += 1
+    move.ask = "question"
+    move.question = next_open_question(frameworks.stage(stage), state, record)
+    state.questions = move.question + 1
+
+
+def next_open_question(framework: Framework, state: DialogueState, record: ReflectionRecord) -> int:
+    """The next of the stage's questions the seeker has not answered already, in
+    passing or in the record ("what did you feel?" once they have said); the next
+    one anyway when they have answered them all."""
+    count = len(framework.questions)
+    for index in range(state.questions, state.questions + count):
+        names = framework.questions[index % count].answered_by
+        if not any(record.holds(name) or name in state.answered for name in names):
+            return index
+    return state.questions
 
 
 # A question about what comes later, by the stage that answers it.

@@ -35,6 +35,9 @@ class DialogueState(BaseModel):
     # The seeker asked for no tips ("I just want to vent"): none is offered until they
     # ask what to do, or go on to what to do about it (the improvement stage).
     quiet: bool = False
+    # Topics of the stages' questions the seeker's messages have answered in passing
+    # (`Reading.answered`): such a question is not asked.
+    answered: list[str] = []
     # The stage's questions asked so far, and the stage turn of the last "Stay here".
     questions: int = 0
     stayed_at: int | None = None

@@ -16,6 +16,9 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
+from coach.guide.frameworks import CAUSES, STAGES, Frameworks, frameworks
+from coach.guide.record import RECORD_LISTS
+
 # An answer phrase counts when the message opens with it, or when the whole
 # message is this short: "next" in "my next interview" is not consent.
 SHORT_ANSWER_WORDS = 4
@@ -100,6 +103,8 @@ class Reading:
     asks_normal: bool = False
     affirm: tuple[str, ...] = ()
     relevant: tuple[str, ...] = ()
+    # Topics of the stages' questions the message answers in passing (`[answered]`).
+    answered: frozenset[str] = frozenset()
     language: str | None = None
     words: tuple[str, ...] = field(default=())
 
@@ -135,6 +140,7 @@ class DialogueRules:
         }
         self.affirm = {key: _pattern(p) for key, p in _table(data, "affirm").items()}
         self.relevance = {ref: _pattern(p) for ref, p in _table(data, "relevance").items()}
+        self.topics = {key: _pattern(p) for key, p in _table(data, "answered").items()}
         self.languages = languages
 
     @classmethod
@@ -184,6 +190,7 @@ class DialogueRules:
             asks_normal=bool(self.is_normal.search(plain)),
             affirm=tuple(key for key, p in self.affirm.items() if p.search(plain)),
             relevant=tuple(ref for ref, p in self.relevance.items() if p.search(plain)),
+            answered=frozenset(key for key, p in self.topics.items() if p.search(plain)),
             words=words,
         )
 
@@ -234,7 +241,21 @@ EXTENSION_KEY = "coach.dialogue_rules"
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[EXTENSION_KEY] = DialogueRules.load(Path(app.config["COACH_PROMPTS_DIR"]))
+    rules = DialogueRules.load(Path(app.config["COACH_PROMPTS_DIR"]))
+    unknown_names(frameworks(app), rules)
+    app.extensions[EXTENSION_KEY] = rules
+
+
+def unknown_names(loaded: Frameworks, rules: DialogueRules) -> None:
+    """Stops the app at start when a question is said to be answered by something that
+    is neither part of the record nor a topic of `[answered]`: a misspelt name would
+    quietly never skip its question."""
+    known = {*RECORD_LISTS, *CAUSES, *rules.topics}
+    for stage in STAGES:
+        for question in loaded.stage(stage).questions:
+            unknown = set(question.answered_by) - known
+            if unknown:
+                raise ValueError(f"{stage}: {question.text!r} names unknown {sorted(unknown)}")
 
 
 def dialogue_rules(app: Flask | None = None) -> DialogueRules:

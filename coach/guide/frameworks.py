@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from flask import Flask, current_app
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 STAGES = ("emotions", "causes", "improvement", "resilience", "plan")
 Stage = Literal["emotions", "causes", "improvement", "resilience", "plan"]
@@ -72,6 +72,16 @@ class Section(Strict):
         return _find(self.items, key, f"section {self.key}")
 
 
+class Question(Strict):
+    """One of a stage's questions. `answered_by` names what makes it one the seeker
+    has answered already, so that guided mode does not ask it: a part of the record
+    (a field such as "support", or a cause code) or a topic of `[answered]` in
+    `prompts/dialogue.toml` that one of their messages touched."""
+
+    text: str
+    answered_by: tuple[str, ...] = ()
+
+
 class Framework(Strict):
     stage: Stage
     title: str
@@ -80,9 +90,15 @@ class Framework(Strict):
     coach_focus: str
     leaves_when: str
     opening: str
-    questions: tuple[str, ...]
+    questions: tuple[Question, ...]
     jump_phrases: tuple[str, ...]
     sections: tuple[Section, ...]
+
+    @field_validator("questions", mode="before")
+    @classmethod
+    def _plain_questions(cls, questions: list[object]) -> list[object]:
+        # Most questions are a plain string in the file: one answered by nothing.
+        return [{"text": q} if isinstance(q, str) else q for q in questions]
 
     def section(self, key: str) -> Section:
         return _find(self.sections, key, f"framework {self.stage}")

@@ -19,6 +19,8 @@ from coach.guide.frameworks import Cause
 CHOSEN_EVIDENCE = "Chosen by the seeker"
 
 MAX_ITEMS = 8
+# The record's lists of the seeker's own words, by field name.
+RECORD_LISTS = ("emotions", "feedback", "strengths", "goals", "routine", "support")
 MAX_ITEM_CHARS = 240
 
 
@@ -51,7 +53,7 @@ class ReflectionRecord(BaseModel):
     routine: list[str] = []
     support: list[str] = []
 
-    @field_validator("emotions", "feedback", "strengths", "goals", "routine", "support")
+    @field_validator(*RECORD_LISTS)
     @classmethod
     def _bounded(cls, values: list[str]) -> list[str]:
         # The earliest facts stay: the role, the process and the feedback come first.
@@ -81,6 +83,15 @@ class ReflectionRecord(BaseModel):
     def is_empty(self) -> bool:
         # Every field is empty by default (a list, or False): no new record to compare.
         return not any(getattr(self, name) for name in type(self).model_fields)
+
+    def holds(self, name: str) -> bool:
+        """Whether the record holds anything under `name`: a list field ("support"), a
+        cause code ("competition"), or "unknown" for a reason not made clear."""
+        if name in RECORD_LISTS:
+            return bool(getattr(self, name))
+        if name == "unknown":
+            return self.cause_unknown
+        return any(c.cause == name for c in self.likely_causes)
 
     @property
     def cause_worked_on(self) -> str:

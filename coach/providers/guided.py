@@ -192,7 +192,7 @@ def _closing(move: Move, record: ReflectionRecord, wording: Wording) -> list[str
         framework.questions
     ):
         return [framework.opening]
-    return [framework.questions[move.question % len(framework.questions)]]
+    return [framework.questions[move.question % len(framework.questions)].text]
 
 
 def _cause_and_strategies(record: ReflectionRecord, wording: Wording) -> list[str]:
