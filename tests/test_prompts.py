@@ -376,3 +376,12 @@ def test_the_turn_note_does_not_ask_to_summarise_twice(app):
     asked_for = after_ask.model_copy(update={"summarise": True})
     assert "do not repeat it" in turn_note(app, move=after_ask)
     assert "Summarise what was found in" in turn_note(app, move=asked_for)
+
+
+def test_the_turn_note_says_there_is_no_rush_when_the_seeker_is_not_sure(app):
+    from coach.guide.move import Move
+
+    unsure = turn_note(app, move=Move(stage="causes", ask="question", unsure=True))
+    instructions = unsure.split(DATA_OPEN, 1)[0]
+    assert "not sure" in instructions and "do not press them or guess for them" in instructions
+    assert "do not press them" not in turn_note(app, move=Move(stage="causes", ask="question"))

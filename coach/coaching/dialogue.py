@@ -36,7 +36,7 @@ from coach.coaching.proposals import (
     without,
     without_entries,
 )
-from coach.coaching.reading import SHORT_ANSWER_WORDS, DialogueRules, Reading
+from coach.coaching.reading import SHORT_ANSWER_WORDS, UNSURE, DialogueRules, Reading
 from coach.coaching.stages import requested_stage, stage_is_complete
 from coach.guide.frameworks import STAGES, Framework, Frameworks, next_stage
 from coach.guide.move import (
@@ -162,6 +162,9 @@ def decide_turn(
 
     _ask(move, state, record, reading, coaching_session.stage_turns + 1, frameworks)
     move.reassure = reading.asks_normal and move.kind in ("reflect", "fragment")
+    found = move.proposed.merge(move.confirmed)
+    told_nothing = found.is_empty() and move.removed.is_empty() and not move.feedback_noted
+    move.unsure = UNSURE in reading.answers and move.kind == "reflect" and told_nothing
     # The first reply to the news, whether it reflects a feeling heard or one named.
     named = move.answer == "chose" and not is_choice(text, frameworks, last)
     told = move.answer == "none" or named

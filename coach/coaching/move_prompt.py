@@ -67,6 +67,11 @@ def move_instructions(move: Move, frameworks: Frameworks) -> str:
             "- The seeker asked whether what they feel is normal. Say plainly, in a "
             "sentence, that it is common after a rejection like this and makes sense."
         )
+    if move.unsure:
+        lines.append(
+            "- The seeker says they are not sure, and told nothing new. Say there is no "
+            "rush; do not press them or guess for them."
+        )
     if move.after_check_in:
         lines.append(
             "- Your last words were a check-in on how the seeker is doing, and this message "

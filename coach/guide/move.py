@@ -80,6 +80,10 @@ class Move(BaseModel):
     # The seeker asked for no tips ("I just want to vent"): the coach says it will
     # listen, and offers none from now until they ask what to do.
     listening: bool = False
+    # The seeker said they are not sure and told nothing new ("hmm, still thinking
+    # about it all"): the coach says there is no rush, rather than thank them for
+    # telling it something.
+    unsure: bool = False
     # The first coached turn after the safety rules' check-in: the seeker answered it.
     after_check_in: bool = False
     # The first turn that reflects what the seeker told: the coach says it is sorry

@@ -150,7 +150,7 @@ def _opening(
         and not move.reassure
         and not move.listening
     ):
-        after.append(wording.line("reflect", "plain", seed))
+        after.append(wording.line("reflect", "unsure" if move.unsure else "plain", seed))
     if move.reassure:
         lead.insert(0, wording.data["turns"]["reassure"])
     if move.listening:
