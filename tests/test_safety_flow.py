@@ -98,6 +98,11 @@ def test_careful_mode_checks_in_until_the_seeker_says_they_are_safe(
     assert again.json["reply"]["content"] != check_in.json["reply"]["content"]
     assert "are you safe?" in again.json["reply"]["content"]
     assert 'href="tel:988"' in again.json["reply"]["html"]
+    # A third in a row does not repeat the second's words: check-ins alternate.
+    third = api.send(token, session_id, "still here")
+    assert third.json["reply"]["safety"]["kind"] == "check_in"
+    assert third.json["reply"]["content"] == check_in.json["reply"]["content"]
+    assert third.json["reply"]["content"] != again.json["reply"]["content"]
     safe = api.send(token, session_id, "I'm safe now, thank you")
     assert safe.json["reply"]["safety"]["kind"] == "safe_again"
     assert fake_model.requests == []

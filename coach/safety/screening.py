@@ -141,7 +141,7 @@ _EARLIER_MESSAGES = (
 
 # The reply just before a seeker message: whether it was the distress reply.
 _REPLY_BEFORE = (
-    select(_messages.safety)
+    select(_messages.safety, _messages.content)
     .where(_messages.coaching_session_id == bindparam("session_id"))
     .where(_messages.role == "assistant", _messages.id < bindparam("before"))
     .order_by(_messages.id.desc())
@@ -155,10 +155,27 @@ def _answers_distress_reply(db: Session, message: Message) -> bool:
 
 def _reply_before(db: Session, message: Message) -> str | None:
     """Which safety rule wrote the coach's reply before this message, if one did."""
-    safety: str | None = db.scalar(
+    return _last_reply(db, message)[0]
+
+
+def _last_reply(db: Session, message: Message) -> tuple[str | None, str]:
+    """The safety rule that wrote the coach's reply before this message, if one did,
+    and its words ("" when there was none)."""
+    row = db.execute(
         _REPLY_BEFORE, {"session_id": message.coaching_session_id, "before": message.id}
-    )
-    return safety
+    ).first()
+    return (row.safety, row.content) if row is not None else (None, "")
+
+
+def _check_in_words(db: Session, message: Message, rules: SafetyRules) -> str:
+    """The check-in, in other words than the one just before it, if there was one: the
+    same words twice in a row read as not listening. Check-ins in a row alternate."""
+    replies, resources = rules.replies, rules.resources
+    first, again = replies.check_in_reply(resources), replies.check_in_reply(resources, again=True)
+    safety, words = _last_reply(db, message)
+    if safety != "check_in":
+        return first
+    return first if words.strip() == again else again
 
 
 def _earlier_messages(db: Session, message: Message) -> list[str]:
@@ -191,8 +208,7 @@ def _route(
             if coaching_session.careful_since is not None:
                 leave_careful_mode(db, coaching_session, "seeker")
             return SafetyRoute("safe_again", replies.glad_safe_reply(resources))
-        again = _reply_before(db, message) == "check_in"
-        return SafetyRoute("check_in", replies.check_in_reply(resources, again=again))
+        return SafetyRoute("check_in", _check_in_words(db, message, rules))
     if screening.level == "distress":
         if first_time:
             record_event(db, coaching_session.id, "distress", ",".join(screening.matched_rule))
