@@ -110,3 +110,18 @@ def test_when_every_question_is_answered_the_next_one_is_asked_anyway(app):
         }
     )
     assert next_open_question(everything, state, record) == 5
+
+
+def test_the_question_what_they_felt_offers_the_feelings_to_pick(app, chat: Chat):
+    first_feeling = questions(app, "emotions")[0]
+    reply = chat.say("hi")
+    assert first_feeling in reply["content"]
+    assert "Disappointment" in reply["choices"] and "Relief" in reply["choices"]
+    # Picked, the feeling is noted as the seeker's own, and the news gets its sorry.
+    picked = chat.say("Disappointment")
+    assert chat.record.emotions == ["disappointment"]
+    assert picked["content"].startswith("I am sorry the news was not what you hoped for.")
+    # Other questions are open ones: no buttons under them.
+    chat.say("Stay here")
+    later = chat.say("Hmm, I am still thinking about it all.")
+    assert asked(app, "emotions", later["content"]) and later["choices"] == []

@@ -165,8 +165,11 @@ def decide_turn(
     found = move.proposed.merge(move.confirmed)
     told_nothing = found.is_empty() and move.removed.is_empty() and not move.feedback_noted
     move.unsure = UNSURE in reading.answers and move.kind == "reflect" and told_nothing
-    # The first reply to the news, whether it reflects a feeling heard or one named.
-    named = move.answer == "chose" and not is_choice(text, frameworks, last)
+    # The first reply to the news, whether it reflects a feeling heard or one named
+    # (typed, or picked as the answer to a question rather than to a check).
+    named = move.answer == "chose" and (
+        last.ask == "question" or not is_choice(text, frameworks, last)
+    )
     told = move.answer == "none" or named
     first_reply = state.sympathy_due and move.kind in ("reflect", "asks_ahead", "fragment")
     first_reply = first_reply and told
@@ -320,9 +323,15 @@ def _ask(
         move.kind = reading.addressed  # type: ignore[assignment]
     elif ahead:
         move.kind, move.ahead = "asks_ahead", reading.asks_ahead
+    framework = frameworks.stage(stage)
     move.ask = "question"
-    move.question = next_open_question(frameworks.stage(stage), state, record)
+    move.question = next_open_question(framework, state, record)
     state.questions = move.question + 1
+    if (
+        framework.questions
+        and framework.questions[move.question % len(framework.questions)].offers_choices
+    ):
+        move.choices = _stage_choices(stage, record, frameworks)
 
 
 def next_open_question(framework: Framework, state: DialogueState, record: ReflectionRecord) -> int:

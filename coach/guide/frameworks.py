@@ -80,6 +80,9 @@ class Question(Strict):
 
     text: str
     answered_by: tuple[str, ...] = ()
+    # It asks for one of the stage's options (a feeling): they go with it as quick
+    # replies, so that a seeker short of words can pick one.
+    offers_choices: bool = False
 
 
 class Framework(Strict):
