@@ -1,6 +1,7 @@
-"""The audit log: every counselor read and export of a transcript, every note and
-every change of a seeker's consent, with who and when. Lines are only ever added;
-an admin may read and export them, nobody may change them through the app.
+"""The audit log: every counselor read and export of a transcript, every note added,
+changed or deleted, and every change of a seeker's consent, with who and when. Lines
+are only ever added; an admin may read and export them, nobody may change them
+through the app.
 
 A read happens in a GET, whose database session on SQLite is a read transaction
 (DEFERRED): its audit line is written by `record_read` in a short write

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, joinedload
 from coach.coaching.sessions import get_owned_session
 from coach.counsel import audit
 from coach.counsel.access import get_shared_session
-from coach.counsel.schema import Note, NoteCreate
-from coach.errors import InvalidInput
+from coach.counsel.schema import Note, NoteChange, NoteCreate
+from coach.errors import Forbidden, InvalidInput, NotFound
 from coach.storage.models import CoachingSession, CounselorNote, Message, User
 
 GONE_AUTHOR = "a counselor"
@@ -42,6 +42,44 @@ def add_note(db: Session, counselor: User, session_id: int, note: NoteCreate) ->
     db.commit()
     stored.author = counselor
     return describe_note(stored)
+
+
+def change_note(
+    db: Session, counselor: User, session_id: int, note_id: int, change: NoteChange
+) -> Note:
+    """A note's new text or visibility, by its author; with its audit line."""
+    stored = _own_note(db, counselor, session_id, note_id)
+    if change.body is not None:
+        stored.body = change.body
+    if change.visible_to_seeker is not None:
+        stored.visible_to_seeker = change.visible_to_seeker
+    visibility = "visible to the seeker" if stored.visible_to_seeker else "for counselors"
+    audit.record(db, counselor, "note_changed", session_id, f"note {stored.id}, {visibility}")
+    db.commit()
+    return describe_note(stored)
+
+
+def delete_note(db: Session, counselor: User, session_id: int, note_id: int) -> Note:
+    """Take a note away, by its author (a seeker who saw it no longer does); the audit
+    line stays. The note as it was."""
+    stored = _own_note(db, counselor, session_id, note_id)
+    deleted = describe_note(stored)
+    db.delete(stored)
+    audit.record(db, counselor, "note_deleted", session_id, f"note {note_id}")
+    db.commit()
+    return deleted
+
+
+def _own_note(db: Session, counselor: User, session_id: int, note_id: int) -> CounselorNote:
+    """The note, on a session the counselor may read, if they wrote it: a note on
+    another session is a 404, and another counselor's note is theirs to change."""
+    coaching_session = get_shared_session(db, counselor, session_id)
+    stored = db.get(CounselorNote, note_id, options=[joinedload(CounselorNote.author)])
+    if stored is None or stored.coaching_session_id != coaching_session.id:
+        raise NotFound("No such note on this session.")
+    if stored.author_id != counselor.id:
+        raise Forbidden("Only the counselor who wrote a note may change it.", code="not_your_note")
+    return stored
 
 
 def session_notes(db: Session, session_id: int) -> list[CounselorNote]:

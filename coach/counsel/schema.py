@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from coach.guide.frameworks import STAGES
 from coach.guide.record import ReflectionRecord
@@ -181,6 +181,22 @@ class NoteCreate(Shape):
     visible_to_seeker: bool = Field(
         default=False, description="Shown beside the seeker's plan when true."
     )
+
+
+class NoteChange(Shape):
+    """A new text for a note, or whether the seeker sees it; at least one."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"minProperties": 1})
+    body: NoteText | None = None
+    visible_to_seeker: bool | None = Field(
+        default=None, description="Shown beside the seeker's plan when true."
+    )
+
+    @model_validator(mode="after")
+    def _something_changes(self) -> NoteChange:
+        if self.body is None and self.visible_to_seeker is None:
+            raise ValueError("give body, visible_to_seeker or both")
+        return self
 
 
 class DashboardFilters(BaseModel):

@@ -14,8 +14,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from coach.counsel.access import require_counselor
 from coach.counsel.audit import audit_page
 from coach.counsel.dashboard import find_shared_sessions
-from coach.counsel.notes import add_note
-from coach.counsel.schema import DashboardFilters, NoteCreate
+from coach.counsel.notes import add_note, change_note, delete_note
+from coach.counsel.schema import DashboardFilters, Note, NoteChange, NoteCreate
 from coach.counsel.transcript import read_transcript
 from coach.errors import Forbidden, InvalidInput
 from coach.guide.frameworks import STAGES
@@ -64,6 +64,7 @@ def transcript(session_id: int) -> Any:
         "counselor_transcript.html",
         transcript=shown.model_dump(mode="json"),
         record_groups=RECORD_GROUPS,
+        me=user.email,
     )
 
 
@@ -94,6 +95,38 @@ def create_note(session_id: int) -> WerkzeugResponse:
     anchor = f"message-{message_id}" if message_id else "session-notes"
     return redirect(
         url_for("counsel_pages.transcript", session_id=session_id, _anchor=anchor), code=303
+    )
+
+
+@bp.post(f"/counselor/sessions/<{ID_CONVERTER}:session_id>/notes/<{ID_CONVERTER}:note_id>")
+def edit_note(session_id: int, note_id: int) -> WerkzeugResponse:
+    """Change one's own note from the transcript page, or delete it."""
+    user = current_user()
+    if user is None:
+        return redirect(url_for("pages.login_form"), code=303)
+    if request.form.get("action") == "delete":
+        note = delete_note(get_db(), user, session_id, note_id)
+        return _back_to(note, anchor_note=False)
+    try:
+        change = NoteChange.model_validate(
+            {
+                "body": request.form.get("body", ""),
+                "visible_to_seeker": request.form.get("visible_to_seeker") == "yes",
+            }
+        )
+    except ValidationError:
+        raise InvalidInput("A note needs some text (at most 4000 characters).") from None
+    return _back_to(change_note(get_db(), user, session_id, note_id, change), anchor_note=True)
+
+
+def _back_to(note: Note, *, anchor_note: bool) -> WerkzeugResponse:
+    """The transcript again, at the note, or where it was."""
+    if anchor_note:
+        anchor = f"saved-note-{note.id}"
+    else:
+        anchor = f"message-{note.message_id}" if note.message_id else "session-notes"
+    return redirect(
+        url_for("counsel_pages.transcript", session_id=note.session_id, _anchor=anchor), code=303
     )
 
 

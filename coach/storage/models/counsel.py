@@ -18,13 +18,15 @@ if TYPE_CHECKING:
     from coach.storage.models.accounts import User
 
 # What the audit log records: a counselor reading or exporting a transcript, a
-# counselor's note, a seeker's consent given or withdrawn, and their name shown or
-# hidden.
+# counselor's note added, changed or deleted, a seeker's consent given or withdrawn,
+# and their name shown or hidden.
 AUDIT_ACTIONS = (
     "transcript_read",
     "transcript_export",
     "transcript_search",
     "note_added",
+    "note_changed",
+    "note_deleted",
     "consent_given",
     "consent_withdrawn",
     "name_shown",

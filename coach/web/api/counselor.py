@@ -11,17 +11,18 @@ from flask import Blueprint, Response, current_app
 from coach.counsel.access import require_counselor
 from coach.counsel.dashboard import find_shared_sessions
 from coach.counsel.export import export_transcript
-from coach.counsel.notes import add_note
+from coach.counsel.notes import add_note, change_note, delete_note
 from coach.counsel.schema import Note, SessionList, Transcript
 from coach.counsel.transcript import read_transcript
 from coach.storage.database import get_db
 from coach.web.api.requests import parse_body, parse_query
 from coach.web.auth import require_user
 from coach.web.openapi import Download, documented
-from coach.web.schemas import ID_CONVERTER, CounselorSessionsQuery, NoteBody
+from coach.web.schemas import ID_CONVERTER, CounselorSessionsQuery, NoteBody, NoteChangeBody
 
 bp = Blueprint("counselor", __name__, url_prefix="/counselor")
 SESSION = f"/sessions/<{ID_CONVERTER}:session_id>"
+NOTE = f"{SESSION}/notes/<{ID_CONVERTER}:note_id>"
 MARKDOWN = Download("text/markdown", "The transcript as Markdown, for a counselor's records.")
 
 
@@ -64,3 +65,20 @@ def create_note(session_id: int) -> tuple[dict[str, Any], int]:
     """Add a note to a shared session or one of its messages; never sent to the model."""
     note = add_note(get_db(), require_user(), session_id, parse_body(NoteBody))
     return note.model_dump(mode="json"), 201
+
+
+@bp.patch(NOTE)
+@documented({200: Note}, body=NoteChangeBody, errors=(403,))
+def update_note(session_id: int, note_id: int) -> dict[str, Any]:
+    """Change a note's text or whether the seeker sees it; only its author may."""
+    change = parse_body(NoteChangeBody)
+    note = change_note(get_db(), require_user(), session_id, note_id, change)
+    return note.model_dump(mode="json")
+
+
+@bp.delete(NOTE)
+@documented({204: None}, errors=(403,))
+def remove_note(session_id: int, note_id: int) -> tuple[str, int]:
+    """Delete a note; only its author may. The audit log keeps that it was."""
+    delete_note(get_db(), require_user(), session_id, note_id)
+    return "", 204

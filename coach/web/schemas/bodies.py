@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 from pydantic.experimental.missing_sentinel import MISSING
 
 from coach.coaching.record_corrections import LIST_FIELDS
-from coach.counsel.schema import NoteCreate
+from coach.counsel.schema import NoteChange, NoteCreate
 from coach.guide.record import MAX_ITEM_CHARS
 from coach.plans.schema import MAX_JOURNAL_CHARS, JournalKind, Moment
 from coach.storage.models import PLAN_TEXT_CHARS
@@ -154,6 +154,10 @@ class ReflectionCorrection(RequestShape):
 
 class NoteBody(NoteCreate, RequestShape):
     """A counselor's note: on the session, or on one of its messages."""
+
+
+class NoteChangeBody(NoteChange, RequestShape):
+    """A note's new text, or whether the seeker sees it; at least one."""
 
 
 class Account(RequestShape):
