@@ -353,3 +353,23 @@ def test_a_guided_conversation_reaches_the_plan_through_every_step(page: Any) ->
     recap = page.locator(ASSISTANT_DONE).last.inner_text()
     assert "Sam" in recap  # the plan step gives back what the seeker said
     assert page.locator("#stage-progress li.done").count() == 4
+
+
+def test_the_first_question_offers_feelings_and_nothing_on_the_page_fails_to_load(
+    page: Any,
+) -> None:
+    """Every resource the landing and chat pages ask for is there (the icon included:
+    a browser asks for one), and the question what they felt has the feelings to
+    pick, which a click answers."""
+    failed: list[str] = []
+    # A resource that fails (the icon too, which is no response of the page's own)
+    # is a console error.
+    page.on("console", lambda m: failed.append(m.text) if m.type == "error" else None)
+    start_chat(page)
+    send_and_wait(page, "hi")
+    last = page.locator(ASSISTANT_DONE).last
+    assert "what was the very first thing you felt?" in last.inner_text()
+    pick_and_wait(page, "Self-doubt")
+    reply = page.locator(ASSISTANT_DONE).last.inner_text()
+    assert "I have noted self-doubt" in reply or "Noted: self-doubt" in reply
+    assert failed == []
