@@ -90,7 +90,21 @@ def test_the_date_filters_include_both_days(dashboard):
 
 @pytest.mark.parametrize(
     ("q", "positions"),
-    [("kubernetes", [0]), ("culture", [1]), ("leadership practice", [3]), ("nowhere", [])],
+    [
+        ("kubernetes", [0]),
+        ("culture", [1]),
+        ("leadership practice", [3]),
+        ("nowhere", []),
+        # The same on both databases: every word, whole, in any order, in one message;
+        # case and punctuation do not matter.
+        ("practice leadership", [3]),
+        ("KUBERNETES, thin!", [0]),
+        ("kube", []),
+        ("portfolio work", [4]),
+        ("portfolio culture", []),
+        ("%", []),
+        ("_", []),
+    ],
 )
 def test_search_finds_words_in_shared_transcripts_only(dashboard, q, positions):
     api, counselor, ids = dashboard

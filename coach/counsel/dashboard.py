@@ -6,9 +6,12 @@ Each filter combination reads through an index that starts with `shared`
 (`coach.storage.models.CoachingSession`): the order is the index's, and a page is
 `LIMIT n` from a (last_activity_at, id) key. Search asks, per candidate session,
 whether any of its messages matches: on PostgreSQL through the GIN full-text index
-on messages (`to_tsvector('simple', content)`, whole words), on SQLite with LIKE
-(any substring, ASCII letters without case). `benchmarks/counsel_dashboard.py`
-measures it on PostgreSQL.
+on messages (`to_tsvector('simple', content)`), on SQLite with LIKE and a function
+that reads words the same way (`coach.storage.word_search`). Both find the sessions
+with a message that holds every word searched for, whole, in any order and in any
+case ("practice leadership" finds "leadership practice"; "kube" does not find
+"Kubernetes").
+`benchmarks/counsel_dashboard.py` measures it on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import binascii
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Flask
-from sqlalchemy import exists, func, literal, literal_column, select, true, tuple_
+from sqlalchemy import and_, exists, false, func, literal, literal_column, select, true, tuple_
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -28,6 +31,7 @@ from coach.counsel.schema import DashboardFilters, SessionList, SessionSummary
 from coach.errors import InvalidInput
 from coach.storage.models import FULLTEXT_CONFIGURATION, CoachingSession, Message, User
 from coach.storage.timestamps import in_utc
+from coach.storage.word_search import HOLDS_WORD, words_of
 
 LIKE_ESCAPE = "\\"
 
@@ -88,14 +92,28 @@ def shared_sessions_query(db: Session, filters: DashboardFilters) -> Select[Coac
 
 def _transcript_matches(db: Session, words: str) -> ColumnElement[bool]:
     in_session = Message.coaching_session_id == CoachingSession.id
+    matches: ColumnElement[bool]
     if db.get_bind().dialect.name == "postgresql":
         configuration: ColumnElement[str] = literal_column(FULLTEXT_CONFIGURATION)
         matches = func.to_tsvector(configuration, Message.content).bool_op("@@")(
             func.plainto_tsquery(configuration, words)
         )
     else:
-        pattern = "%" + _escape_like(words) + "%"
-        matches = Message.content.like(pattern, escape=LIKE_ESCAPE)
+        searched = words_of(words)
+        # LIKE narrows the rows cheaply; the function then finds the word whole.
+        matches = (
+            and_(
+                *(
+                    and_(
+                        Message.content.like(f"%{_escape_like(w)}%", escape=LIKE_ESCAPE),
+                        getattr(func, HOLDS_WORD)(Message.content, w) == 1,
+                    )
+                    for w in searched
+                )
+            )
+            if searched
+            else false()
+        )
     return exists().where(in_session, matches)
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from coach.storage import word_search
 from coach.storage.write_turns import WriteTurns
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ def _tune_sqlite(engine: Engine) -> None:
         # must not stay readable in the file.
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
+        word_search.register(dbapi_connection)
 
     # SQLite's busy handler polls with growing sleeps, so under many concurrent
     # turns a writer can lose the race again and again until its busy timeout ends
