@@ -43,6 +43,7 @@ from coach.web import (
     readiness,
     request_log,
 )
+from coach.web.schemas import ID_CONVERTER, IdConverter
 
 __all__ = ["create_app"]
 
@@ -90,6 +91,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     readiness.init_app(app)
 
+    # Before any route is added: the routes' ids are read with it.
+    app.url_map.converters[ID_CONVERTER] = IdConverter
     app.register_blueprint(api.bp)
     app.register_blueprint(api.docs.ui)  # /api/docs, outside /api/v1
     app.register_blueprint(health.bp)

@@ -29,6 +29,7 @@ from coach.web.schemas.accounts import (
 )
 from coach.web.schemas.base import (
     ID_CONVERTER,
+    IdConverter,
     OneOf,
     QueryShape,
     RequestShape,
@@ -114,6 +115,7 @@ __all__ = [
     "GoalUpdate",
     "Health",
     "HelpLine",
+    "IdConverter",
     "JournalCreate",
     "Liveness",
     "Login",

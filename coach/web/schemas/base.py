@@ -3,8 +3,9 @@
 `RequestShape`, `QueryShape` and `ResponseShape` are the three kinds of shape the
 HTTP contract has (a JSON body taken, a query string, a JSON body answered);
 `coach.web.api.requests` and `coach.web.openapi` treat each kind alike. `OneOf`,
-`Stage` and `Title` are field types more than one kind uses, and `ID_CONVERTER`
-the route converter for an id (at most the storage's `MAX_ID`).
+`Stage` and `Title` are field types more than one kind uses, and `IdConverter`
+(named `ID_CONVERTER` in routes) the converter for an id in a path (at most the
+storage's `MAX_ID`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler
 from pydantic_core import core_schema
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter, Map
 
 from coach.guide.frameworks import STAGES
 from coach.storage.models import MAX_ID, MAX_TITLE_CHARS
@@ -32,8 +35,22 @@ class OneOf:
         return core_schema.literal_schema(list(self.choices))
 
 
-# The URL converter for an id in a route: a bigger number is a plain 404.
-ID_CONVERTER = f"int(max={MAX_ID})"
+class IdConverter(IntegerConverter):
+    """An id in a route's path: digits. One bigger than any database holds names
+    nothing, and is a 404 whatever the method: with `int(max=...)` Werkzeug skipped
+    the route and could answer 405, naming methods the path does not have."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, max=MAX_ID)
+
+    def to_python(self, value: str) -> int:
+        if len(value) > len(str(MAX_ID)) or int(value) > MAX_ID:
+            raise NotFound()
+        return int(value)
+
+
+# The name routes give `IdConverter` (registered on the app's URL map).
+ID_CONVERTER = "id"
 
 Stage = Annotated[str, OneOf(STAGES)]
 Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS)]
