@@ -6,8 +6,8 @@ Text is checked on SQLite and on PostgreSQL, which refuse different things."""
 from __future__ import annotations
 
 import http.client
-import re
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
