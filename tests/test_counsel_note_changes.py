@@ -10,7 +10,15 @@ import pytest
 from flask import Flask
 
 from tests.conftest import ApiActions
-from tests.counsel_actions import Cast, audit_count, browser_login, csrf_token, login, make_user
+from tests.counsel_actions import (
+    Cast,
+    audit_count,
+    browser_login,
+    csrf_token,
+    login,
+    make_user,
+    share,
+)
 
 
 @pytest.fixture
@@ -41,6 +49,7 @@ def test_the_author_changes_the_words_and_who_sees_them(cast: Cast):
     assert changed.status_code == 200, changed.json
     assert changed.json["body"] == "Typo in this note"
     assert changed.json["visible_to_seeker"] is False and changed.json["id"] == note["id"]
+    assert note["edited_at"] is None and changed.json["edited_at"] is not None
     assert seeker_sees(cast) == []
     shown = cast.call("counselor", "PATCH", path, {"visible_to_seeker": True})
     assert shown.json["body"] == "Typo in this note"
@@ -63,7 +72,14 @@ def test_a_deleted_note_is_gone_for_the_seeker_and_its_audit_line_stays(cast: Ca
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({}, None), ({"body": ""}, "body"), ({"body": "x" * 4001}, "body"), ({"extra": 1}, None)],
+    [
+        ({}, None),
+        ({"body": ""}, "body"),
+        ({"body": "x" * 4001}, "body"),
+        ({"body": None}, "body"),
+        ({"visible_to_seeker": None}, "visible_to_seeker"),
+        ({"extra": 1}, None),
+    ],
 )
 def test_a_change_that_changes_nothing_or_breaks_the_rules_is_a_400(cast: Cast, body, field):
     note = add(cast)
@@ -137,10 +153,15 @@ def test_the_transcript_page_edits_and_deletes_the_counselors_own_notes(app: Fla
     assert seeker_sees(cast) == ["My own note"]
     other = client.post(
         f"/counselor/sessions/{cast.shared_id}/notes/{theirs['id']}",
-        data={"action": "delete", "csrf_token": csrf_token(client)},
+        data={"action": "delete", "confirm": "yes", "csrf_token": csrf_token(client)},
     )
     assert other.status_code == 403
-    deleted = client.post(action, data={"action": "delete", "csrf_token": csrf_token(client)})
+    unconfirmed = client.post(action, data={"action": "delete", "csrf_token": csrf_token(client)})
+    assert unconfirmed.status_code == 400 and b"confirm" in unconfirmed.data
+    assert seeker_sees(cast) == ["My own note"]
+    deleted = client.post(
+        action, data={"action": "delete", "confirm": "yes", "csrf_token": csrf_token(client)}
+    )
     assert deleted.status_code == 303 and deleted.headers["Location"].endswith("#session-notes")
     left = cast.call("counselor", "GET", f"/api/v1/counselor/sessions/{cast.shared_id}")
     assert [n["body"] for n in left.json["notes"]] == ["A colleague's note"]
@@ -158,3 +179,82 @@ def test_the_audit_page_lists_the_changes_by_their_counselor(app: Flask, cast: C
         ("note_changed", "counselor@example.org"),
     ]
     assert all("Put right" not in line["detail"] for line in lines)
+
+
+def test_a_change_says_what_changed_and_one_that_changes_nothing_leaves_no_trace(cast: Cast):
+    note = add(cast, "Same words", visible_to_seeker=True)
+    path = f"{notes_path(cast)}/{note['id']}"
+    same = cast.call("counselor", "PATCH", path, {"body": "Same words", "visible_to_seeker": True})
+    assert same.status_code == 200 and same.json["edited_at"] is None
+    assert audit_count(cast.app, "note_changed") == 0
+    cast.call("counselor", "PATCH", path, {"body": "New words", "visible_to_seeker": False})
+    cast.call("counselor", "PATCH", path, {"visible_to_seeker": True})
+    lines = cast.call("admin", "GET", "/api/v1/admin/audit").json["items"]
+    details = [line["detail"] for line in lines if line["action"] == "note_changed"]
+    assert details == [
+        f"note {note['id']}: shown to the seeker",
+        f"note {note['id']}: text changed, hidden from the seeker",
+    ]
+    cast.call("counselor", "DELETE", path)
+    latest = cast.call("admin", "GET", "/api/v1/admin/audit").json["items"][0]
+    assert latest["action"] == "note_deleted"
+    assert latest["detail"] == f"note {note['id']}, it was visible to the seeker"
+
+
+def test_the_seeker_sees_that_a_note_was_edited(app: Flask, cast: Cast):
+    note = add(cast, "Good work on the plan", visible_to_seeker=True)
+    cast.call("counselor", "PATCH", f"{notes_path(cast)}/{note['id']}", {"body": "Great work"})
+    [shown] = cast.call("seeker_a", "GET", f"/api/v1/sessions/{cast.shared_id}/notes").json["items"]
+    assert shown["body"] == "Great work" and shown["edited_at"] is not None
+    markdown = cast.call(
+        "counselor", "GET", f"/api/v1/counselor/sessions/{cast.shared_id}/transcript.md"
+    )
+    assert ", edited " in markdown.get_data(as_text=True)
+
+
+def test_after_the_seeker_stops_sharing_the_author_can_still_take_a_note_back(
+    app: Flask, api: ApiActions, cast: Cast
+):
+    note = add(cast, "Meant for another seeker", visible_to_seeker=True)
+    make_user(app, "second@example.org", "counselor")
+    second = login(api, "second@example.org")
+    share(api, cast.seeker_a, cast.shared_id, shared=False)
+    path = f"{notes_path(cast)}/{note['id']}"
+    # Another counselor cannot tell the note or the session apart from nothing.
+    other = api.client.patch(path, headers=api.headers(second), json={"visible_to_seeker": False})
+    assert other.status_code == 404
+    assert (
+        cast.call("counselor", "GET", f"/api/v1/counselor/sessions/{cast.shared_id}").status_code
+        == 404
+    )
+    hidden = cast.call("counselor", "PATCH", path, {"visible_to_seeker": False})
+    assert hidden.status_code == 200 and hidden.json["visible_to_seeker"] is False
+    assert seeker_sees(cast) == []
+    assert cast.call("counselor", "DELETE", path).status_code == 204
+
+
+def test_the_page_form_refuses_what_the_api_refuses_and_counts_line_breaks_as_the_field_does(
+    app: Flask, cast: Cast
+):
+    note = add(cast)
+    client = app.test_client()
+    assert browser_login(client, "counselor@example.org").status_code == 303
+    action = f"/counselor/sessions/{cast.shared_id}/notes/{note['id']}"
+
+    def save(body: str, what: str = "save") -> Any:
+        return client.post(
+            action, data={"body": body, "action": what, "csrf_token": csrf_token(client)}
+        )
+
+    assert save("a\x00b").status_code == 400
+    assert save("Fine", what="bogus").status_code == 400
+    # 2,000 lines of one letter: 3,999 characters in the field, 5,998 as the browser sends them.
+    lines = "\r\n".join(["a"] * 2000)
+    assert save(lines).status_code == 303
+    stored = cast.call("counselor", "GET", f"/api/v1/counselor/sessions/{cast.shared_id}")
+    assert stored.json["notes"][0]["body"] == "\n".join(["a"] * 2000)
+    added = client.post(
+        f"/counselor/sessions/{cast.shared_id}/notes",
+        data={"body": "x\x00y", "csrf_token": csrf_token(client)},
+    )
+    assert added.status_code == 400

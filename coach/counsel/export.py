@@ -87,7 +87,8 @@ def transcript_markdown(transcript: Transcript) -> str:
 
 def _note_line(note: Note) -> str:
     seen = " (visible to the seeker)" if note.visible_to_seeker else ""
-    return f"- Note by {_inline(note.author)}{seen}: {_inline(note.body)}"
+    edited = f", edited {note.edited_at:%Y-%m-%d %H:%M} UTC" if note.edited_at else ""
+    return f"- Note by {_inline(note.author)}{seen}{edited}: {_inline(note.body)}"
 
 
 def _inline(text: str) -> str:

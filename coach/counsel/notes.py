@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session, joinedload
 
 from coach.coaching.sessions import get_owned_session
 from coach.counsel import audit
-from coach.counsel.access import get_shared_session
+from coach.counsel.access import get_shared_session, require_counselor
 from coach.counsel.schema import Note, NoteChange, NoteCreate
 from coach.errors import Forbidden, InvalidInput, NotFound
 from coach.storage.models import CoachingSession, CounselorNote, Message, User
+from coach.storage.models.base import utcnow
 
 GONE_AUTHOR = "a counselor"
 
@@ -47,39 +48,57 @@ def add_note(db: Session, counselor: User, session_id: int, note: NoteCreate) ->
 def change_note(
     db: Session, counselor: User, session_id: int, note_id: int, change: NoteChange
 ) -> Note:
-    """A note's new text or visibility, by its author; with its audit line."""
+    """A note's new text or visibility, by its author, marked as edited and with an
+    audit line that says what changed (never the words). One that changes nothing
+    leaves no mark and no line."""
+    given = change.model_dump()
+    if not given:
+        raise InvalidInput("Give the note's body, visible_to_seeker, or both.")
     stored = _own_note(db, counselor, session_id, note_id)
-    if change.body is not None:
-        stored.body = change.body
-    if change.visible_to_seeker is not None:
-        stored.visible_to_seeker = change.visible_to_seeker
-    visibility = "visible to the seeker" if stored.visible_to_seeker else "for counselors"
-    audit.record(db, counselor, "note_changed", session_id, f"note {stored.id}, {visibility}")
-    db.commit()
+    changed: list[str] = []
+    if "body" in given and given["body"] != stored.body:
+        stored.body = given["body"]
+        changed.append("text changed")
+    if "visible_to_seeker" in given and given["visible_to_seeker"] != stored.visible_to_seeker:
+        stored.visible_to_seeker = given["visible_to_seeker"]
+        changed.append(
+            "shown to the seeker" if stored.visible_to_seeker else "hidden from the seeker"
+        )
+    if changed:
+        stored.edited_at = utcnow()
+        detail = f"note {stored.id}: {', '.join(changed)}"
+        audit.record(db, counselor, "note_changed", stored.coaching_session_id, detail)
+        db.commit()
     return describe_note(stored)
 
 
 def delete_note(db: Session, counselor: User, session_id: int, note_id: int) -> Note:
     """Take a note away, by its author (a seeker who saw it no longer does); the audit
-    line stays. The note as it was."""
+    line stays, saying whether the seeker could see it. The note as it was."""
     stored = _own_note(db, counselor, session_id, note_id)
     deleted = describe_note(stored)
+    seen = "it was visible to the seeker" if stored.visible_to_seeker else "for counselors"
     db.delete(stored)
-    audit.record(db, counselor, "note_deleted", session_id, f"note {note_id}")
+    audit.record(db, counselor, "note_deleted", session_id, f"note {note_id}, {seen}")
     db.commit()
     return deleted
 
 
 def _own_note(db: Session, counselor: User, session_id: int, note_id: int) -> CounselorNote:
-    """The note, on a session the counselor may read, if they wrote it: a note on
-    another session is a 404, and another counselor's note is theirs to change."""
-    coaching_session = get_shared_session(db, counselor, session_id)
+    """The counselor's own note on this session. Their own stays theirs to put right
+    or take back after the seeker stops sharing (the seeker may still see it); any
+    other is read through the session as the counselor may read it: another
+    counselor's note is a 403, a note not on this session, or on a session not shared
+    with them, a 404."""
+    require_counselor(counselor)
     stored = db.get(CounselorNote, note_id, options=[joinedload(CounselorNote.author)])
-    if stored is None or stored.coaching_session_id != coaching_session.id:
+    on_session = stored is not None and stored.coaching_session_id == session_id
+    if on_session and stored is not None and stored.author_id == counselor.id:
+        return stored
+    get_shared_session(db, counselor, session_id)
+    if stored is None or stored.coaching_session_id != session_id:
         raise NotFound("No such note on this session.")
-    if stored.author_id != counselor.id:
-        raise Forbidden("Only the counselor who wrote a note may change it.", code="not_your_note")
-    return stored
+    raise Forbidden("Only the counselor who wrote a note may change it.", code="not_your_note")
 
 
 def session_notes(db: Session, session_id: int) -> list[CounselorNote]:
@@ -121,4 +140,5 @@ def describe_note(note: CounselorNote) -> Note:
         visible_to_seeker=note.visible_to_seeker,
         author=note.author.email if note.author and note.author.email else GONE_AUTHOR,
         created_at=note.created_at,
+        edited_at=note.edited_at,
     )

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.experimental.missing_sentinel import MISSING
 
 from coach.guide.frameworks import STAGES
 from coach.guide.record import ReflectionRecord
@@ -84,6 +85,9 @@ class Note(Shape):
     visible_to_seeker: bool
     author: str = Field(description="The counselor's email, or `a counselor` if gone.")
     created_at: Timestamp
+    edited_at: Timestamp | None = Field(
+        default=None, description="When its author last changed it; null if never."
+    )
 
 
 class StrategyLabel(Shape):
@@ -187,16 +191,10 @@ class NoteChange(Shape):
     """A new text for a note, or whether the seeker sees it; at least one."""
 
     model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"minProperties": 1})
-    body: NoteText | None = None
-    visible_to_seeker: bool | None = Field(
-        default=None, description="Shown beside the seeker's plan when true."
+    body: NoteText | MISSING = MISSING
+    visible_to_seeker: bool | MISSING = Field(
+        default=MISSING, description="Shown beside the seeker's plan when true."
     )
-
-    @model_validator(mode="after")
-    def _something_changes(self) -> NoteChange:
-        if self.body is None and self.visible_to_seeker is None:
-            raise ValueError("give body, visible_to_seeker or both")
-        return self
 
 
 class DashboardFilters(BaseModel):

@@ -20,6 +20,7 @@ from coach.counsel.transcript import read_transcript
 from coach.errors import Forbidden, InvalidInput
 from coach.guide.frameworks import STAGES
 from coach.storage.database import get_db
+from coach.storage.text import require_storable
 from coach.web.auth import current_user
 from coach.web.chat_view import RECORD_GROUPS
 from coach.web.schemas import ID_CONVERTER, AuditQuery
@@ -81,7 +82,7 @@ def create_note(session_id: int) -> WerkzeugResponse:
     try:
         note = NoteCreate.model_validate(
             {
-                "body": request.form.get("body", ""),
+                "body": _note_text(),
                 "message_id": message_id,
                 "visible_to_seeker": request.form.get("visible_to_seeker") == "yes",
             }
@@ -104,19 +105,31 @@ def edit_note(session_id: int, note_id: int) -> WerkzeugResponse:
     user = current_user()
     if user is None:
         return redirect(url_for("pages.login_form"), code=303)
-    if request.form.get("action") == "delete":
+    action = request.form.get("action")
+    if action == "delete":
+        if request.form.get("confirm") != "yes":
+            raise InvalidInput("Tick the box to confirm that the note is to be deleted.")
         note = delete_note(get_db(), user, session_id, note_id)
         return _back_to(note, anchor_note=False)
+    if action != "save":
+        raise InvalidInput("The form asks to save the note or to delete it.")
     try:
         change = NoteChange.model_validate(
             {
-                "body": request.form.get("body", ""),
+                "body": _note_text(),
                 "visible_to_seeker": request.form.get("visible_to_seeker") == "yes",
             }
         )
     except ValidationError:
         raise InvalidInput("A note needs some text (at most 4000 characters).") from None
     return _back_to(change_note(get_db(), user, session_id, note_id, change), anchor_note=True)
+
+
+def _note_text() -> str:
+    """The form's note as the API would take it: text both databases can store, with
+    the browser's line breaks (CRLF) as one character, as the field counted them."""
+    text = request.form.get("body", "").replace("\r\n", "\n")
+    return require_storable(text, "The note")
 
 
 def _back_to(note: Note, *, anchor_note: bool) -> WerkzeugResponse:

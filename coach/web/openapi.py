@@ -43,8 +43,10 @@ ERROR_DESCRIPTIONS = {
     401: "No caller, or a token that is not valid: `not_authenticated`, `bad_token`,"
     " `bad_credentials`.",
     403: "A browser's cookie-authenticated request without its CSRF token: `csrf_failed`;"
-    " a caller without the role the route needs: `counselors_only`, `admins_only`.",
-    404: "No such session, or not the caller's (for a counselor: not shared): `not_found`.",
+    " a caller without the role the route needs: `counselors_only`, `admins_only`;"
+    " another counselor's note: `not_your_note`.",
+    404: "No such session (or note, plan, step), or not the caller's (for a counselor:"
+    " not shared), or an id no database can hold: `not_found`.",
     409: "Not now: a reply is being written (`reply_in_progress`), there is nothing to"
     " retry or cancel (`nothing_to_retry`, `nothing_to_cancel`), the reply was"
     " cancelled (`cancelled`), the record changed since it was shown (`record_changed`),"

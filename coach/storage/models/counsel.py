@@ -51,6 +51,8 @@ class CounselorNote(Base):
     body: Mapped[str] = mapped_column(Text)
     visible_to_seeker: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When its author last changed its words or who sees it, if they have.
+    edited_at: Mapped[datetime | None] = mapped_column(default=None)
 
     author: Mapped[User | None] = relationship()
 
