@@ -100,6 +100,17 @@ def test_a_counselor_finds_reads_and_notes_a_flagged_shared_session(
         page.goto(f"/chat/{quiet_id}/plan")
         assert page.locator("#counselor-notes").count() == 0
 
+        # The counselor puts the note right; the seeker sees the new words, marked edited.
+        counselor.locator("#session-notes .note-edit summary").first.click()
+        edit = counselor.locator("#session-notes textarea[id^='edit-note-']").first
+        edit.fill("I am here whenever you would like to talk.")
+        counselor.locator("#session-notes button[id$='-save']").first.click()
+        counselor.wait_for_url(re.compile(r"#saved-note-\d+$"))
+        assert "edited" in counselor.locator("#session-notes .note").first.inner_text()
+        page.goto(f"/chat/{flagged_id}/plan")
+        shown = page.locator("#counselor-notes").inner_text()
+        assert "I am here whenever you would like to talk." in shown and "edited" in shown
+
         # The seeker stops sharing: the counselor's next look finds nothing.
         page.goto(f"/chat/{flagged_id}")
         page.locator("#stop-sharing").click()
