@@ -13,6 +13,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from flask import Flask, current_app
 
@@ -121,6 +122,18 @@ class DialogueRules:
         answers = _table(data, "answers")
         self.answers = {name: _pattern(phrases) for name, phrases in answers.items()}
         self.requests = {name: _pattern(p) for name, p in _table(data, "requests").items()}
+        exceptions = cast(dict[str, dict[str, list[str]]], data["requests_unless"])
+        for name, entry in exceptions.items():
+            # A key out of place (a request's phrases under this table) is a mistake.
+            if name not in self.requests or set(entry) != {"unless", "even_if"}:
+                raise ValueError(f"dialogue.toml: [requests_unless.{name}] is not as described")
+        self.requests_unless = {
+            name: (
+                _pattern(entry["unless"]),
+                _pattern(entry["even_if"]) if entry["even_if"] else None,
+            )
+            for name, entry in exceptions.items()
+        }
         self.requests_alone = {
             name: frozenset(normalise(p) for p in phrases)
             for name, phrases in _table(data, "requests_alone").items()
@@ -172,7 +185,14 @@ class DialogueRules:
                 or (name == MOVE_ON and self._opens_sentence(plain, match.start()))
             )
         )
-        request = next((n for n, p in self.requests.items() if p.search(plain)), None)
+        request = next(
+            (
+                n
+                for n, p in self.requests.items()
+                if p.search(plain) and not self._taken_back(n, plain)
+            ),
+            None,
+        )
         alone = " ".join(WORD.findall(self.fillers.sub(" ", plain)))
         request = request or next(
             (name for name, phrases in self.requests_alone.items() if alone in phrases), None
@@ -193,6 +213,14 @@ class DialogueRules:
             answered=frozenset(key for key, p in self.topics.items() if p.search(plain)),
             words=words,
         )
+
+    def _taken_back(self, request: str, plain: str) -> bool:
+        """Whether the message asks for something else after all: a break from job
+        hunting, a reply to a friend (`[requests_unless]`)."""
+        if request not in self.requests_unless:
+            return False
+        unless, even_if = self.requests_unless[request]
+        return bool(unless.search(plain)) and not (even_if and even_if.search(plain))
 
     def _opens(self, plain: str, position: int) -> bool:
         """Whether what is at `position` opens the message, fillers aside ("honestly,

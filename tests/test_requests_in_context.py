@@ -1,0 +1,74 @@
+"""A request is honoured at once, and words that only look like one are not: a break
+from job hunting is no break from the conversation, and a reply to a friend is no
+reply to the recruiter. A guess about what the employer thought is not their
+feedback."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from tests.conftest import ApiActions
+from tests.test_dialogue import Chat
+
+NEWS = "They turned me down after the second interview."
+BREAK_WORDS = "let's take a break"
+DRAFT = "> Dear [name],"
+
+
+@pytest.fixture
+def chat(app: Flask, api: ApiActions) -> Chat:
+    talk = Chat(app, api)
+    talk.say(NEWS)
+    return talk
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Disappointment, mostly. I think I need a break from job hunting for a week, honestly.",
+        "I need a break from applying, it's been months of this.",
+    ],
+)
+def test_a_break_from_something_else_is_not_a_break_from_the_conversation(chat: Chat, said):
+    reply = chat.say(said)
+    assert BREAK_WORDS not in reply["content"]
+
+
+@pytest.mark.parametrize("said", ["I need a break.", "Can we take a break?"])
+def test_a_break_asked_for_is_still_honoured(chat: Chat, said):
+    assert BREAK_WORDS in chat.say(said)["content"]
+
+
+def test_a_reply_to_a_friend_is_not_a_reply_to_the_recruiter(chat: Chat):
+    reply = chat.say(
+        "My friend texted asking how it went. Can you help me reply to her without sounding bitter?"
+    )
+    assert DRAFT not in reply["content"]
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "My friend says I should reply to the recruiter. Can you help me reply?",
+        "Can you help me reply to the rejection email?",
+    ],
+)
+def test_a_reply_to_the_employer_is_drafted_even_with_a_friend_in_the_message(chat: Chat, said):
+    assert DRAFT in chat.say(said)["content"]
+
+
+@pytest.mark.parametrize(
+    ("said", "stage"),
+    [
+        ("I'd hoped a lot I think. Can we move on?", "causes"),
+        ("Let's look at why it happened.", "causes"),
+    ],
+)
+def test_asking_to_move_on_moves_on(chat: Chat, said, stage):
+    assert chat.say(said)["stage"] == stage
+
+
+def test_a_guess_about_what_they_thought_is_not_recorded_as_their_feedback(chat: Chat):
+    chat.say("I rambled on the weakness question and they must have thought I was an idiot.")
+    assert chat.record.feedback == []
