@@ -677,7 +677,10 @@ def test_what_a_checked_message_makes_relevant_is_offered_after_the_check(chat):
     message raised (a friend to lean on: staying motivated) comes on the next turn."""
     chat.move_to("resilience")
     checked = chat.say("I go to the gym and vent to my friend Sam.")
-    assert checked["choices"] == [YES, NOT_QUITE] and "**" not in checked["content"]
+    assert checked["choices"] == [YES, NOT_QUITE]
+    # No item of the guide (a paragraph opening with its bold name), only the check.
+    assert not re.search(r"^\*\*[^*]+\.\*\*", checked["content"], re.MULTILINE)
+    assert checked["content"].endswith("Is that right?")
     after = chat.say(YES)
     motivation = frameworks(chat.app).stage("resilience").section("motivation")
     assert any(f"**{item.name}" in after["content"] for item in motivation.items)

@@ -130,7 +130,23 @@ def test_a_strength_or_goal_heard_beside_a_cause_says_what_it_is_about(app):
     opening = reply.split("\n\n")[0]
     later_sentences = re.split(r"(?<=[.!?])\s+", opening)[1:]
     assert not any(sentence.startswith("That ") for sentence in later_sentences)
-    assert "a strength in what you said" in opening and "a goal in what you said" in opening
+    assert "a strength in what you said" in opening
+    # What would be recorded is shown, each entry with its kind, before the check.
+    preview = reply.split("\n\n")[1:]
+    assert preview[0] == "Here is what I would add to your record:"
+    assert preview[1] == (
+        "- **A strength:** My portfolio was strong.\n- **A goal:** I want to lead a team."
+    )
+    assert preview[2] == "Is that right?"
+
+
+def test_the_words_shown_for_the_record_are_plain_text(app):
+    proposed = ReflectionRecord(goals=["I want to **learn** [SQL](javascript:alert(1)) <b>now</b>"])
+    reply = _reply(app, Move(stage="improvement", proposed=proposed, ask="confirm"))
+    assert (
+        "- **A goal:** I want to \\*\\*learn\\*\\* \\[SQL\\](javascript:alert(1)) \\<b\\>now\\</b\\>"
+        in reply
+    )
 
 
 def test_two_causes_heard_are_said_in_one_sentence(app):

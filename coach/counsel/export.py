@@ -10,6 +10,7 @@ from coach.counsel import audit
 from coach.counsel.access import get_shared_session
 from coach.counsel.schema import Note, Transcript
 from coach.counsel.transcript import describe_transcript
+from coach.guide.record import plain_markdown
 from coach.storage.models import User
 
 SPEAKERS = {"user": "Seeker", "assistant": "Coach"}
@@ -27,9 +28,9 @@ def export_transcript(app: Flask, db: Session, counselor: User, session_id: int)
 
 def transcript_markdown(transcript: Transcript) -> str:
     lines = [
-        f"# {_inline(transcript.title)}",
+        f"# {plain_markdown(transcript.title)}",
         "",
-        f"- Seeker: {_inline(transcript.seeker.label)}",
+        f"- Seeker: {plain_markdown(transcript.seeker.label)}",
         f"- Session {transcript.id}, started {transcript.created_at:%Y-%m-%d %H:%M} UTC,"
         f" last active {transcript.last_activity_at:%Y-%m-%d %H:%M} UTC",
         f"- Flags: {', '.join(transcript.flags) or 'none'}",
@@ -44,7 +45,7 @@ def transcript_markdown(transcript: Transcript) -> str:
         f" labelled by {quality.source}"
     )
     for segment in transcript.segments:
-        lines += ["", f"## {_inline(segment.title)}", ""]
+        lines += ["", f"## {plain_markdown(segment.title)}", ""]
         for message in segment.messages:
             marks = []
             if message.raised_flag:
@@ -60,8 +61,10 @@ def transcript_markdown(transcript: Transcript) -> str:
             lines += [_note_line(n) for n in message.notes]
     record = transcript.reflection
     lines += ["", "## Reflection record", ""]
-    lines += [f"- Emotions: {_inline(', '.join(record.emotions)) or 'none'}"]
-    lines += [f"- Likely cause: {c.cause}: {_inline(c.evidence)}" for c in record.likely_causes]
+    lines += [f"- Emotions: {plain_markdown(', '.join(record.emotions)) or 'none'}"]
+    lines += [
+        f"- Likely cause: {c.cause}: {plain_markdown(c.evidence)}" for c in record.likely_causes
+    ]
     if record.cause_unknown:
         lines.append("- The reason is not known yet")
     for label, entries in (
@@ -71,14 +74,16 @@ def transcript_markdown(transcript: Transcript) -> str:
         ("Routine", record.routine),
         ("Support", record.support),
     ):
-        lines += [f"- {label}: {_inline(entry)}" for entry in entries]
+        lines += [f"- {label}: {plain_markdown(entry)}" for entry in entries]
     if transcript.plan is not None:
         plan = transcript.plan
-        lines += ["", f"## Plan (version {plan.version})", "", _inline(plan.headline), ""]
+        lines += ["", f"## Plan (version {plan.version})", "", plain_markdown(plan.headline), ""]
         lines.append(f"Progress: {plan.progress.done} of {plan.progress.total} steps done.")
         for goal in plan.goals:
-            lines.append(f"- {_inline(goal.title)}")
-            lines += [f"  - [{'x' if s.done else ' '}] {_inline(s.title)}" for s in goal.steps]
+            lines.append(f"- {plain_markdown(goal.title)}")
+            lines += [
+                f"  - [{'x' if s.done else ' '}] {plain_markdown(s.title)}" for s in goal.steps
+            ]
     if transcript.notes:
         lines += ["", "## Notes", ""]
         lines += [_note_line(n) for n in transcript.notes]
@@ -88,15 +93,7 @@ def transcript_markdown(transcript: Transcript) -> str:
 def _note_line(note: Note) -> str:
     seen = " (visible to the seeker)" if note.visible_to_seeker else ""
     edited = f", edited {note.edited_at:%Y-%m-%d %H:%M} UTC" if note.edited_at else ""
-    return f"- Note by {_inline(note.author)}{seen}{edited}: {_inline(note.body)}"
-
-
-def _inline(text: str) -> str:
-    """On one line, with Markdown's and HTML's active characters made plain."""
-    flat = " ".join(text.split())
-    for special in ("\\", "`", "*", "_", "[", "]", "<", ">", "#", "|"):
-        flat = flat.replace(special, "\\" + special)
-    return flat
+    return f"- Note by {plain_markdown(note.author)}{seen}{edited}: {plain_markdown(note.body)}"
 
 
 def _in_quote(line: str) -> str:

@@ -107,6 +107,15 @@ def _dedupe(values: list[str]) -> list[str]:
     return list(seen.values())
 
 
+def plain_markdown(text: str) -> str:
+    """Words of a seeker's (or a model's: untrusted) on one line, with the characters
+    Markdown and HTML act on made plain: for a reply or an export that shows them."""
+    flat = " ".join(text.split())
+    for special in ("\\", "`", "*", "_", "[", "]", "<", ">", "#", "|"):
+        flat = flat.replace(special, "\\" + special)
+    return flat
+
+
 def split_sentences(text: str) -> list[str]:
     """The sentences of a message: the unit in which the record keeps evidence."""
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]

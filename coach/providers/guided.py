@@ -75,11 +75,14 @@ def compose_reply(prompt: GuidedPrompt, wording: Wording) -> str:
         # The turn ends on its one question, whether it heard right: what it affirms
         # comes before what it checks (and it offers nothing: `offers.offer_count`).
         lead, checked = _opening(move, record, wording, seed)
+        # The seeker's own words it would record, as a list, then the check on its own.
+        preview = wording.record_preview(move.proposed)
+        shown = [preview, wording.data["reflect"]["check"]] if preview else []
         if affirmations:
-            paragraphs += [" ".join(lead), *affirmations, " ".join(checked)]
+            paragraphs += [" ".join(lead), *affirmations, " ".join(checked), *shown]
             affirmations = []
         else:
-            paragraphs.append(" ".join(lead + checked))
+            paragraphs += [" ".join(lead + checked), *shown]
     else:
         lead, reflected = _opening(move, record, wording, seed)
         paragraphs.append(" ".join(lead + reflected))
@@ -158,7 +161,7 @@ def _opening(
     if move.sympathy:
         # Before anything else, and in place of a plain acknowledgement.
         lead.insert(0, wording.data["reflect"]["sympathy"])
-    if move.ask == "confirm":
+    if move.ask == "confirm" and wording.record_preview(move.proposed) is None:
         after.append(wording.data["reflect"]["check"])
     return lead, reflected + after
 

@@ -1,11 +1,12 @@
 """Guided mode's wording: the dialogue's move (`coach.guide.move`) put into the
 coach's own words from `prompts/guided.toml` and the frameworks.
 
-Nothing here gives the seeker's sentences back: a reflection names the feeling
-and what it is about with the frameworks' labels, and entries the seeker wrote
-(goals, routine, support) are referred to, not quoted, until the plan reads them
-back as the seeker's own list. A line with variants is picked by what is being
-said, so the wording follows the content, never the turn number.
+A reflection never gives the seeker's sentences back: it names the feeling and
+what it is about with the frameworks' labels. Entries the seeker wrote (strengths,
+goals, routine, support) are shown only as what would go into their record, after
+the reflection and before the check, so that they confirm words they have seen;
+the plan reads them back as the seeker's own list. A line with variants is picked
+by what is being said, so the wording follows the content, never the turn number.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from typing import Any
 
 from coach.guide.frameworks import Frameworks, Item
 from coach.guide.move import Move
-from coach.guide.record import ReflectionRecord
+from coach.guide.record import ReflectionRecord, plain_markdown
+
+# The record's fields that hold the seeker's own words rather than a label.
+OWN_WORD_FIELDS = ("strengths", "goals", "routine", "support")
 
 
 def pick(variants: str | list[str], seed: str) -> str:
@@ -112,10 +116,26 @@ class Wording:
             sentences.append(self.line("reflect", "cause", causes[0], cause=self.cause(causes[0])))
         if proposed.cause_unknown:
             sentences.append(self.data["reflect"]["cause_unknown"])
-        for field in ("strengths", "goals", "routine", "support"):
-            if getattr(proposed, field):
-                sentences.append(self.data["reflect"][field])
+        heard = [field for field in OWN_WORD_FIELDS if getattr(proposed, field)]
+        if heard:
+            # One warm word for what was heard; `record_preview` shows all of it.
+            sentences.append(self.data["reflect"][heard[0]])
         return sentences
+
+    def record_preview(self, proposed: ReflectionRecord) -> str | None:
+        """What would go into the record of the seeker's own words, so that a yes or a
+        no is to something seen: "I heard a goal" alone asked them to confirm words
+        they never saw. None when nothing of theirs is proposed."""
+        kinds = self.data["reflect"]["kinds"]
+        lines = [
+            f"- **{kinds[field]}:** {plain_markdown(entry)}"
+            for field in OWN_WORD_FIELDS
+            for entry in getattr(proposed, field)
+        ]
+        if not lines:
+            return None
+        heading: str = self.data["reflect"]["to_note"]
+        return heading + "\n\n" + "\n".join(dict.fromkeys(lines))
 
     def offered(self, item: Item) -> str:
         if item.contrast:
