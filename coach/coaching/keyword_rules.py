@@ -251,6 +251,11 @@ class KeywordRules:
             if not named and not self.reader.is_fragment(sentence):
                 own_words = self.feelings.named_in(clause)
                 named = [own_words] if own_words else []
+            elif not named:
+                # A fragment names a feeling only by a known feeling word ("I'm
+                # embarrassed"), never by whatever follows "I feel".
+                state = self.feelings.states.first_match(clause)
+                named = [state.group().split()[-1]] if state else []
             found += named
         return found
 

@@ -19,7 +19,9 @@ from coach.guide.record import CHOSEN_EVIDENCE, LikelyCause, ReflectionRecord, s
 # A label right after one of these is denied, not named ("not angry"), or taken
 # back ("remove anger", "take the anger out").
 NEGATION = re.compile(
-    r"(?:\bnot|\bno|n't|\bnever|\bnor|\bremove|\bdelete|\bdrop|\berase|\btake)(?:\s+\w+)?\s*$"
+    r"(?:\bnot|\bno|n't|\bnever|\bnor|\bremove|\bdelete|\bdrop|\berase|\btake"
+    # "More disappointment than embarrassment": the second is taken back.
+    r"|\bthan|\binstead of)(?:\s+\w+)?\s*$"
 )
 # "Not only relief" and "not just anger" deny nothing: they add to it.
 NOT_ONLY = re.compile(r"\bnot (?:only|just|merely)\s*$")
@@ -45,11 +47,16 @@ def cause_labels(frameworks: Frameworks) -> dict[str, str]:
     return {str(item.key): item.name for item in causes}
 
 
-def _named(lowered: str, words: tuple[str, ...] | list[str], negated: bool) -> bool:
+def _named(
+    lowered: str, words: tuple[str, ...] | list[str], negated: bool, *, stems: bool = False
+) -> bool:
+    """Whether one of `words` is named (with `negated`: denied or taken back); with
+    `stems`, a word that starts with one of them counts too."""
+    ending = r"[\w-]*" if stems else r"(?![\w-])"
     for word in words:
         if word not in lowered:  # most labels are not there: no pattern to build
             continue
-        for match in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", lowered):
+        for match in re.finditer(rf"(?<![\w-]){re.escape(word)}{ending}", lowered):
             before = lowered[max(0, match.start() - 20) : match.start()]
             denied = bool(NEGATION.search(before)) and not NOT_ONLY.search(before)
             if denied is negated:
@@ -87,12 +94,31 @@ def taken_back(text: str, record: ReflectionRecord, frameworks: Frameworks) -> R
         return ReflectionRecord()
     refused = named_entries(text, frameworks, negated=True)
     held = {e.lower() for e in record.emotions}
+    lowered = " ".join(text.lower().replace("\u2019", "'").split())
+    # A feeling in the seeker's own word ("embarrassed") is taken back by that word
+    # or another form of it ("more disappointment than embarrassment").
+    reactions = {name.lower() for name in feeling_names(frameworks)}
+    own = [
+        e
+        for e in record.emotions
+        if e.lower() not in reactions and _named(lowered, [_stem(e)], True, stems=True)
+    ]
     return ReflectionRecord(
-        emotions=[e for e in refused.emotions if e.lower() in held],
+        emotions=[e for e in refused.emotions if e.lower() in held] + own,
         likely_causes=[
             c for c in record.likely_causes if c.cause in {r.cause for r in refused.likely_causes}
         ],
     )
+
+
+def _stem(feeling: str) -> str:
+    """The start a feeling word shares with its other forms: "embarrass" for
+    "embarrassed", "embarrassment" and "embarrassing"."""
+    word = feeling.lower().strip()
+    for ending in ("ment", "ness", "ing", "ed", "d"):
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            return word[: -len(ending)]
+    return word
 
 
 def rank_by_feedback(found: ReflectionRecord, feedback: list[str]) -> ReflectionRecord:

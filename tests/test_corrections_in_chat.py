@@ -1,0 +1,47 @@
+"""The record is the seeker's, and they can put it right in the chat: a feeling in
+their own word is heard in two words, and taken back by that word or another form
+of it, including "more X than Y"."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from coach.guide.move import YES
+from tests.conftest import ApiActions
+from tests.test_dialogue import Chat
+
+
+@pytest.fixture
+def embarrassed(app: Flask, api: ApiActions) -> Chat:
+    chat = Chat(app, api)
+    chat.say("They turned me down after the second interview.")
+    heard = chat.say("I'm embarrassed.")
+    assert "embarrassed" in heard["content"] and heard["choices"][0] == YES
+    chat.say(YES)
+    assert chat.record.emotions == ["embarrassed"]
+    return chat
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "I'm not embarrassed.",
+        "Please take embarrassed off the list.",
+        "Remove the embarrassment, that's not it.",
+    ],
+)
+def test_a_feeling_in_their_own_word_is_taken_back(embarrassed: Chat, said):
+    reply = embarrassed.say(said)
+    assert embarrassed.record.emotions == []
+    assert "out of the record" in reply["content"]
+
+
+def test_more_one_feeling_than_another_swaps_them(embarrassed: Chat):
+    embarrassed.say("Actually it's more disappointment than embarrassment. Can you change that?")
+    assert embarrassed.record.emotions == ["disappointment"]
+
+
+def test_a_feeling_that_passed_stays_in_the_record(embarrassed: Chat):
+    embarrassed.say("I'm not embarrassed anymore, just tired of it all.")
+    assert "embarrassed" in embarrassed.record.emotions
