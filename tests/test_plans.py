@@ -565,3 +565,27 @@ def test_a_cause_picked_by_its_label_is_named_not_quoted_on_the_plan(client):
     page = client.get(f"/chat/{session_id}/plan").get_data(as_text=True)
     assert "A likely cause: strong competition, which you chose" in page
     assert "Chosen by the seeker" not in markdown + page
+
+
+@pytest.mark.parametrize(
+    ("goal", "category"),
+    [
+        ("I want to get properly good at advanced SQL and window functions.", "skills"),
+        ("I want to only apply to places with a short hiring process.", "applications"),
+        ("I will swim three times a week.", "wellbeing"),
+        ("I want to believe in myself again.", "mindset"),
+    ],
+)
+def test_a_stated_goal_no_strategy_fits_takes_the_category_its_words_name(app, goal, category):
+    """A skills goal in the seeker's own words answers a skills gap: the plan does
+    not add a course beside it as if the gap were unanswered."""
+    from coach.guide.record import ReflectionRecord
+
+    record = ReflectionRecord(
+        likely_causes=[{"cause": "skills_gap", "evidence": "They said my SQL was weak."}],
+        goals=[goal],
+    )
+    draft = _guided_draft(app, record)
+    assert draft.goals[0].category == category
+    answers_the_gap = category == "skills"
+    assert ("Take a focused course" in [g.title for g in draft.goals]) is not answers_the_gap

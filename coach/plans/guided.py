@@ -24,9 +24,6 @@ MAX_GUIDED_GOALS = 4
 MAX_GUIDED_STEPS = 4
 MIN_GOALS = 2
 WELLBEING_STRATEGY = "self_care_routine"
-# The category of a goal the seeker stated that no strategy is clearly about: a
-# word or two in common is chance, and would claim it answers a cause.
-OWN_GOAL_CATEGORY = "mindset"
 # Words too common to say which strategy a sentence is about.
 COMMON_WORDS = frozenset(
     {
@@ -69,7 +66,9 @@ def build_guided_draft(
     for words in own_goals:
         key = _closest_strategy(words, loaded, exclude=used)
         strategy = catalogue.strategies[key] if key else None
-        category = strategy.category if strategy else OWN_GOAL_CATEGORY
+        # No strategy clearly about it (a word or two in common is chance): the
+        # category its own words plainly name ("learn SQL": skills), else mindset.
+        category = strategy.category if strategy else templates.own_goal.category_of(words)
         # Room stays for each cause no goal answers yet (a plan answers every cause).
         answers = [c for c in uncovered() if category in _categories(loaded, c)]
         if len(goals) + len(uncovered()) - len(answers[:1]) >= MAX_GUIDED_GOALS:

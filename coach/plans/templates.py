@@ -7,6 +7,7 @@ plan has comes from the cause-to-strategy map in `coach.guide.frameworks`.
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 from flask import Flask, current_app
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from coach.guide.frameworks import Frameworks, frameworks
+from coach.guide.frameworks import GOAL_CATEGORIES, Frameworks, frameworks
 from coach.plans.schema import HORIZONS, ResourceDraft
 
 EXTENSION_KEY = "coach.plans.templates"
@@ -44,6 +45,24 @@ class GoalOpenings(_Strict):
 class OwnGoal(_Strict):
     # Steps for a goal the seeker stated that no strategy is about.
     steps: tuple[str, ...]
+    # Its category by the words that start its words, the first that fits in this
+    # order; "mindset" when none does.
+    categories: dict[str, tuple[str, ...]]
+
+    @model_validator(mode="after")
+    def _known_categories(self) -> OwnGoal:
+        unknown = set(self.categories) - set(GOAL_CATEGORIES)
+        if unknown:
+            raise ValueError(f"own_goal.categories names unknown categories {sorted(unknown)}")
+        return self
+
+    def category_of(self, goal: str) -> str:
+        """The category a goal in the seeker's words is plainly about."""
+        lowered = goal.lower()
+        for category, starts in self.categories.items():
+            if any(re.search(rf"(?<![\w]){re.escape(start)}", lowered) for start in starts):
+                return category
+        return "mindset"
 
 
 class RoutineItem(_Strict):
