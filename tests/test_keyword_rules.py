@@ -355,6 +355,12 @@ def test_a_pattern_not_in_normal_form_stops_the_app_at_start(tmp_path, framework
             "I run every morning",
             "my sister Ana listens when it gets too much.",
         ),
+        (
+            "I try to walk the dog every evening and cook properly, and my brother is good"
+            " to talk to.",
+            "I try to walk the dog every evening and cook properly",
+            "my brother is good to talk to.",
+        ),
     ],
 )
 def test_a_routine_and_a_person_in_one_sentence_are_recorded_apart(rules, text, routine, support):

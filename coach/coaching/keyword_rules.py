@@ -218,16 +218,21 @@ class KeywordRules:
         when it splits into two halves that say one each (`SPLIT_FIELDS`)."""
         if found != SPLIT_FIELDS:
             return {}
-        parts = JOINED.split(sentence.original, maxsplit=1)
-        if len(parts) != 2:
-            return {}
-        said = [
-            {field for field in found if self._says(field, self.reader.sentence(part))}
-            for part in parts
-        ]
-        if len(said[0]) != 1 or len(said[1]) != 1 or said[0] == said[1]:
-            return {}
-        return {next(iter(fields)): part.strip() for fields, part in zip(said, parts, strict=True)}
+        original = sentence.original
+        # Any of its joins may be the one between the two ("I walk the dog and cook,
+        # and my brother is good to talk to"): the last where each half says one.
+        for join in reversed(list(JOINED.finditer(original))):
+            parts = (original[: join.start()], original[join.end() :])
+            said = [
+                {field for field in found if self._says(field, self.reader.sentence(part))}
+                for part in parts
+            ]
+            if len(said[0]) == 1 and len(said[1]) == 1 and said[0] != said[1]:
+                return {
+                    next(iter(fields)): part.strip()
+                    for fields, part in zip(said, parts, strict=True)
+                }
+        return {}
 
     def _says(self, field: str, sentence: Sentence) -> bool:
         parts = (sentence.normal,) if field in WHOLE_SENTENCE_FIELDS else sentence.clauses
