@@ -72,3 +72,23 @@ def test_asking_to_move_on_moves_on(chat: Chat, said, stage):
 def test_a_guess_about_what_they_thought_is_not_recorded_as_their_feedback(chat: Chat):
     chat.say("I rambled on the weakness question and they must have thought I was an idiot.")
     assert chat.record.feedback == []
+
+
+def test_what_the_seeker_has_done_already_is_not_suggested_to_them(chat: Chat):
+    chat.move_to("causes")
+    said = [
+        "I asked for feedback and they never replied.",
+        "Still nothing really.",
+        "Hmm, I am still thinking about it all.",
+        "Not much else to say about it.",
+    ]
+    replies = [chat.say(text)["content"] for text in said]
+    chat.move_to("resilience")
+    replies += [chat.say("Hmm, I am still thinking about it all.")["content"] for _ in range(4)]
+    for reply in replies:
+        assert "**Ask for feedback.**" not in reply and "**Ask politely for more.**" not in reply
+
+
+def test_asking_for_no_more_suggestions_is_honoured(chat: Chat):
+    reply = chat.say("Stop telling me to learn stuff, I just want to be heard.")
+    assert reply["content"].startswith("Of course, no more tips.")

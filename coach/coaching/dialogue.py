@@ -92,6 +92,7 @@ def decide_turn(
         return _finish(coaching_session, state, record, move, stage)
 
     state.answered = sorted({*state.answered, *reading.answered})
+    state.done = sorted({*state.done, *reading.done})
 
     # What the seeker's answer does to what the coach proposed last.
     chosen = named_entries(text, frameworks)
@@ -195,7 +196,7 @@ def decide_turn(
             stage,
             relevant=relevant,
             record=record,
-            shown=state.shown,
+            shown=[*state.shown, *state.done],
             seed=_seed(text, record),
             listed=listed_strategies(move, record, frameworks),
             count=0 if state.quiet or first_reply else offer_count(move, waited=bool(deferred)),

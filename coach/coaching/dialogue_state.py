@@ -26,6 +26,8 @@ class DialogueState(BaseModel):
     baseline: ReflectionRecord = ReflectionRecord()
     # Framework items offered in this session ("stage/section/key").
     shown: list[str] = []
+    # Items the seeker said they have done already: never offered to them.
+    done: list[str] = []
     # Items the last message made relevant, held back while the coach checked what it
     # heard (that turn asks one thing): the next turn offers them first.
     deferred: list[str] = []

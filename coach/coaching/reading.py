@@ -104,6 +104,8 @@ class Reading:
     asks_normal: bool = False
     affirm: tuple[str, ...] = ()
     relevant: tuple[str, ...] = ()
+    # Framework items the seeker says they have done already (`[already_done]`).
+    done: tuple[str, ...] = ()
     # Topics of the stages' questions the message answers in passing (`[answered]`).
     answered: frozenset[str] = frozenset()
     language: str | None = None
@@ -153,6 +155,7 @@ class DialogueRules:
         }
         self.affirm = {key: _pattern(p) for key, p in _table(data, "affirm").items()}
         self.relevance = {ref: _pattern(p) for ref, p in _table(data, "relevance").items()}
+        self.already_done = {ref: _pattern(p) for ref, p in _table(data, "already_done").items()}
         self.topics = {key: _pattern(p) for key, p in _table(data, "answered").items()}
         self.languages = languages
 
@@ -210,6 +213,7 @@ class DialogueRules:
             asks_normal=bool(self.is_normal.search(plain)),
             affirm=tuple(key for key, p in self.affirm.items() if p.search(plain)),
             relevant=tuple(ref for ref, p in self.relevance.items() if p.search(plain)),
+            done=tuple(ref for ref, p in self.already_done.items() if p.search(plain)),
             answered=frozenset(key for key, p in self.topics.items() if p.search(plain)),
             words=words,
         )
