@@ -589,3 +589,21 @@ def test_a_stated_goal_no_strategy_fits_takes_the_category_its_words_name(app, g
     assert draft.goals[0].category == category
     answers_the_gap = category == "skills"
     assert ("Take a focused course" in [g.title for g in draft.goals]) is not answers_the_gap
+
+
+def test_a_plan_with_no_cause_found_says_so_rather_than_what_we_found(app):
+    from coach.guide.record import ReflectionRecord
+
+    draft = _guided_draft(app, ReflectionRecord(emotions=["disappointment"]))
+    whys = " ".join(goal.why for goal in draft.goals)
+    assert "We have not found the reason" in whys
+    assert "what we found together: not known yet" not in whys.lower()
+
+
+def test_the_seekers_own_job_search_routine_takes_the_place_of_the_default_one(app):
+    from coach.guide.record import ReflectionRecord
+
+    record = ReflectionRecord(routine=["Every weekday I'll job hunt from 9 to 12."])
+    routine = " ".join(_guided_draft(app, record).routine)
+    assert "job hunt from 9 to 12" in routine
+    assert "two focused blocks" not in routine

@@ -207,6 +207,8 @@ def _reason(
         return templates.why.evidence.format(words=evidence)
     if record.feedback:
         return templates.why.feedback.format(words=record.feedback[0])
+    if cause == "unknown":
+        return templates.why.no_cause.format(advice=loaded.catalogue.causes[cause].advice)
     return templates.why.cause_only.format(
         cause=loaded.cause_label(cause).lower(), advice=loaded.catalogue.causes[cause].advice
     )

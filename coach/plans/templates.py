@@ -35,6 +35,8 @@ class Reasons(_Strict):
     evidence: str
     feedback: str
     cause_only: str
+    # No cause found: nothing "we found together" to point to.
+    no_cause: str
     wellbeing: str
 
 
