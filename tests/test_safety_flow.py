@@ -508,3 +508,18 @@ def test_a_yes_in_a_message_answered_with_the_distress_check_in_still_counts(
     with database(app).make_session() as db:
         stored = db.get_one(CoachingSession, session_id)
         assert stored.reflection["emotions"] == ["self-doubt"]  # not hopelessness too
+
+
+def test_a_feeling_picked_from_the_quick_replies_counts_when_distress_answers_it(
+    app: Flask, guided: ApiActions
+) -> None:
+    """ "Hopelessness" picked under the question what they felt is answered with the
+    distress check-in, and it is still the seeker's answer: it is recorded."""
+    token, session_id = _seeker(guided)
+    asked = guided.send(token, session_id, "They turned me down after the second interview.")
+    assert "Hopelessness" in asked.json["reply"]["choices"]
+    picked = guided.send(token, session_id, "Hopelessness")
+    assert picked.json["reply"]["safety"]["kind"] == "distress"
+    with database(app).make_session() as db:
+        stored = db.get_one(CoachingSession, session_id)
+        assert stored.reflection["emotions"] == ["hopelessness"]

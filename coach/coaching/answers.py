@@ -3,7 +3,7 @@ it proposed (or part of it), a quick reply picked, "Move on" or "Stay here".
 
 The dialogue (`coach.coaching.dialogue`) reads every message through `read_answer`
 before anything else; a message the safety rules answered instead is read for its
-yes alone (`keep_a_yes`).
+yes, or the feeling picked, alone (`keep_an_answer`).
 """
 
 from __future__ import annotations
@@ -65,20 +65,28 @@ def read_answer(
     return "none", ReflectionRecord()
 
 
-def keep_a_yes(
+def keep_an_answer(
     coaching_session: CoachingSession, text: str, rules: DialogueRules, frameworks: Frameworks
 ) -> None:
-    """A yes to what the coach proposed last, in a message the safety rules answered
-    with their check-in ("Yes, and honestly a bit hopeless"): the seeker confirmed it,
-    and it is recorded as the dialogue would record the yes. Nothing else of the
-    message is read into the record."""
+    """A yes to what the coach proposed last, or a feeling picked from its quick
+    replies, in a message the safety rules answered with their check-in ("Yes, and
+    honestly a bit hopeless", or "Hopelessness" picked): the seeker said it, and it
+    is recorded as the dialogue would record it. Nothing else of the message is read
+    into the record."""
     last = load_state(coaching_session).move
-    if last is None or last.ask != "confirm":
+    if last is None:
         return
-    answer, confirmed = read_answer(last, rules.read(text), ReflectionRecord(), text, frameworks)
-    if answer in ("confirmed", "partial") and not confirmed.is_empty():
+    if last.ask == "confirm":
+        answer, kept = read_answer(last, rules.read(text), ReflectionRecord(), text, frameworks)
+        if answer not in ("confirmed", "partial"):
+            return
+    elif is_choice(text, frameworks, last):
+        kept = named_entries(text, frameworks)
+    else:
+        return
+    if not kept.is_empty():
         record = ReflectionRecord.model_validate(coaching_session.reflection)
-        coaching_session.reflection = record.merge(confirmed).model_dump(mode="json")
+        coaching_session.reflection = record.merge(kept).model_dump(mode="json")
 
 
 def is_choice(text: str, frameworks: Frameworks, last: Move) -> bool:

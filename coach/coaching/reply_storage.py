@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from coach.coaching import reply_mark
-from coach.coaching.answers import keep_a_yes
+from coach.coaching.answers import keep_an_answer
 from coach.coaching.dialogue_state import choices_for, forget_question
 from coach.coaching.reading import dialogue_rules
 from coach.coaching.reply_mark import ReplyMark
@@ -123,9 +123,10 @@ def store_reply(
             coaching_session = db.get_one(CoachingSession, mark.session_id)
             if safety == "distress":
                 # Distress is answered with care, not with the record; a yes in it to
-                # what the coach proposed still counts (a crisis stays out of it).
+                # what the coach proposed, or a feeling picked, still counts (a crisis
+                # stays out of it).
                 said = db.get_one(Message, mark.message_id).content
-                keep_a_yes(coaching_session, said, dialogue_rules(app), frameworks(app))
+                keep_an_answer(coaching_session, said, dialogue_rules(app), frameworks(app))
             # Nothing here for a model to read into the record: a crisis and the
             # turns of careful mode stay out of it.
             coaching_session.refined_through_id = reply.id
