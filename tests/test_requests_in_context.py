@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
+from coach.guide.move import MOVE_ON, YES
 from tests.conftest import ApiActions
 from tests.test_dialogue import Chat
 
@@ -92,3 +93,14 @@ def test_what_the_seeker_has_done_already_is_not_suggested_to_them(chat: Chat):
 def test_asking_for_no_more_suggestions_is_honoured(chat: Chat):
     reply = chat.say("Stop telling me to learn stuff, I just want to be heard.")
     assert reply["content"].startswith("Of course, no more tips.")
+
+
+def test_someone_who_wants_to_vent_is_not_asked_to_move_on_as_soon_as_a_feeling_is_named(
+    chat: Chat,
+):
+    chat.say("I just need to vent. I feel gutted.")
+    after_yes = chat.say(YES)
+    assert after_yes["stage"] == "emotions" and MOVE_ON not in after_yes["choices"]
+    # Once the stage has run its length, the choice to move on comes.
+    said = [chat.say("It still stings, honestly.")["choices"] for _ in range(5)]
+    assert any(MOVE_ON in choices for choices in said)

@@ -303,6 +303,9 @@ def _ask(
     waited = state.stayed_at is None or stage_turn - state.stayed_at >= STAY_TURNS
     heard = stage_turn >= MIN_TURNS_BEFORE_ASKING
     ahead = _asked_ahead(stage, reading) is not None
+    # Someone who asked only to be heard is not asked to move on as soon as the
+    # stage has what it needs: only once it has run its length.
+    ready = ready and not state.quiet
     if stage != "plan" and waited and heard and (ready or stage_turn >= MAX_TURNS_PER_STAGE):
         move.ask, move.summarise, move.choices = "move_on", True, [MOVE_ON, STAY_HERE]
         if ahead:
