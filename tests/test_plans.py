@@ -607,3 +607,12 @@ def test_the_seekers_own_job_search_routine_takes_the_place_of_the_default_one(a
     routine = " ".join(_guided_draft(app, record).routine)
     assert "job hunt from 9 to 12" in routine
     assert "two focused blocks" not in routine
+
+
+def test_a_plan_does_not_ask_for_feedback_the_seeker_already_has(app):
+    from coach.guide.record import ReflectionRecord
+
+    record = ReflectionRecord(feedback=["They said they went another way."], cause_unknown=True)
+    titles = [goal.title for goal in _guided_draft(app, record).goals]
+    assert "Ask the employer for feedback" not in titles
+    assert titles, "the unknown reason's other strategies still make the plan"

@@ -24,6 +24,7 @@ MAX_GUIDED_GOALS = 4
 MAX_GUIDED_STEPS = 4
 MIN_GOALS = 2
 WELLBEING_STRATEGY = "self_care_routine"
+FEEDBACK_STRATEGY = "feedback_request"
 # Words too common to say which strategy a sentence is about.
 COMMON_WORDS = frozenset(
     {
@@ -85,7 +86,9 @@ def build_guided_draft(
     for cause in causes:
         if len(goals) >= MAX_GUIDED_GOALS or cause not in uncovered():
             continue
-        key = next((k for k in catalogue.causes[cause].strategies if k not in used), None)
+        # The employer's feedback is in hand already: no goal of asking them for it.
+        unwanted = used | ({FEEDBACK_STRATEGY} if record.feedback else set())
+        key = next((k for k in catalogue.causes[cause].strategies if k not in unwanted), None)
         if key is None:
             continue
         used.add(key)
