@@ -117,7 +117,9 @@ def test_a_feeling_in_the_seekers_own_word_is_reflected_in_a_sentence_that_reads
     word = said.split("feel ")[1].split()[0].strip(".")
     assert f"feeling {word}" in reply
     # "It sounds like feeling awful." was the old wording.
-    assert re.search(rf"(dealing with|comes through is|I am hearing is) feeling {word}\.", reply)
+    # And what it is about, in the coach's words.
+    pattern = rf"(dealing with|comes through is|I am hearing is) feeling {word} after this news\."
+    assert re.search(pattern, reply)
 
 
 def test_a_yes_that_names_more_feelings_keeps_them_too(chat):

@@ -157,3 +157,17 @@ def test_two_causes_heard_are_said_in_one_sentence(app):
     reply = _reply(app, Move(stage="causes", ask="confirm", proposed=proposed))
     assert reply.count("From what you describe") == 1
     assert "**skills or experience gap** and **preparation and presentation**" in reply
+
+
+@pytest.mark.parametrize(
+    ("emotions", "about"),
+    [
+        (["anger or frustration"], "anger or frustration about how it was handled."),
+        (["disappointment", "self-doubt"], "some self-doubt about what you can do."),
+        (["numb"], "feeling numb after this news."),
+    ],
+)
+def test_a_feeling_is_named_with_what_it_is_about(app, emotions, about):
+    proposed = ReflectionRecord(emotions=emotions)
+    reply = _reply(app, Move(stage="emotions", proposed=proposed, ask="confirm"))
+    assert about in reply

@@ -523,3 +523,15 @@ def test_a_feeling_picked_from_the_quick_replies_counts_when_distress_answers_it
     with database(app).make_session() as db:
         stored = db.get_one(CoachingSession, session_id)
         assert stored.reflection["emotions"] == ["hopelessness"]
+
+
+def test_a_plain_no_right_after_the_check_in_takes_a_picked_feeling_back(
+    app: Flask, guided: ApiActions
+) -> None:
+    token, session_id = _seeker(guided)
+    guided.send(token, session_id, "They turned me down after the second interview.")
+    guided.send(token, session_id, "Hopelessness")
+    answer = guided.send(token, session_id, "Not quite")
+    assert "taken hopelessness out of the record" in answer.json["reply"]["content"]
+    with database(app).make_session() as db:
+        assert db.get_one(CoachingSession, session_id).reflection["emotions"] == []

@@ -67,26 +67,28 @@ def read_answer(
 
 def keep_an_answer(
     coaching_session: CoachingSession, text: str, rules: DialogueRules, frameworks: Frameworks
-) -> None:
+) -> ReflectionRecord:
     """A yes to what the coach proposed last, or a feeling picked from its quick
     replies, in a message the safety rules answered with their check-in ("Yes, and
     honestly a bit hopeless", or "Hopelessness" picked): the seeker said it, and it
     is recorded as the dialogue would record it. Nothing else of the message is read
-    into the record."""
+    into the record. What it kept, so that a "no" right after the check-in can take
+    a pick back (`DialogueState.kept_at_check_in`)."""
     last = load_state(coaching_session).move
     if last is None:
-        return
+        return ReflectionRecord()
     if last.ask == "confirm":
         answer, kept = read_answer(last, rules.read(text), ReflectionRecord(), text, frameworks)
         if answer not in ("confirmed", "partial"):
-            return
+            return ReflectionRecord()
     elif is_choice(text, frameworks, last):
         kept = named_entries(text, frameworks)
     else:
-        return
+        return ReflectionRecord()
     if not kept.is_empty():
         record = ReflectionRecord.model_validate(coaching_session.reflection)
         coaching_session.reflection = record.merge(kept).model_dump(mode="json")
+    return kept
 
 
 def is_choice(text: str, frameworks: Frameworks, last: Move) -> bool:

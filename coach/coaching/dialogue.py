@@ -106,8 +106,12 @@ def decide_turn(
             move.answer = "stayed"
     record = record.merge(confirmed)
     move.confirmed = confirmed
-    # The record is the seeker's: what they say is not so comes out of it at once.
+    # The record is the seeker's: what they say is not so comes out of it at once,
+    # and a plain "no" right after the check-in takes back what its message kept.
     move.removed = taken_back(text, record, frameworks)
+    if reading.answers == {"deny"} and len(reading.words) <= SHORT_ANSWER_WORDS:
+        move.removed = move.removed.merge(state.kept_at_check_in)
+    state.kept_at_check_in = ReflectionRecord()
     if not move.removed.is_empty():
         record = without_entries(record, move.removed)
         if move.answer in ("denied", "stayed"):

@@ -51,6 +51,9 @@ class DialogueState(BaseModel):
     # The safety rules' check-in ("how are you doing in yourself?") was the coach's
     # last word: the next reply thanks the seeker for answering it (`Move.after_check_in`).
     checked_in: bool = False
+    # What the message the check-in answered kept for the record (a feeling picked):
+    # a plain "no" right after takes it back.
+    kept_at_check_in: ReflectionRecord = ReflectionRecord()
 
 
 def load_state(coaching_session: CoachingSession) -> DialogueState:
@@ -74,7 +77,10 @@ def choices_for(pending: dict[str, Any] | None, message_id: int) -> list[str] | 
 
 
 def forget_question(
-    coaching_session: CoachingSession, *, checked_in: bool = False
+    coaching_session: CoachingSession,
+    *,
+    checked_in: bool = False,
+    kept: ReflectionRecord | None = None,
 ) -> dict[str, object] | None:
     """The pending state without the last question: the safety rules answered instead
     (`checked_in`: with a check-in that asked how the seeker is). Their words were the
@@ -82,6 +88,7 @@ def forget_question(
     state = load_state(coaching_session)
     state.move, state.message_id, state.sympathy_due = None, None, False
     state.checked_in = checked_in
+    state.kept_at_check_in = kept or ReflectionRecord()
     return state.model_dump(mode="json")
 
 

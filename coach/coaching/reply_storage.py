@@ -18,6 +18,7 @@ from coach.coaching.reading import dialogue_rules
 from coach.coaching.reply_mark import ReplyMark
 from coach.coaching.transcript import fold_is_due, fold_old_turns
 from coach.guide.frameworks import frameworks
+from coach.guide.record import ReflectionRecord
 from coach.providers import Completion
 from coach.safety.screening import FIXED_WORDS
 from coach.storage.database import short_transaction
@@ -121,18 +122,19 @@ def store_reply(
         )
         if safety in FIXED_WORDS:
             coaching_session = db.get_one(CoachingSession, mark.session_id)
+            kept = ReflectionRecord()
             if safety == "distress":
                 # Distress is answered with care, not with the record; a yes in it to
                 # what the coach proposed, or a feeling picked, still counts (a crisis
                 # stays out of it).
                 said = db.get_one(Message, mark.message_id).content
-                keep_an_answer(coaching_session, said, dialogue_rules(app), frameworks(app))
+                kept = keep_an_answer(coaching_session, said, dialogue_rules(app), frameworks(app))
             # Nothing here for a model to read into the record: a crisis and the
             # turns of careful mode stay out of it.
             coaching_session.refined_through_id = reply.id
             # Nor does the next message answer what the coach asked before it.
             coaching_session.pending = forget_question(
-                coaching_session, checked_in=safety == "distress"
+                coaching_session, checked_in=safety == "distress", kept=kept
             )
         if status == "complete":
             _fold_when_due(app, db, mark.session_id, session_row.summary_through_id)

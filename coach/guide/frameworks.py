@@ -61,6 +61,9 @@ class Item(Strict):
     key: str | None = None
     keywords: tuple[str, ...] = ()
     contrast: str | None = None
+    # A reaction's usual object ("about how it turned out"), for a reflection that
+    # names the feeling and what it is about.
+    about: str | None = None
 
 
 class Section(Strict):

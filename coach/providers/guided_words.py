@@ -59,6 +59,14 @@ class Wording:
             return named[0]
         return ", ".join(named[:-1]) + ", and some " + named[-1]
 
+    def about(self, emotions: list[str]) -> str:
+        """What the feelings are about: the last reaction's usual object, or the news
+        for a feeling in the seeker's own word."""
+        reactions = self.frameworks.stage("emotions").section("reactions").items
+        objects = {item.name.lower(): item.about for item in reactions if item.about}
+        last = emotions[-1].lower() if emotions else ""
+        return objects.get(last) or str(self.data["reflect"]["about_news"])
+
     def cause(self, code: str) -> str:
         return self.frameworks.cause_label(code).lower()
 
@@ -105,7 +113,13 @@ class Wording:
         sentences = []
         if proposed.emotions:
             sentences.append(
-                self.line("reflect", "feelings", seed, feelings=self.feelings(proposed.emotions))
+                self.line(
+                    "reflect",
+                    "feelings",
+                    seed,
+                    feelings=self.feelings(proposed.emotions),
+                    about=self.about(proposed.emotions),
+                )
             )
         # One mention of each cause, however many sentences pointed to it.
         causes = list(dict.fromkeys(found.cause for found in proposed.likely_causes))[:2]
