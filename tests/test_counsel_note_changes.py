@@ -110,7 +110,8 @@ def test_only_the_author_may_change_or_delete_and_other_sessions_notes_are_missi
     assert cast.call("counselor", "PATCH", elsewhere, {"body": "Changed"}).status_code == 404
     assert cast.call("counselor", "PATCH", f"{path}0", {"body": "Changed"}).status_code == 404
     too_big = f"{notes_path(cast)}/99999999999"
-    assert cast.call("counselor", "PATCH", too_big, {"body": "Changed"}).status_code in (400, 404)
+    assert cast.call("counselor", "PATCH", too_big, {"body": "Changed"}).status_code == 404
+    assert cast.call("counselor", "DELETE", too_big).status_code == 404
     still = cast.call("counselor", "GET", f"/api/v1/counselor/sessions/{cast.shared_id}")
     assert [n["body"] for n in still.json["notes"]] == ["Typo in this nnote"]
     assert audit_count(app, "note_changed") == audit_count(app, "note_deleted") == 0
@@ -227,9 +228,15 @@ def test_after_the_seeker_stops_sharing_the_author_can_still_take_a_note_back(
         cast.call("counselor", "GET", f"/api/v1/counselor/sessions/{cast.shared_id}").status_code
         == 404
     )
+    # New words, or a note shown again, would reach a seeker who stopped sharing: no.
+    for change in ({"body": "Brand new words"}, {"visible_to_seeker": True, "body": "x"}):
+        assert cast.call("counselor", "PATCH", path, change).status_code == 404
+    assert seeker_sees(cast) == ["Meant for another seeker"]
     hidden = cast.call("counselor", "PATCH", path, {"visible_to_seeker": False})
     assert hidden.status_code == 200 and hidden.json["visible_to_seeker"] is False
     assert seeker_sees(cast) == []
+    shown_again = cast.call("counselor", "PATCH", path, {"visible_to_seeker": True})
+    assert shown_again.status_code == 404 and seeker_sees(cast) == []
     assert cast.call("counselor", "DELETE", path).status_code == 204
 
 

@@ -55,6 +55,11 @@ def change_note(
     if not given:
         raise InvalidInput("Give the note's body, visible_to_seeker, or both.")
     stored = _own_note(db, counselor, session_id, note_id)
+    shared = db.get_one(CoachingSession, stored.coaching_session_id).shared
+    if not shared and given != {"visible_to_seeker": False}:
+        # The seeker stopped sharing: their author may take a note out of their sight,
+        # never put new words before them (as adding a note is refused too).
+        raise NotFound("No such session.")
     changed: list[str] = []
     if "body" in given and given["body"] != stored.body:
         stored.body = given["body"]
@@ -85,8 +90,8 @@ def delete_note(db: Session, counselor: User, session_id: int, note_id: int) -> 
 
 
 def _own_note(db: Session, counselor: User, session_id: int, note_id: int) -> CounselorNote:
-    """The counselor's own note on this session. Their own stays theirs to put right
-    or take back after the seeker stops sharing (the seeker may still see it); any
+    """The counselor's own note on this session. Their own stays theirs to hide or
+    delete after the seeker stops sharing (the seeker may still see it); any
     other is read through the session as the counselor may read it: another
     counselor's note is a 403, a note not on this session, or on a session not shared
     with them, a 404."""
