@@ -88,6 +88,37 @@ def test_what_the_seeker_has_done_already_is_not_suggested_to_them(chat: Chat):
     replies += [chat.say("Hmm, I am still thinking about it all.")["content"] for _ in range(4)]
     for reply in replies:
         assert "**Ask for feedback.**" not in reply and "**Ask politely for more.**" not in reply
+    # Nor is it listed, offered as a choice, or planned as a goal.
+    chat.move_to("causes")
+    entered = chat.say("Let's move on")
+    assert entered["stage"] == "improvement"
+    assert "Ask the employer for feedback" not in entered["content"]
+    assert "Ask the employer for feedback" not in entered["choices"]
+    chat.say("Make my plan")
+    plan = chat.api.client.get(
+        f"/api/v1/sessions/{chat.session_id}/plan", headers=chat.api.headers(chat.token)
+    ).json
+    assert "Ask the employer for feedback" not in [goal["title"] for goal in plan["goals"]]
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "I haven't asked for feedback yet.",
+        "My friend asked why I didn't get it.",
+        "I asked them about the team culture in the interview.",
+    ],
+)
+def test_what_the_seeker_has_not_done_can_still_be_suggested(chat: Chat, said):
+    chat.move_to("causes")
+    chat.say(said)
+    chat.move_to("improvement")
+    entered = chat.say("Hmm, I am still thinking about it all.")
+    assert chat.say("Make my plan")["stage"] == "plan"
+    plan = chat.api.client.get(
+        f"/api/v1/sessions/{chat.session_id}/plan", headers=chat.api.headers(chat.token)
+    ).json
+    assert "Ask the employer for feedback" in [goal["title"] for goal in plan["goals"]], entered
 
 
 def test_asking_for_no_more_suggestions_is_honoured(chat: Chat):

@@ -93,6 +93,8 @@ def decide_turn(
 
     state.answered = sorted({*state.answered, *reading.answered})
     state.done = sorted({*state.done, *reading.done})
+    state.done_strategies = sorted({*state.done_strategies, *reading.done_strategies})
+    move.skipped_strategies = list(state.done_strategies)
 
     # What the seeker's answer does to what the coach proposed last.
     chosen = named_entries(text, frameworks)
@@ -293,13 +295,16 @@ def _ask(
         return
     if move.left_stage:
         move.ask = "question"
-        move.choices = _stage_choices(stage, record, frameworks) if stage == "improvement" else []
+        move.choices = _stage_choices(move, record, frameworks) if stage == "improvement" else []
         return
     if not move.proposed.is_empty():
         move.ask, move.choices = "confirm", [YES, NOT_QUITE]
         return
     if move.answer == "denied":
-        move.ask, move.choices = "what_fits", _stage_choices(stage, record, frameworks)
+        move.ask, move.choices = (
+            "what_fits",
+            _stage_choices(move, record, frameworks),
+        )
         return
     if move.answer == "stayed":
         state.stayed_at = stage_turn
@@ -322,7 +327,7 @@ def _ask(
         # Counted like a question, so that fragments in a row are not met with the
         # same words each time.
         move.question, state.questions = state.questions, state.questions + 1
-        options = _stage_choices(stage, record, frameworks)[: MAX_CHOICES - 1]
+        options = _stage_choices(move, record, frameworks)[: MAX_CHOICES - 1]
         move.choices = [*options, TAKE_BREAK]
         return
     if reading.addressed == "greeting" and state.move is not None:
@@ -339,7 +344,7 @@ def _ask(
         framework.questions
         and framework.questions[move.question % len(framework.questions)].offers_choices
     ):
-        move.choices = _stage_choices(stage, record, frameworks)
+        move.choices = _stage_choices(move, record, frameworks)
 
 
 def next_open_question(framework: Framework, state: DialogueState, record: ReflectionRecord) -> int:
@@ -365,14 +370,19 @@ def _asked_ahead(stage: str, reading: Reading) -> str | None:
     return wanted if wanted and STAGES.index(wanted) > STAGES.index(stage) else None
 
 
-def _stage_choices(stage: str, record: ReflectionRecord, frameworks: Frameworks) -> list[str]:
-    """The options the seeker can pick from in a stage."""
+def _stage_choices(move: Move, record: ReflectionRecord, frameworks: Frameworks) -> list[str]:
+    """The options the seeker can pick from in the move's stage (no strategy the
+    seeker has done already)."""
+    stage = move.stage
     if stage == "emotions":
         return feeling_names(frameworks)
     if stage == "causes":
         return list(cause_labels(frameworks).values())[:MAX_CHOICES]
     if stage == "improvement":
-        return [s.name for s in frameworks.strategies_for(record.cause_worked_on)] + [MAKE_PLAN]
+        catalogue = frameworks.catalogue
+        keys = catalogue.causes[record.cause_worked_on].strategies
+        skipped = move.skipped_strategies
+        return [catalogue.strategies[k].name for k in keys if k not in skipped] + [MAKE_PLAN]
     if stage == "resilience":
         section = frameworks.stage("resilience").section("routine")
         return [item.name for item in section.items] + [MAKE_PLAN]

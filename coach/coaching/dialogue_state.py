@@ -26,8 +26,10 @@ class DialogueState(BaseModel):
     baseline: ReflectionRecord = ReflectionRecord()
     # Framework items offered in this session ("stage/section/key").
     shown: list[str] = []
-    # Items the seeker said they have done already: never offered to them.
+    # Items and strategies the seeker said they have done already: never offered to
+    # them, nor put in their plan.
     done: list[str] = []
+    done_strategies: list[str] = []
     # Items the last message made relevant, held back while the coach checked what it
     # heard (that turn asks one thing): the next turn offers them first.
     deferred: list[str] = []
@@ -63,6 +65,16 @@ def load_state(coaching_session: CoachingSession) -> DialogueState:
     # already, and one that holds something is past its opening.
     baseline = ReflectionRecord.model_validate(coaching_session.reflection)
     return DialogueState(baseline=baseline, sympathy_due=baseline.is_empty())
+
+
+def entered_by_hand(coaching_session: CoachingSession) -> dict[str, object]:
+    """The pending state of a stage the seeker chose with the stage control: the
+    stage's own memory starts afresh from the record as it is; the session's stays."""
+    state = load_state(coaching_session)
+    state.move, state.message_id, state.deferred = None, None, []
+    state.baseline = ReflectionRecord.model_validate(coaching_session.reflection or {})
+    state.questions, state.stayed_at = 0, None
+    return state.model_dump(mode="json")
 
 
 def choices_for(pending: dict[str, Any] | None, message_id: int) -> list[str] | None:

@@ -104,8 +104,10 @@ class Reading:
     asks_normal: bool = False
     affirm: tuple[str, ...] = ()
     relevant: tuple[str, ...] = ()
-    # Framework items the seeker says they have done already (`[already_done]`).
+    # Framework items and strategies the seeker says they have done already
+    # (`[[already_done]]`).
     done: tuple[str, ...] = ()
+    done_strategies: tuple[str, ...] = ()
     # Topics of the stages' questions the message answers in passing (`[answered]`).
     answered: frozenset[str] = frozenset()
     language: str | None = None
@@ -155,7 +157,11 @@ class DialogueRules:
         }
         self.affirm = {key: _pattern(p) for key, p in _table(data, "affirm").items()}
         self.relevance = {ref: _pattern(p) for ref, p in _table(data, "relevance").items()}
-        self.already_done = {ref: _pattern(p) for ref, p in _table(data, "already_done").items()}
+        done = cast(list[dict[str, list[str]]], data["already_done"])
+        self.already_done = [
+            (_pattern(entry["phrases"]), tuple(entry["items"]), tuple(entry["strategies"]))
+            for entry in done
+        ]
         self.topics = {key: _pattern(p) for key, p in _table(data, "answered").items()}
         self.languages = languages
 
@@ -213,7 +219,10 @@ class DialogueRules:
             asks_normal=bool(self.is_normal.search(plain)),
             affirm=tuple(key for key, p in self.affirm.items() if p.search(plain)),
             relevant=tuple(ref for ref, p in self.relevance.items() if p.search(plain)),
-            done=tuple(ref for ref, p in self.already_done.items() if p.search(plain)),
+            done=tuple(ref for p, refs, _ in self.already_done if p.search(plain) for ref in refs),
+            done_strategies=tuple(
+                key for p, _, keys in self.already_done if p.search(plain) for key in keys
+            ),
             answered=frozenset(key for key, p in self.topics.items() if p.search(plain)),
             words=words,
         )
@@ -280,9 +289,16 @@ def init_app(app: Flask) -> None:
 
 def unknown_names(loaded: Frameworks, rules: DialogueRules) -> None:
     """Stops the app at start when a question is said to be answered by something that
-    is neither part of the record nor a topic of `[answered]`: a misspelt name would
-    quietly never skip its question."""
+    is neither part of the record nor a topic of `[answered]`, or `[[already_done]]`
+    names an item or strategy there is not: a misspelt name would quietly do nothing."""
     known = {*RECORD_LISTS, *CAUSES, *rules.topics}
+    for _, refs, keys in rules.already_done:
+        for ref in refs:
+            stage, section, key = ref.split("/")
+            loaded.stage(stage).section(section).item(key)  # a KeyError names it
+        unknown = set(keys) - set(loaded.catalogue.strategies)
+        if unknown:
+            raise ValueError(f"[[already_done]] names unknown strategies {sorted(unknown)}")
     for stage in STAGES:
         for question in loaded.stage(stage).questions:
             unknown = set(question.answered_by) - known

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from coach.coaching.dialogue_state import entered_by_hand
 from coach.guide.frameworks import STAGES, Frameworks
 from coach.guide.record import ReflectionRecord
 from coach.storage.models import CoachingSession
@@ -64,5 +65,7 @@ def set_stage(coaching_session: CoachingSession, stage: str) -> None:
     if stage != coaching_session.stage:
         coaching_session.stage = stage
         coaching_session.stage_turns = 0
-        # The new stage starts from the record as it is, and nothing is pending.
-        coaching_session.pending = {"baseline": coaching_session.reflection or {}}
+        # The new stage starts from the record as it is, and nothing is pending; what
+        # the session remembers throughout (items shown, affirmations said, what the
+        # seeker has done, asked for no tips) stays.
+        coaching_session.pending = entered_by_hand(coaching_session)

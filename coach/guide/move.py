@@ -80,6 +80,9 @@ class Move(BaseModel):
     # The seeker asked for no tips ("I just want to vent"): the coach says it will
     # listen, and offers none from now until they ask what to do.
     listening: bool = False
+    # Strategies the seeker has done already ("I asked for feedback"): not listed,
+    # offered or planned for them.
+    skipped_strategies: list[str] = []
     # The seeker said they are not sure and told nothing new ("hmm, still thinking
     # about it all"): the coach says there is no rush, rather than thank them for
     # telling it something.

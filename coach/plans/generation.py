@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coach.coaching.clock import clock
+from coach.coaching.dialogue_state import load_state
 from coach.coaching.prompts import DATA_CLOSE, DATA_OPEN, as_data, prompt_book
 from coach.coaching.sessions import lock_owned_session
 from coach.coaching.transcript import conversation_history
@@ -62,6 +63,8 @@ class _Inputs:
     record: ReflectionRecord
     summary: str
     turns: list[tuple[str, str]]
+    # Strategies the seeker has done already ("I asked for feedback"): not planned.
+    done_strategies: frozenset[str] = frozenset()
 
 
 def plan_rules(app: Flask, record: ReflectionRecord, horizon_weeks: int) -> PlanRules:
@@ -103,6 +106,7 @@ def _read_inputs(app: Flask, user_id: int, session_id: int) -> _Inputs:
             record=ReflectionRecord.model_validate(coaching_session.reflection),
             summary=coaching_session.summary,
             turns=turns[-TRANSCRIPT_TURNS:],
+            done_strategies=frozenset(load_state(coaching_session).done_strategies),
         )
 
 
@@ -130,7 +134,12 @@ def _write_draft(
         if draft is not None:
             return draft, chosen.model_name
     guided = build_guided_draft(
-        inputs.record, frameworks(app), plan_templates(app), rules, horizon_weeks
+        inputs.record,
+        frameworks(app),
+        plan_templates(app),
+        rules,
+        horizon_weeks,
+        done=inputs.done_strategies,
     )
     # The templates keep the rules by construction; checking costs nothing and says so.
     return validate_draft(guided.model_dump(mode="json"), rules), GUIDED_MODEL

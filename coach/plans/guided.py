@@ -47,7 +47,11 @@ def build_guided_draft(
     templates: PlanTemplates,
     rules: PlanRules,
     horizon_weeks: int,
+    *,
+    done: frozenset[str] = frozenset(),
 ) -> PlanDraft:
+    """A plan from the record and the templates; no strategy in `done` (the seeker
+    has done it already)."""
     catalogue = loaded.catalogue
     causes = record_causes(record)
     # A sentence that is also the seeker's routine ("Every morning I will walk")
@@ -87,7 +91,7 @@ def build_guided_draft(
         if len(goals) >= MAX_GUIDED_GOALS or cause not in uncovered():
             continue
         # The employer's feedback is in hand already: no goal of asking them for it.
-        unwanted = used | ({FEEDBACK_STRATEGY} if record.feedback else set())
+        unwanted = used | done | ({FEEDBACK_STRATEGY} if record.feedback else set())
         key = next((k for k in catalogue.causes[cause].strategies if k not in unwanted), None)
         if key is None:
             continue

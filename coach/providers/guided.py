@@ -188,7 +188,7 @@ def _closing(move: Move, record: ReflectionRecord, wording: Wording) -> list[str
         parts = [wording.summary(move.left_stage, record)] if move.summarise else []
         parts.append(summary["entering"].format(title=framework.title))
         if move.stage == "improvement":
-            parts += _cause_and_strategies(record, wording)
+            parts += _cause_and_strategies(record, wording, move)
         parts.append(framework.opening)
         return parts
     if move.kind in ("greeting", "returning", "coach_question", "open_question") and not (
@@ -198,11 +198,14 @@ def _closing(move: Move, record: ReflectionRecord, wording: Wording) -> list[str
     return [framework.questions[move.question % len(framework.questions)].text]
 
 
-def _cause_and_strategies(record: ReflectionRecord, wording: Wording) -> list[str]:
-    """The cause named and the strategies offered, from the same record entry."""
+def _cause_and_strategies(record: ReflectionRecord, wording: Wording, move: Move) -> list[str]:
+    """The cause named and the strategies offered, from the same record entry (less
+    what the seeker has done already)."""
     cause = record.cause_worked_on
-    response = wording.frameworks.catalogue.causes[cause]
-    strategies = wording.frameworks.strategies_for(cause)
+    catalogue = wording.frameworks.catalogue
+    response = catalogue.causes[cause]
+    keys = [k for k in response.strategies if k not in move.skipped_strategies]
+    strategies = [catalogue.strategies[k] for k in keys]
     lines = "\n".join(f"- **{s.name}**: {s.how}" for s in strategies)
     named = (
         f"About the likely cause, **{wording.cause(cause)}**: {response.advice}"
