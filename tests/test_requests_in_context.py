@@ -135,3 +135,26 @@ def test_someone_who_wants_to_vent_is_not_asked_to_move_on_as_soon_as_a_feeling_
     # Once the stage has run its length, the choice to move on comes.
     said = [chat.say("It still stings, honestly.")["choices"] for _ in range(5)]
     assert any(MOVE_ON in choices for choices in said)
+
+
+@pytest.mark.parametrize(
+    ("said", "stage"),
+    [
+        ("Yes, but I'm still really angry about it.", "emotions"),
+        ("OK but honestly it still stings.", "emotions"),
+        ("Sure, although I still feel awful.", "emotions"),
+        ("Yes, let's move on, though it still stings.", "causes"),
+        ("Sure.", "causes"),
+    ],
+)
+def test_a_yes_to_moving_on_with_a_but_stays(chat: Chat, said, stage):
+    asked = chat.say("I'm really angry.")
+    assert MOVE_ON in asked["choices"]
+    assert chat.say(said)["stage"] == stage
+
+
+def test_a_question_that_changes_the_stage_is_not_called_one_it_cannot_answer(chat: Chat):
+    chat.move_to("causes")
+    reply = chat.say("Can we go back to my feelings?")
+    assert reply["stage"] == "emotions"
+    assert "cannot answer well here" not in reply["content"]

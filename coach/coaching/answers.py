@@ -8,6 +8,8 @@ yes, or the feeling picked, alone (`keep_an_answer`).
 
 from __future__ import annotations
 
+import re
+
 from coach.coaching.dialogue_state import load_state
 from coach.coaching.proposals import (
     cause_labels,
@@ -35,6 +37,11 @@ from coach.storage.models import CoachingSession
 FIXED_CHOICES = (YES, NOT_QUITE, MOVE_ON, STAY_HERE, MAKE_PLAN, TAKE_BREAK)
 
 
+# A yes to moving on that goes on to say the seeker is not done ("yes, but it still
+# stings", "sure, although I still feel awful").
+HELD_BACK = re.compile(r"\b(?:but|although|though|except|still)\b")
+
+
 def read_answer(
     last: Move, reading: Reading, chosen: ReflectionRecord, text: str, frameworks: Frameworks
 ) -> tuple[Answer, ReflectionRecord]:
@@ -44,8 +51,13 @@ def read_answer(
     if last.ask == "move_on":
         if "stay" in answers or ("deny" in answers and "move_on" not in answers):
             return "stayed", ReflectionRecord()
-        if "move_on" in answers or "confirm" in answers:
+        if "move_on" in answers:
             return "moved", ReflectionRecord()
+        if "confirm" in answers:
+            # "Yes, but I'm still really angry about it": a yes with a but is not
+            # consent to leave; they are still here.
+            held_back = HELD_BACK.search(normalise(text)) and not reading.consents
+            return ("stayed", ReflectionRecord()) if held_back else ("moved", ReflectionRecord())
     if "stay" in answers and last.ask != "confirm":
         return "stayed", ReflectionRecord()
     if last.ask == "confirm" and not last.proposed.is_empty():

@@ -217,6 +217,7 @@ def _unanswered(move: Move, reading: Reading) -> bool:
     ("what's the best laptop for coding?"): without a model, saying so beats
     acknowledging it as if it were news."""
     asked = reading.text.rstrip().endswith("?") and not (move.reassure or move.listening)
+    asked = asked and not move.left_stage  # "Can we go back to my feelings?" was answered
     heard = not (move.proposed.is_empty() and move.confirmed.is_empty()) or move.feedback_noted
     return asked and not heard and move.answer == "none" and move.ask == "question"
 

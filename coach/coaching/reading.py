@@ -100,6 +100,8 @@ class Reading:
     addressed: str | None = None  # greeting, returning, thanks, coach_question
     # A question about what comes later: "why" (the causes) or "what" (what to do).
     asks_ahead: str | None = None
+    # A move-on phrase anywhere in it ("yes, let's move on, though it stings").
+    consents: bool = False
     # Whether what they feel is normal ("is it normal to feel this way?").
     asks_normal: bool = False
     affirm: tuple[str, ...] = ()
@@ -217,6 +219,7 @@ class DialogueRules:
             addressed=self._addressed(plain, words),
             asks_ahead=next((key for key, p in self.ahead.items() if p.search(plain)), None),
             asks_normal=bool(self.is_normal.search(plain)),
+            consents=bool(self.answers[MOVE_ON].search(plain)),
             affirm=tuple(key for key, p in self.affirm.items() if p.search(plain)),
             relevant=tuple(ref for ref, p in self.relevance.items() if p.search(plain)),
             done=tuple(ref for p, refs, _ in self.already_done if p.search(plain) for ref in refs),
