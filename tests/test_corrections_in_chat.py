@@ -45,3 +45,30 @@ def test_more_one_feeling_than_another_swaps_them(embarrassed: Chat):
 def test_a_feeling_that_passed_stays_in_the_record(embarrassed: Chat):
     embarrassed.say("I'm not embarrassed anymore, just tired of it all.")
     assert "embarrassed" in embarrassed.record.emotions
+
+
+@pytest.mark.parametrize(
+    ("said", "named"),
+    [
+        ("I'm less embarrassed than disappointed", ["disappointment"]),
+        ("I'm less disappointed than angry", ["disappointment", "anger or frustration"]),
+        ("I feel nothing other than anger", ["anger or frustration"]),
+    ],
+)
+def test_only_more_one_than_another_takes_the_second_back(app: Flask, said, named):
+    from coach.coaching.proposals import named_entries
+    from coach.guide.frameworks import frameworks
+
+    assert named_entries(said, frameworks(app)).emotions == named
+
+
+@pytest.mark.parametrize(
+    "said", ["not my flatmate's fault", "no number to call", "Not tiresome, just long"]
+)
+def test_a_word_that_only_starts_like_a_feeling_takes_nothing_back(app: Flask, said):
+    from coach.coaching.proposals import taken_back
+    from coach.guide.frameworks import frameworks
+    from coach.guide.record import ReflectionRecord
+
+    record = ReflectionRecord(emotions=["flat", "numb", "tired"])
+    assert taken_back(said, record, frameworks(app)).emotions == []

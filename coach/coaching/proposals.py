@@ -20,8 +20,9 @@ from coach.guide.record import CHOSEN_EVIDENCE, LikelyCause, ReflectionRecord, s
 # back ("remove anger", "take the anger out").
 NEGATION = re.compile(
     r"(?:\bnot|\bno|n't|\bnever|\bnor|\bremove|\bdelete|\bdrop|\berase|\btake"
-    # "More disappointment than embarrassment": the second is taken back.
-    r"|\bthan|\binstead of)(?:\s+\w+)?\s*$"
+    # "More disappointment than embarrassment", "relief rather than anger": the
+    # second is taken back ("less embarrassed than disappointed" takes back nothing).
+    r"|\bmore\s+[\w-]+\s+than|\brather than|\binstead of)(?:\s+\w+)?\s*$"
 )
 # "Not only relief" and "not just anger" deny nothing: they add to it.
 NOT_ONLY = re.compile(r"\bnot (?:only|just|merely)\s*$")
@@ -51,13 +52,14 @@ def _named(
     lowered: str, words: tuple[str, ...] | list[str], negated: bool, *, stems: bool = False
 ) -> bool:
     """Whether one of `words` is named (with `negated`: denied or taken back); with
-    `stems`, a word that starts with one of them counts too."""
-    ending = r"[\w-]*" if stems else r"(?![\w-])"
+    `stems`, a word that is one of them with a feeling word's ending counts too."""
+    ending = (STEM_ENDINGS if stems else "") + r"(?![\w-])"
     for word in words:
         if word not in lowered:  # most labels are not there: no pattern to build
             continue
         for match in re.finditer(rf"(?<![\w-]){re.escape(word)}{ending}", lowered):
-            before = lowered[max(0, match.start() - 20) : match.start()]
+            # Long enough for "more disappointment than".
+            before = lowered[max(0, match.start() - 40) : match.start()]
             denied = bool(NEGATION.search(before)) and not NOT_ONLY.search(before)
             if denied is negated:
                 return True
@@ -111,11 +113,16 @@ def taken_back(text: str, record: ReflectionRecord, frameworks: Frameworks) -> R
     )
 
 
+# The endings of a feeling word's other forms, after its stem (`_stem`).
+FEELING_ENDINGS = ("ment", "ness", "ing", "ed", "d")
+STEM_ENDINGS = "(?:" + "|".join(FEELING_ENDINGS) + ")?"
+
+
 def _stem(feeling: str) -> str:
     """The start a feeling word shares with its other forms: "embarrass" for
     "embarrassed", "embarrassment" and "embarrassing"."""
     word = feeling.lower().strip()
-    for ending in ("ment", "ness", "ing", "ed", "d"):
+    for ending in FEELING_ENDINGS:
         if word.endswith(ending) and len(word) - len(ending) >= 4:
             return word[: -len(ending)]
     return word
