@@ -616,3 +616,21 @@ def test_a_plan_does_not_ask_for_feedback_the_seeker_already_has(app):
     titles = [goal.title for goal in _guided_draft(app, record).goals]
     assert "Ask the employer for feedback" not in titles
     assert titles, "the unknown reason's other strategies still make the plan"
+
+
+@pytest.mark.parametrize(
+    ("goal", "category"),
+    [
+        ("Restart my search properly", "mindset"),
+        ("Break the cycle of negative self-talk", "mindset"),
+        ("Learn to be kinder to myself", "mindset"),
+        ("Practise self-compassion", "mindset"),
+        ("Learn SQL window functions", "skills"),
+        ("Go running three mornings a week", "wellbeing"),
+    ],
+)
+def test_a_goals_category_is_read_from_whole_words(app, goal, category):
+    from coach.plans.templates import plan_templates
+
+    with app.app_context():
+        assert plan_templates(app).own_goal.category_of(goal) == category

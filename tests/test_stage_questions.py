@@ -125,3 +125,16 @@ def test_the_question_what_they_felt_offers_the_feelings_to_pick(app, chat: Chat
     chat.say("Stay here")
     later = chat.say("Hmm, I am still thinking about it all.")
     assert asked(app, "emotions", later["content"]) and later["choices"] == []
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "I told them my salary expectations.",
+        "I applied through their website.",
+        "I did the take-home on my own.",
+        "I'll never forget how cold the email was.",
+    ],
+)
+def test_words_about_something_else_answer_no_question(app: Flask, said):
+    assert dialogue_rules(app).read(said).answered == frozenset()

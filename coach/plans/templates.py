@@ -19,6 +19,8 @@ from coach.guide.frameworks import GOAL_CATEGORIES, Frameworks, frameworks
 from coach.plans.schema import HORIZONS, ResourceDraft
 
 EXTENSION_KEY = "coach.plans.templates"
+# The category of a goal of the seeker's whose words name none (`OwnGoal.category_of`).
+OWN_GOAL_FALLBACK = "mindset"
 
 
 class _Strict(BaseModel):
@@ -47,8 +49,8 @@ class GoalOpenings(_Strict):
 class OwnGoal(_Strict):
     # Steps for a goal the seeker stated that no strategy is about.
     steps: tuple[str, ...]
-    # Its category by the words that start its words, the first that fits in this
-    # order; "mindset" when none does.
+    # Its category by the words or phrases it holds, whole: the first that fits, in
+    # this order; `OWN_GOAL_FALLBACK` when none does.
     categories: dict[str, tuple[str, ...]]
 
     @model_validator(mode="after")
@@ -61,10 +63,10 @@ class OwnGoal(_Strict):
     def category_of(self, goal: str) -> str:
         """The category a goal in the seeker's words is plainly about."""
         lowered = goal.lower()
-        for category, starts in self.categories.items():
-            if any(re.search(rf"(?<![\w]){re.escape(start)}", lowered) for start in starts):
+        for category, phrases in self.categories.items():
+            if any(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", lowered) for p in phrases):
                 return category
-        return "mindset"
+        return OWN_GOAL_FALLBACK
 
 
 class RoutineItem(_Strict):
