@@ -170,3 +170,14 @@ def test_a_stored_message_is_activity(storage_app, storage_api):
     assert ids_of(listed(storage_api, counselor)) == [newer, older]
     storage_api.send(seeker, older, "Something new happened today")
     assert ids_of(listed(storage_api, counselor)) == [older, newer]
+
+
+def test_search_finds_a_word_in_any_case_beyond_ascii_on_every_database(storage_app, storage_api):
+    make_user(storage_app, "counselor@example.org", "counselor")
+    counselor = login(storage_api, "counselor@example.org")
+    seeker = storage_api.guest()
+    session_id = storage_api.new_session(seeker)
+    storage_api.send(seeker, session_id, "L'ÉQUIPE était soudée, mais ils ont dit non.")
+    share(storage_api, seeker, session_id)
+    assert ids_of(listed(storage_api, counselor, q="équipe")) == [session_id]
+    assert ids_of(listed(storage_api, counselor, q="soudée")) == [session_id]

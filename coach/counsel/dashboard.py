@@ -100,21 +100,18 @@ def _transcript_matches(db: Session, words: str) -> ColumnElement[bool]:
         )
     else:
         searched = words_of(words)
-        # LIKE narrows the rows cheaply; the function then finds the word whole.
-        matches = (
-            and_(
-                *(
-                    and_(
-                        Message.content.like(f"%{_escape_like(w)}%", escape=LIKE_ESCAPE),
-                        getattr(func, HOLDS_WORD)(Message.content, w) == 1,
-                    )
-                    for w in searched
-                )
-            )
-            if searched
-            else false()
-        )
+        matches = and_(*(_holds(w) for w in searched)) if searched else false()
     return exists().where(in_session, matches)
+
+
+def _holds(word: str) -> ColumnElement[bool]:
+    """On SQLite: a message holds the word whole. LIKE narrows the rows cheaply first,
+    but it folds the case of ASCII letters only: a word with others ("équipe") is
+    left to the function alone."""
+    whole: ColumnElement[bool] = getattr(func, HOLDS_WORD)(Message.content, word) == 1
+    if not word.isascii():
+        return whole
+    return and_(Message.content.like(f"%{_escape_like(word)}%", escape=LIKE_ESCAPE), whole)
 
 
 def _escape_like(text: str) -> str:
