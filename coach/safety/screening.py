@@ -140,42 +140,37 @@ _EARLIER_MESSAGES = (
 
 
 # The reply just before a seeker message: whether it was the distress reply.
-_REPLY_BEFORE = (
-    select(_messages.safety, _messages.content)
+# The safety rules that wrote the coach's last replies before a message, newest first.
+_REPLIES_BEFORE = (
+    select(_messages.safety)
     .where(_messages.coaching_session_id == bindparam("session_id"))
     .where(_messages.role == "assistant", _messages.id < bindparam("before"))
     .order_by(_messages.id.desc())
-    .limit(1)
+    .limit(bindparam("count"))
 )
+# How far back check-ins in a row are counted: enough to alternate their words.
+CHECK_INS_COUNTED = 20
 
 
 def _answers_distress_reply(db: Session, message: Message) -> bool:
-    return _reply_before(db, message) == "distress"
+    return _replies_before(db, message, 1)[:1] == ["distress"]
 
 
-def _reply_before(db: Session, message: Message) -> str | None:
-    """Which safety rule wrote the coach's reply before this message, if one did."""
-    return _last_reply(db, message)[0]
-
-
-def _last_reply(db: Session, message: Message) -> tuple[str | None, str]:
-    """The safety rule that wrote the coach's reply before this message, if one did,
-    and its words ("" when there was none)."""
-    row = db.execute(
-        _REPLY_BEFORE, {"session_id": message.coaching_session_id, "before": message.id}
-    ).first()
-    return (row.safety, row.content) if row is not None else (None, "")
+def _replies_before(db: Session, message: Message, count: int) -> list[str | None]:
+    """Which safety rule wrote each of the coach's `count` replies before this message
+    (None for a coached one), newest first."""
+    params = {"session_id": message.coaching_session_id, "before": message.id, "count": count}
+    return list(db.scalars(_REPLIES_BEFORE, params))
 
 
 def _check_in_words(db: Session, message: Message, rules: SafetyRules) -> str:
-    """The check-in, in other words than the one just before it, if there was one: the
-    same words twice in a row read as not listening. Check-ins in a row alternate."""
+    """The check-in, in other words than the one just before it: the same words twice
+    in a row read as not listening. Check-ins in a row alternate, counted (not read
+    back from the stored words, which change with the help lines shown)."""
     replies, resources = rules.replies, rules.resources
-    first, again = replies.check_in_reply(resources), replies.check_in_reply(resources, again=True)
-    safety, words = _last_reply(db, message)
-    if safety != "check_in":
-        return first
-    return first if words.strip() == again else again
+    before = _replies_before(db, message, CHECK_INS_COUNTED)
+    in_a_row = next((i for i, safety in enumerate(before) if safety != "check_in"), len(before))
+    return replies.check_in_reply(resources, again=in_a_row % 2 == 1)
 
 
 def _earlier_messages(db: Session, message: Message) -> list[str]:
