@@ -88,14 +88,24 @@ class FeelingWords:
 
     openers: re.Pattern[str]
     states: PhraseRule
+    # The feeling words a state names ("[words] feeling_state"), longest first.
+    state_words: tuple[str, ...]
     lead_words: frozenset[str]
     not_feelings: frozenset[str]
     max_words: int
 
+    def state_in(self, clause: str) -> str | None:
+        """The feeling a state names ("I'm so burnt out": "burnt out"), if it names one."""
+        found = self.states.first_match(clause)
+        if not found:
+            return None
+        said = found.group()
+        return next((w for w in self.state_words if said.endswith(w)), said.split()[-1])
+
     def named_in(self, clause: str) -> str | None:
-        state = self.states.first_match(clause)
+        state = self.state_in(clause)
         if state:
-            return state.group().split()[-1]
+            return state
         match = self.openers.search(clause)
         if not match:
             return None
@@ -164,6 +174,7 @@ class KeywordRules:
             feelings=FeelingWords(
                 openers=compile_patterns(data.feelings.openers, words),
                 states=PhraseRule(PhraseData(phrases=data.feelings.states), words, negation),
+                state_words=tuple(sorted(words["feeling_state"].split("|"), key=len, reverse=True)),
                 lead_words=frozenset(data.feelings.lead_words),
                 not_feelings=frozenset(data.feelings.not_feelings),
                 max_words=data.feelings.max_words,
@@ -259,8 +270,8 @@ class KeywordRules:
             elif not named:
                 # A fragment names a feeling only by a known feeling word ("I'm
                 # embarrassed"), never by whatever follows "I feel".
-                state = self.feelings.states.first_match(clause)
-                named = [state.group().split()[-1]] if state else []
+                state = self.feelings.state_in(clause)
+                named = [state] if state else []
             found += named
         return found
 
