@@ -634,3 +634,17 @@ def test_a_goals_category_is_read_from_whole_words(app, goal, category):
 
     with app.app_context():
         assert plan_templates(app).own_goal.category_of(goal) == category
+
+
+@pytest.mark.parametrize("weeks", HORIZONS)
+@pytest.mark.parametrize("count", [2, 3, 4])
+@pytest.mark.parametrize("offset", [0, 3])
+def test_steps_follow_each_other_at_most_a_week_apart_within_any_horizon(weeks, count, offset):
+    from coach.plans.guided import step_dates
+
+    review_on = TODAY + timedelta(weeks=weeks)
+    dues = step_dates(TODAY, review_on, count, offset)
+    gaps = [(b - a).days for a, b in pairwise(dues)]
+    assert dues[0] < TODAY + timedelta(days=7), "the first step is due this week"
+    assert all(1 <= gap <= 7 for gap in gaps), gaps  # in order, no two on one day
+    assert dues[-1] < review_on

@@ -194,16 +194,20 @@ def _goal(
 
 # A goal's steps follow on from each other: a step a week keeps each one small
 # and lets the next build on it, where spreading them over the whole plan left a
-# step meant to follow at once two weeks behind the one before.
+# step meant to follow at once two weeks behind the one before. A plan too short
+# for a week between steps has them closer together.
 DAYS_BETWEEN_STEPS = 7
 
 
 def step_dates(first_day: date, review_on: date, count: int, offset: int = 0) -> list[date]:
-    """`count` dates, a week apart, up to the day before the review: the first within
-    the week (a later goal's first step a day later each)."""
+    """`count` dates, a week apart where the plan has room (closer where it has not),
+    up to the day before the review: the first within the week (a later goal's first
+    step a day later each)."""
     start = first_day + timedelta(days=min(offset + 1, 6))
     end = max(start, review_on - timedelta(days=1))
-    return [min(start + timedelta(days=i * DAYS_BETWEEN_STEPS), end) for i in range(count)]
+    room = (end - start).days // max(count - 1, 1)
+    gap = timedelta(days=max(1, min(DAYS_BETWEEN_STEPS, room)))
+    return [min(start + i * gap, end) for i in range(count)]
 
 
 def _reason(
