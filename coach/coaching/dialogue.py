@@ -341,10 +341,7 @@ def _ask(
     move.ask = "question"
     move.question = next_open_question(framework, state, record)
     state.questions = move.question + 1
-    if (
-        framework.questions
-        and framework.questions[move.question % len(framework.questions)].offers_choices
-    ):
+    if framework.questions and framework.question(move.question).offers_choices:
         move.choices = _stage_choices(move, record, frameworks)
 
 
@@ -354,7 +351,7 @@ def next_open_question(framework: Framework, state: DialogueState, record: Refle
     one anyway when they have answered them all."""
     count = len(framework.questions)
     for index in range(state.questions, state.questions + count):
-        names = framework.questions[index % count].answered_by
+        names = framework.question(index).answered_by
         if not any(record.holds(name) or name in state.answered for name in names):
             return index
     return state.questions

@@ -109,6 +109,10 @@ class Framework(Strict):
     def section(self, key: str) -> Section:
         return _find(self.sections, key, f"framework {self.stage}")
 
+    def question(self, index: int) -> Question:
+        """The stage's question at `index`, counting round again past the last."""
+        return self.questions[index % len(self.questions)]
+
 
 class Strategy(Strict):
     name: str

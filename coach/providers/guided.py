@@ -75,9 +75,11 @@ def compose_reply(prompt: GuidedPrompt, wording: Wording) -> str:
         # The turn ends on its one question, whether it heard right: what it affirms
         # comes before what it checks (and it offers nothing: `offers.offer_count`).
         lead, checked = _opening(move, record, wording, seed)
-        # The seeker's own words it would record, as a list, then the check on its own.
-        preview = wording.record_preview(move.proposed)
-        shown = [preview, wording.data["reflect"]["check"]] if preview else []
+        # The check ends the reflection; after the seeker's own words it would record,
+        # shown as a list, it stands on its own.
+        check, preview = wording.data["reflect"]["check"], wording.record_preview(move.proposed)
+        shown = [preview, check] if preview else []
+        checked = checked if preview else [*checked, check]
         if affirmations:
             paragraphs += [" ".join(lead), *affirmations, " ".join(checked), *shown]
             affirmations = []
@@ -105,9 +107,10 @@ def _item(frameworks: Frameworks, ref: str) -> Any:
 def _opening(
     move: Move, record: ReflectionRecord, wording: Wording, seed: str
 ) -> tuple[list[str], list[str]]:
-    """Reflect, never echo: what was confirmed, corrected or newly heard. In two
-    parts: what the turn answers, then what it reflects (and, on a turn that checks
-    what it heard, the check), so that what it affirms can come between them."""
+    """Reflect, never echo: what was confirmed, corrected or newly heard, in the
+    coach's words. In two parts: what the turn answers, then what it reflects (a
+    turn that checks what it heard adds its check in `compose_reply`), so that what
+    it affirms can come between them."""
     lead: list[str] = []
     answered = wording.data["answered"]
     if move.answer in ("confirmed", "chose", "partial") and not move.confirmed.is_empty():
@@ -161,8 +164,6 @@ def _opening(
     if move.sympathy:
         # Before anything else, and in place of a plain acknowledgement.
         lead.insert(0, wording.data["reflect"]["sympathy"])
-    if move.ask == "confirm" and wording.record_preview(move.proposed) is None:
-        after.append(wording.data["reflect"]["check"])
     return lead, reflected + after
 
 
@@ -195,7 +196,7 @@ def _closing(move: Move, record: ReflectionRecord, wording: Wording) -> list[str
         framework.questions
     ):
         return [framework.opening]
-    return [framework.questions[move.question % len(framework.questions)].text]
+    return [framework.question(move.question).text]
 
 
 def _cause_and_strategies(record: ReflectionRecord, wording: Wording, move: Move) -> list[str]:
