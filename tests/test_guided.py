@@ -171,3 +171,18 @@ def test_a_feeling_is_named_with_what_it_is_about(app, emotions, about):
     proposed = ReflectionRecord(emotions=emotions)
     reply = _reply(app, Move(stage="emotions", proposed=proposed, ask="confirm"))
     assert about in reply
+
+
+def test_improvement_with_feedback_but_no_cause_does_not_say_ask_for_it(app):
+    record = ReflectionRecord(feedback=["They said they went another way."])
+    move = Move(
+        stage="improvement",
+        left_stage="causes",
+        ask="question",
+        answer="moved",
+        skipped_strategies=["feedback_request"],
+    )
+    reply = _reply(app, move, "Move on", record)
+    assert "When the reason is unclear" not in reply
+    assert "What the employer told you" in reply
+    assert "Ask the employer for feedback" not in reply

@@ -94,7 +94,6 @@ def decide_turn(
     state.answered = sorted({*state.answered, *reading.answered})
     state.done = sorted({*state.done, *reading.done})
     state.done_strategies = sorted({*state.done_strategies, *reading.done_strategies})
-    move.skipped_strategies = list(state.done_strategies)
 
     # What the seeker's answer does to what the coach proposed last.
     chosen = named_entries(text, frameworks)
@@ -167,6 +166,8 @@ def decide_turn(
     # stage by "Move on" gets the recap and the "Make my plan" choice first.
     move.writes_plan = move.kind == "plan" and reading.request == "plan"
 
+    # What the seeker has done, or the record shows done, is not suggested to them.
+    move.skipped_strategies = sorted({*state.done_strategies, *record.strategies_in_hand()})
     _ask(move, state, record, reading, coaching_session.stage_turns + 1, frameworks)
     move.reassure = reading.asks_normal and move.kind in ("reflect", "fragment")
     found = move.proposed.merge(move.confirmed)

@@ -17,6 +17,8 @@ from coach.guide.frameworks import Cause
 # What a cause chosen by its label is recorded with when no sentence of the
 # seeker's gave it: the seeker's choice is the evidence.
 CHOSEN_EVIDENCE = "Chosen by the seeker"
+# The strategy of asking the employer for feedback (prompts/strategies.toml).
+FEEDBACK_STRATEGY = "feedback_request"
 
 MAX_ITEMS = 8
 # The record's lists of the seeker's own words, by field name.
@@ -92,6 +94,11 @@ class ReflectionRecord(BaseModel):
         if name == "unknown":
             return self.cause_unknown
         return any(c.cause == name for c in self.likely_causes)
+
+    def strategies_in_hand(self) -> frozenset[str]:
+        """Strategies the record shows are done already: asking the employer for
+        feedback, once their feedback is in it."""
+        return frozenset({FEEDBACK_STRATEGY}) if self.feedback else frozenset()
 
     @property
     def cause_worked_on(self) -> str:

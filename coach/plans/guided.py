@@ -24,7 +24,6 @@ MAX_GUIDED_GOALS = 4
 MAX_GUIDED_STEPS = 4
 MIN_GOALS = 2
 WELLBEING_STRATEGY = "self_care_routine"
-FEEDBACK_STRATEGY = "feedback_request"
 # Words too common to say which strategy a sentence is about.
 COMMON_WORDS = frozenset(
     {
@@ -90,8 +89,8 @@ def build_guided_draft(
     for cause in causes:
         if len(goals) >= MAX_GUIDED_GOALS or cause not in uncovered():
             continue
-        # The employer's feedback is in hand already: no goal of asking them for it.
-        unwanted = used | done | ({FEEDBACK_STRATEGY} if record.feedback else set())
+        # Nor what the seeker has done already (their feedback in hand, say).
+        unwanted = used | done | record.strategies_in_hand()
         key = next((k for k in catalogue.causes[cause].strategies if k not in unwanted), None)
         if key is None:
             continue

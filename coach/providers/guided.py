@@ -208,9 +208,11 @@ def _cause_and_strategies(record: ReflectionRecord, wording: Wording, move: Move
     keys = [k for k in response.strategies if k not in move.skipped_strategies]
     strategies = [catalogue.strategies[k] for k in keys]
     lines = "\n".join(f"- **{s.name}**: {s.how}" for s in strategies)
-    named = (
-        f"About the likely cause, **{wording.cause(cause)}**: {response.advice}"
-        if cause != "unknown"
-        else response.advice
-    )
+    if cause != "unknown":
+        named = f"About the likely cause, **{wording.cause(cause)}**: {response.advice}"
+    elif record.feedback:
+        # No cause, but the employer's words: not "when the reason is unclear, ask".
+        named = str(wording.data["turns"]["feedback_in_hand"])
+    else:
+        named = response.advice
     return [named, lines]
