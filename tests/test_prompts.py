@@ -385,3 +385,12 @@ def test_the_turn_note_says_there_is_no_rush_when_the_seeker_is_not_sure(app):
     instructions = unsure.split(DATA_OPEN, 1)[0]
     assert "not sure" in instructions and "do not press them or guess for them" in instructions
     assert "do not press them" not in turn_note(app, move=Move(stage="causes", ask="question"))
+
+
+def test_the_turn_note_names_the_strategies_the_seeker_has_done(app):
+    from coach.guide.move import Move
+
+    move = Move(stage="improvement", ask="question", skipped_strategies=["feedback_request"])
+    instructions = turn_note(app, move=move).split(DATA_OPEN, 1)[0]
+    assert "done these already" in instructions and "Ask the employer for feedback" in instructions
+    assert "done these already" not in turn_note(app, move=Move(stage="improvement"))

@@ -67,6 +67,15 @@ def move_instructions(move: Move, frameworks: Frameworks) -> str:
             "- The seeker asked whether what they feel is normal. Say plainly, in a "
             "sentence, that it is common after a rejection like this and makes sense."
         )
+    if move.skipped_strategies:
+        # Strategy names from the catalogue, never the seeker's words.
+        done = ", ".join(
+            frameworks.catalogue.strategies[key].name for key in move.skipped_strategies
+        )
+        lines.append(
+            f"- The seeker has done these already, or has what they bring: {done}. Do not "
+            "suggest them."
+        )
     if move.unsure:
         lines.append(
             "- The seeker says they are not sure, and told nothing new. Say there is no "
