@@ -72,3 +72,22 @@ def test_a_word_that_only_starts_like_a_feeling_takes_nothing_back(app: Flask, s
 
     record = ReflectionRecord(emotions=["flat", "numb", "tired"])
     assert taken_back(said, record, frameworks(app)).emotions == []
+
+
+def test_a_cause_is_taken_back_by_its_everyday_name(app: Flask, api: ApiActions):
+    chat = Chat(app, api)
+    chat.move_to("causes")
+    chat.say("Culture or team fit")
+    assert [c.cause for c in chat.record.likely_causes] == ["culture_fit"]
+    chat.say("Actually I don't think it was culture fit. Please take that off.")
+    assert chat.record.likely_causes == []
+
+
+@pytest.mark.parametrize(
+    "said", ["I don't think it was a skills gap.", "It wasn't the competition, I'm sure."]
+)
+def test_a_cause_denied_by_its_everyday_name_is_not_recorded(app: Flask, api: ApiActions, said):
+    chat = Chat(app, api)
+    chat.move_to("causes")
+    chat.say(said)
+    assert chat.record.likely_causes == []

@@ -22,7 +22,9 @@ NEGATION = re.compile(
     r"(?:\bnot|\bno|n't|\bnever|\bnor|\bremove|\bdelete|\bdrop|\berase|\btake"
     # "More disappointment than embarrassment", "relief rather than anger": the
     # second is taken back ("less embarrassed than disappointed" takes back nothing).
-    r"|\bmore\s+[\w-]+\s+than|\brather than|\binstead of)(?:\s+\w+)?\s*$"
+    r"|\bmore\s+[\w-]+\s+than|\brather than|\binstead of"
+    # "I don't think it was a skills gap".
+    r"|n't\s+(?:think|believe|reckon|feel)(?:\s+\w+){0,3})(?:\s+\w+)?\s*$"
 )
 # "Not only relief" and "not just anger" deny nothing: they add to it.
 NOT_ONLY = re.compile(r"\bnot (?:only|just|merely)\s*$")
@@ -75,10 +77,14 @@ def named_entries(text: str, frameworks: Frameworks, *, negated: bool = False) -
         for name in feeling_names(frameworks)
         if _named(lowered, FEELING_ALIASES.get(name.lower(), (name.lower(),)), negated)
     ]
+    items = frameworks.stage("causes").section("causes").items
     causes = [
-        LikelyCause(cause=code, evidence=_evidence_for(text, label))  # type: ignore[arg-type]
-        for code, label in cause_labels(frameworks).items()
-        if _named(lowered, (label.lower(),), negated)
+        LikelyCause(cause=str(item.key), evidence=_evidence_for(text, item.name))  # type: ignore[arg-type]
+        for item in items
+        # A cause is named by its label; it is denied or taken back by an everyday
+        # name too ("not a skills gap"). Named by an everyday name, praise would read
+        # as a cause ("a great culture fit").
+        if _named(lowered, (item.name.lower(), *(item.aliases if negated else ())), negated)
     ]
     return ReflectionRecord(emotions=emotions, likely_causes=causes)
 

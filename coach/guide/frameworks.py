@@ -64,6 +64,8 @@ class Item(Strict):
     # A reaction's usual object ("about how it turned out"), for a reflection that
     # names the feeling and what it is about.
     about: str | None = None
+    # Other names a seeker may call a cause by ("skills gap").
+    aliases: tuple[str, ...] = ()
 
 
 class Section(Strict):
