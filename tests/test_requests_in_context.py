@@ -158,3 +158,17 @@ def test_a_question_that_changes_the_stage_is_not_called_one_it_cannot_answer(ch
     reply = chat.say("Can we go back to my feelings?")
     assert reply["stage"] == "emotions"
     assert "cannot answer well here" not in reply["content"]
+
+
+def test_someone_without_hope_is_offered_no_silver_lining(app: Flask, chat: Chat):
+    from coach.guide.frameworks import frameworks
+
+    refocusing = frameworks(app).stage("emotions").section("refocusing").items
+    chat.say("Honestly I feel like giving up on the whole job search.")
+    chat.say(YES)
+    assert "hopelessness" in chat.record.emotions
+    said = ["It still stings, honestly.", "It still stings, honestly."]
+    said += ["I don't even know why I keep trying.", "Everything feels pointless lately."]
+    replies = [chat.say(text)["content"] for text in said]
+    for reply in replies:
+        assert not any(f"**{item.name}" in reply for item in refocusing), reply

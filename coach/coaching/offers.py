@@ -17,6 +17,8 @@ from coach.guide.frameworks import STAGES, Frameworks, Item
 from coach.guide.move import Move
 from coach.guide.record import ReflectionRecord
 
+# The feeling to which looking ahead reads as a silver lining, not as help.
+NO_SILVER_LINING = "hopelessness"
 # Resilience's material is the widest: two items on a turn that asks a question.
 RESILIENCE_OFFERS = 2
 
@@ -99,8 +101,9 @@ def choose_offers(
         for ref in CAUSE_POOLS["unknown"]:
             ordered += expand(frameworks, ref) if within_reach(ref, stage) else []
     pools = STAGE_POOLS.get(stage, ())
-    if stage == "emotions" and not record.emotions:
-        # The feelings first: looking ahead (new goals, the network) once one is named.
+    if stage == "emotions" and (not record.emotions or NO_SILVER_LINING in record.emotions):
+        # The feelings first: looking ahead (new goals, the network) once one is named,
+        # and never to someone without hope, to whom it reads as a silver lining.
         pools = pools[:1]
     pool = [item for ref in pools for item in expand(frameworks, ref)]
     ordered += _rotated(pool, seed)
