@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from coach.coaching.dialogue import next_open_question
 from coach.coaching.dialogue_state import DialogueState
 from coach.coaching.reading import DialogueRules, dialogue_rules, unknown_names
+from coach.coaching.stages import next_open_question
 from coach.guide.frameworks import Framework, Question, frameworks
 from coach.guide.move import MOVE_ON, YES
 from coach.guide.record import LikelyCause, ReflectionRecord

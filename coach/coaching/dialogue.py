@@ -37,8 +37,8 @@ from coach.coaching.proposals import (
     without_entries,
 )
 from coach.coaching.reading import SHORT_ANSWER_WORDS, UNSURE, DialogueRules, Reading
-from coach.coaching.stages import requested_stage, stage_is_complete
-from coach.guide.frameworks import STAGES, Framework, Frameworks, next_stage
+from coach.coaching.stages import next_open_question, requested_stage, stage_is_complete
+from coach.guide.frameworks import STAGES, Frameworks, next_stage
 from coach.guide.move import (
     MAKE_PLAN,
     MOVE_ON,
@@ -344,18 +344,6 @@ def _ask(
     state.questions = move.question + 1
     if framework.questions and framework.question(move.question).offers_choices:
         move.choices = _stage_choices(move, record, frameworks)
-
-
-def next_open_question(framework: Framework, state: DialogueState, record: ReflectionRecord) -> int:
-    """The next of the stage's questions the seeker has not answered already, in
-    passing or in the record ("what did you feel?" once they have said); the next
-    one anyway when they have answered them all."""
-    count = len(framework.questions)
-    for index in range(state.questions, state.questions + count):
-        names = framework.question(index).answered_by
-        if not any(record.holds(name) or name in state.answered for name in names):
-            return index
-    return state.questions
 
 
 # A question about what comes later, by the stage that answers it.

@@ -1,7 +1,8 @@
 """The stages of a conversation: when one is ready to leave (the design's table,
-read from what was confirmed during it), and which stage a seeker asks for in so
-many words. The dialogue (`coach.coaching.dialogue`) decides each turn's stage
-from these, by readiness and consent.
+read from what was confirmed during it), which stage a seeker asks for in so many
+words, and which of a stage's questions is still open. The dialogue
+(`coach.coaching.dialogue`) decides each turn's stage from these, by readiness and
+consent.
 
 `stage_turns` counts the seeker turns answered in the current stage, the one
 being decided included: 1 on the first turn in a stage, 0 before any.
@@ -11,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-from coach.coaching.dialogue_state import entered_by_hand
-from coach.guide.frameworks import STAGES, Frameworks
+from coach.coaching.dialogue_state import DialogueState, entered_by_hand
+from coach.guide.frameworks import STAGES, Framework, Frameworks
 from coach.guide.record import ReflectionRecord
 from coach.storage.models import CoachingSession
 
@@ -69,3 +70,15 @@ def set_stage(coaching_session: CoachingSession, stage: str) -> None:
         # the session remembers throughout (items shown, affirmations said, what the
         # seeker has done, asked for no tips) stays.
         coaching_session.pending = entered_by_hand(coaching_session)
+
+
+def next_open_question(framework: Framework, state: DialogueState, record: ReflectionRecord) -> int:
+    """The next of the stage's questions the seeker has not answered already, in
+    passing or in the record ("what did you feel?" once they have said); the next
+    one anyway when they have answered them all."""
+    count = len(framework.questions)
+    for index in range(state.questions, state.questions + count):
+        names = framework.question(index).answered_by
+        if not any(record.holds(name) or name in state.answered for name in names):
+            return index
+    return state.questions
