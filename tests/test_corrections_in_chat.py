@@ -91,3 +91,12 @@ def test_a_cause_denied_by_its_everyday_name_is_not_recorded(app: Flask, api: Ap
     chat.move_to("causes")
     chat.say(said)
     assert chat.record.likely_causes == []
+
+
+def test_a_known_feeling_of_two_words_is_proposed_whole(app: Flask, api: ApiActions):
+    chat = Chat(app, api)
+    chat.say("They turned me down after the second interview.")
+    reply = chat.say("I'm just so burnt out after all of this.")
+    assert "feeling burnt out" in reply["content"] and reply["choices"][0] == YES
+    chat.say(YES)
+    assert chat.record.emotions == ["burnt out"]

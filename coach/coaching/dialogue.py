@@ -248,7 +248,7 @@ def _take_news(
         move.confirmed = move.confirmed.merge(chosen)
         move.answer = "chose" if move.answer == "none" else move.answer
     proposed = without(found.model_copy(update={"feedback": [], "emotions": []}), record)
-    proposed.emotions = _feelings_to_propose(found.emotions, record, frameworks)
+    proposed.emotions = _feelings_to_propose(found.emotions, record, frameworks, rules)
     if record.feedback and proposed.likely_causes:
         # The employer's words outrank a cause guessed from elsewhere in the message.
         proposed = rank_by_feedback(proposed, record.feedback)
@@ -265,14 +265,20 @@ def _take_news(
 
 
 def _feelings_to_propose(
-    emotions: list[str], record: ReflectionRecord, frameworks: Frameworks
+    emotions: list[str], record: ReflectionRecord, frameworks: Frameworks, rules: KeywordRules
 ) -> list[str]:
-    """The common reactions heard, and a feeling the seeker named in one word of their
-    own ("numb") when no common reaction was heard: a phrase is not reflected back."""
+    """The common reactions heard, and a feeling the seeker named in a word of their
+    own ("numb", or a known feeling such as "burnt out") when no common reaction was
+    heard: a phrase is not reflected back."""
     known = {e.lower() for e in record.emotions}
     reactions = {name.lower() for name in feeling_names(frameworks)}
     heard = [e for e in emotions if e.lower() in reactions and e.lower() not in known]
-    own = [e for e in emotions if e.lower() not in reactions and " " not in e.strip()]
+    one_feeling = {*rules.feelings.state_words}
+    own = [
+        e
+        for e in emotions
+        if e.lower() not in reactions and (" " not in e.strip() or e.lower() in one_feeling)
+    ]
     return heard or [e for e in own[:1] if e.lower() not in known]
 
 
