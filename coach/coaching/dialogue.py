@@ -23,10 +23,10 @@ model's instructions) and its quick replies come from the same decision.
 
 from __future__ import annotations
 
-from coach.coaching.answers import is_choice, read_answer
+from coach.coaching.answers import read_answer
 from coach.coaching.dialogue_state import DialogueState, load_state
 from coach.coaching.keyword_rules import KeywordRules
-from coach.coaching.offers import choose_offers, listed_strategies, offer_count, within_reach
+from coach.coaching.offers import offer_for_turn, relevant_now
 from coach.coaching.proposals import (
     cause_labels,
     feeling_names,
@@ -36,8 +36,9 @@ from coach.coaching.proposals import (
     without,
     without_entries,
 )
-from coach.coaching.reading import SHORT_ANSWER_WORDS, UNSURE, DialogueRules, Reading
+from coach.coaching.reading import SHORT_ANSWER_WORDS, DialogueRules, Reading
 from coach.coaching.stages import next_open_question, requested_stage, stage_is_complete
+from coach.coaching.tone import set_tone
 from coach.guide.frameworks import STAGES, Frameworks, next_stage
 from coach.guide.move import (
     MAKE_PLAN,
@@ -169,46 +170,13 @@ def decide_turn(
     # What the seeker has done, or the record shows done, is not suggested to them.
     move.skipped_strategies = sorted({*state.done_strategies, *record.strategies_in_hand()})
     _ask(move, state, record, reading, coaching_session.stage_turns + 1, frameworks)
-    move.reassure = reading.asks_normal and move.kind in ("reflect", "fragment")
-    found = move.proposed.merge(move.confirmed)
-    told_nothing = found.is_empty() and move.removed.is_empty() and not move.feedback_noted
-    move.unsure = UNSURE in reading.answers and move.kind == "reflect" and told_nothing
-    # The first reply to the news, whether it reflects a feeling heard or one named
-    # (typed, or picked as the answer to a question rather than to a check).
-    named = move.answer == "chose" and (
-        last.ask == "question" or not is_choice(text, frameworks, last)
-    )
-    told = move.answer == "none" or named
-    first_reply = state.sympathy_due and move.kind in ("reflect", "asks_ahead", "fragment")
-    first_reply = first_reply and told
-    if first_reply:
-        # No sorry to someone who says they are relieved: it would tell them how to feel.
-        heard = {e.lower() for e in [*move.proposed.emotions, *move.confirmed.emotions]}
-        move.sympathy, state.sympathy_due = heard != {"relief"}, False
-    move.after_check_in, state.checked_in = state.checked_in, False
-    deferred = tuple(ref for ref in state.deferred if within_reach(ref, stage))
-    raised = reading.relevant if news or move.left_stage else ()
-    relevant = (*deferred, *(ref for ref in raised if within_reach(ref, stage)))
-    if move.ask == "confirm":
-        state.deferred, relevant, deferred = list(relevant), (), ()
-    else:
-        state.deferred = []
+    first_reply = set_tone(move, state, reading, text, last, frameworks)
+    relevant, waited = relevant_now(move, state, reading, news=news)
     if not uses_model and move.kind == "reflect" and not relevant and _unanswered(move, reading):
         move.kind = "open_question"
-    if move.kind in ("reflect", "plan", "recruiter") or move.left_stage:
-        if move.kind == "recruiter":
-            relevant = ("causes/reading_feedback/ask_clarification",)
-        move.offer = choose_offers(
-            frameworks,
-            stage,
-            relevant=relevant,
-            record=record,
-            shown=[*state.shown, *state.done],
-            seed=_seed(text, record),
-            listed=listed_strategies(move, record, frameworks),
-            count=0 if state.quiet or first_reply else offer_count(move, waited=bool(deferred)),
-        )
-        state.shown = state.shown + move.offer
+    offer_for_turn(
+        move, state, record, relevant, text, frameworks, waited=waited, first_reply=first_reply
+    )
     state.affirmed = [*state.affirmed, *move.affirm[:1]]  # the one a reply says
     return _finish(coaching_session, state, record, move, stage)
 
@@ -221,12 +189,6 @@ def _unanswered(move: Move, reading: Reading) -> bool:
     asked = asked and not move.left_stage  # "Can we go back to my feelings?" was answered
     heard = not (move.proposed.is_empty() and move.confirmed.is_empty()) or move.feedback_noted
     return asked and not heard and move.answer == "none" and move.ask == "question"
-
-
-def _seed(text: str, record: ReflectionRecord) -> str:
-    """What picks among equally fitting items: this message and what the record holds,
-    so that "Move on" in two conversations does not meet the same part of the guide."""
-    return text + "|" + record.model_dump_json()
 
 
 def _take_news(

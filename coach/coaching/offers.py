@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import zlib
 
+from coach.coaching.dialogue_state import DialogueState
+from coach.coaching.reading import Reading
 from coach.guide.frameworks import STAGES, Frameworks, Item
 from coach.guide.move import Move
 from coach.guide.record import ReflectionRecord
@@ -139,3 +141,57 @@ def listed_strategies(
     if move.left_stage is None or move.stage != "improvement":
         return frozenset()
     return frozenset(s.name.lower() for s in frameworks.strategies_for(record.cause_worked_on))
+
+
+def relevant_now(
+    move: Move, state: DialogueState, reading: Reading, *, news: bool
+) -> tuple[tuple[str, ...], bool]:
+    """The items this turn's offer starts from: what a message the last check held back
+    made relevant, then what this one did (when it told something, or a stage began);
+    and whether any was held back for it. A turn that checks what it heard holds them
+    back in turn, and offers none."""
+    stage = move.stage
+    deferred = tuple(ref for ref in state.deferred if within_reach(ref, stage))
+    raised = reading.relevant if news or move.left_stage else ()
+    relevant = (*deferred, *(ref for ref in raised if within_reach(ref, stage)))
+    if move.ask == "confirm":
+        state.deferred = list(relevant)
+        return (), False
+    state.deferred = []
+    return relevant, bool(deferred)
+
+
+def offer_for_turn(
+    move: Move,
+    state: DialogueState,
+    record: ReflectionRecord,
+    relevant: tuple[str, ...],
+    text: str,
+    frameworks: Frameworks,
+    *,
+    waited: bool,
+    first_reply: bool,
+) -> None:
+    """The guide's items the turn offers (`Move.offer`), noted as shown: none on the
+    first reply to the news, nor to someone who asked for no tips."""
+    if not (move.kind in ("reflect", "plan", "recruiter") or move.left_stage):
+        return
+    if move.kind == "recruiter":
+        relevant = ("causes/reading_feedback/ask_clarification",)
+    move.offer = choose_offers(
+        frameworks,
+        move.stage,
+        relevant=relevant,
+        record=record,
+        shown=[*state.shown, *state.done],
+        seed=_seed(text, record),
+        listed=listed_strategies(move, record, frameworks),
+        count=0 if state.quiet or first_reply else offer_count(move, waited=waited),
+    )
+    state.shown = state.shown + move.offer
+
+
+def _seed(text: str, record: ReflectionRecord) -> str:
+    """What picks among equally fitting items: this message and what the record holds,
+    so that "Move on" in two conversations does not meet the same part of the guide."""
+    return text + "|" + record.model_dump_json()
