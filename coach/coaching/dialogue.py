@@ -16,7 +16,8 @@ The session keeps what the coach's last turn proposed and asked (`pending`, a
 Stages move by readiness and consent: a stage is ready when what was confirmed
 during it meets its exit criterion (`coach.coaching.stages`); the coach then
 summarises and asks, and moves only when the seeker agrees or asks for a stage.
-What the turn offers from the guide is chosen by `coach.coaching.offers`. The
+What the turn offers from the guide is chosen by `coach.coaching.offers`, and
+how it meets the seeker besides its question by `coach.coaching.tone`. The
 `Move` it returns is stored with the state, so the reply (guided words or a
 model's instructions) and its quick replies come from the same decision.
 """
