@@ -5,6 +5,8 @@ feedback."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 
@@ -172,3 +174,17 @@ def test_someone_without_hope_is_offered_no_silver_lining(app: Flask, chat: Chat
     replies = [chat.say(text)["content"] for text in said]
     for reply in replies:
         assert not any(f"**{item.name}" in reply for item in refocusing), reply
+
+
+def test_asked_for_tips_where_what_to_do_is_the_step_the_coach_gives_some(chat: Chat):
+    chat.move_to("improvement")
+    reply = chat.say("Can you give me some tips for getting better at visual design?")
+    assert "cannot answer well here" not in reply["content"]
+    assert reply["content"].startswith("Here are a couple of ideas from the guide")
+    items = re.findall(r"^\*\*[^*]+\.\*\*", reply["content"], re.MULTILINE)
+    assert len(items) == 2
+
+
+def test_asked_for_tips_before_that_step_says_when_they_come(chat: Chat):
+    reply = chat.say("Any tips for what to do next?")
+    assert "We will come to what to do next" in reply["content"]

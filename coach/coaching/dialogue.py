@@ -172,6 +172,12 @@ def decide_turn(
     move.skipped_strategies = sorted({*state.done_strategies, *record.strategies_in_hand()})
     _ask(move, state, record, reading, coaching_session.stage_turns + 1, frameworks)
     first_reply = set_tone(move, state, reading, text, last, frameworks)
+    # "Any tips for getting better at visual design?" where what to do is the step.
+    move.wants_tips = (
+        (reading.asks_ahead == "what" and STAGES.index(stage) >= STAGES.index("improvement"))
+        and move.kind == "reflect"
+        and move.ask == "question"
+    )
     relevant, waited = relevant_now(move, state, reading, news=news)
     if not uses_model and move.kind == "reflect" and not relevant and _unanswered(move, reading):
         move.kind = "open_question"
@@ -187,7 +193,8 @@ def _unanswered(move: Move, reading: Reading) -> bool:
     ("what's the best laptop for coding?"): without a model, saying so beats
     acknowledging it as if it were news."""
     asked = reading.text.rstrip().endswith("?") and not (move.reassure or move.listening)
-    asked = asked and not move.left_stage  # "Can we go back to my feelings?" was answered
+    # "Can we go back to my feelings?" was answered; "any tips?" gets some.
+    asked = asked and not move.left_stage and not move.wants_tips
     heard = not (move.proposed.is_empty() and move.confirmed.is_empty()) or move.feedback_noted
     return asked and not heard and move.answer == "none" and move.ask == "question"
 

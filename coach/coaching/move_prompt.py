@@ -67,6 +67,11 @@ def move_instructions(move: Move, frameworks: Frameworks) -> str:
             "- The seeker asked whether what they feel is normal. Say plainly, in a "
             "sentence, that it is common after a rejection like this and makes sense."
         )
+    if move.wants_tips:
+        lines.append(
+            "- The seeker asks what to do. Give one or two concrete ideas from the guide's "
+            "material for this step that fit what they said, briefly, then ask your question."
+        )
     if move.skipped_strategies:
         # Strategy names from the catalogue, never the seeker's words.
         done = ", ".join(

@@ -22,6 +22,8 @@ from coach.guide.record import ReflectionRecord
 # The feeling to which looking ahead reads as a silver lining, not as help.
 NO_SILVER_LINING = "hopelessness"
 # Resilience's material is the widest: two items on a turn that asks a question.
+# Asked for tips, a turn gives this many.
+TIPS_ASKED_FOR = 2
 RESILIENCE_OFFERS = 2
 
 # The sections each stage draws on when nothing more specific fits.
@@ -131,6 +133,7 @@ def offer_count(move: Move, *, waited: bool = False) -> int:
     if move.ask == "confirm":
         return 0
     own = RESILIENCE_OFFERS if move.stage == "resilience" and move.ask == "question" else 1
+    own = max(own, TIPS_ASKED_FOR) if move.wants_tips else own
     return own + 1 if waited else own
 
 

@@ -80,6 +80,9 @@ class Move(BaseModel):
     # The seeker asked for no tips ("I just want to vent"): the coach says it will
     # listen, and offers none from now until they ask what to do.
     listening: bool = False
+    # The seeker asks what to do where that is the step's business (improvement and
+    # after): the turn gives ideas from the guide rather than an acknowledgement.
+    wants_tips: bool = False
     # Strategies the seeker has done already ("I asked for feedback"): not listed,
     # offered or planned for them.
     skipped_strategies: list[str] = []

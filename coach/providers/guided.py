@@ -156,7 +156,8 @@ def _opening(
         and not move.reassure
         and not move.listening
     ):
-        after.append(wording.line("reflect", "unsure" if move.unsure else "plain", seed))
+        plain = "tips" if move.wants_tips else "unsure" if move.unsure else "plain"
+        after.append(wording.line("reflect", plain, seed))
     if move.reassure:
         lead.insert(0, wording.data["turns"]["reassure"])
     if move.listening:
