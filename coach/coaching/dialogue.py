@@ -243,11 +243,11 @@ def _feelings_to_propose(
     known = {e.lower() for e in record.emotions}
     reactions = {name.lower() for name in feeling_names(frameworks)}
     heard = [e for e in emotions if e.lower() in reactions and e.lower() not in known]
-    one_feeling = {*rules.feelings.state_words}
+    known_words = rules.feelings.state_words
     own = [
         e
         for e in emotions
-        if e.lower() not in reactions and (" " not in e.strip() or e.lower() in one_feeling)
+        if e.lower() not in reactions and (" " not in e.strip() or e.lower() in known_words)
     ]
     return heard or [e for e in own[:1] if e.lower() not in known]
 

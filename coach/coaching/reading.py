@@ -208,6 +208,7 @@ class DialogueRules:
         request = request or next(
             (name for name, phrases in self.requests_alone.items() if alone in phrases), None
         )
+        done = [entry for entry in self.already_done if entry[0].search(plain)]
         return Reading(
             text=text,
             answers=answers,
@@ -222,10 +223,8 @@ class DialogueRules:
             consents=bool(self.answers[MOVE_ON].search(plain)),
             affirm=tuple(key for key, p in self.affirm.items() if p.search(plain)),
             relevant=tuple(ref for ref, p in self.relevance.items() if p.search(plain)),
-            done=tuple(ref for p, refs, _ in self.already_done if p.search(plain) for ref in refs),
-            done_strategies=tuple(
-                key for p, _, keys in self.already_done if p.search(plain) for key in keys
-            ),
+            done=tuple(ref for _, refs, _ in done for ref in refs),
+            done_strategies=tuple(key for _, _, keys in done for key in keys),
             answered=frozenset(key for key, p in self.topics.items() if p.search(plain)),
             words=words,
         )

@@ -40,9 +40,10 @@ class Wording:
     def __init__(self, data: dict[str, Any], frameworks: Frameworks) -> None:
         self.data = data
         self.frameworks = frameworks
-        self.reactions = {
-            i.name.lower() for i in frameworks.stage("emotions").section("reactions").items
-        }
+        reactions = frameworks.stage("emotions").section("reactions").items
+        self.reactions = {i.name.lower() for i in reactions}
+        # What each reaction is usually about, by its name in lower case.
+        self.abouts = {i.name.lower(): i.about for i in reactions if i.about}
         self.strategy_names = {s.name for s in frameworks.catalogue.strategies.values()}
         self.routine_names = {
             i.name for i in frameworks.stage("resilience").section("routine").items
@@ -62,10 +63,8 @@ class Wording:
     def about(self, emotions: list[str]) -> str:
         """What the feelings are about: the last reaction's usual object, or the news
         for a feeling in the seeker's own word."""
-        reactions = self.frameworks.stage("emotions").section("reactions").items
-        objects = {item.name.lower(): item.about for item in reactions if item.about}
         last = emotions[-1].lower() if emotions else ""
-        return objects.get(last) or str(self.data["reflect"]["about_news"])
+        return self.abouts.get(last) or str(self.data["reflect"]["about_news"])
 
     def cause(self, code: str) -> str:
         return self.frameworks.cause_label(code).lower()
