@@ -72,6 +72,11 @@ class Sampler(threading.Thread):
             time.sleep(0.01)
 
 
+# How long the background work after the streams may take before a connection
+# still in use counts as held.
+AFTER_RUN_WAIT_S = 10.0
+
+
 def held_longer_than(samples: dict[str, float], seconds: float) -> int:
     """Checkouts whose hold exceeded `seconds`, from the histogram's buckets."""
     total = samples.get(f"{HELD}_count", 0.0)
@@ -113,8 +118,14 @@ def main() -> int:
         coach = at_once(streams, lambda i: stream_turn(served, *people[i]))
         sampler.done.set()
         sampler.join(timeout=10)
-        time.sleep(0.5)  # the last replies' stores and the background work
+        # The last replies' stores and the background work they start finish on their
+        # own time (longer on a busy machine): a connection still in use after that
+        # is one held for good.
+        deadline = time.monotonic() + AFTER_RUN_WAIT_S
         after = scrape(served)
+        while after.get(IN_USE, 0.0) and time.monotonic() < deadline:
+            time.sleep(0.1)
+            after = scrape(served)
         log = served.log
     busy = sum(1 for t in coach if "database_busy" in t.error or t.error.startswith("503"))
     failed = sum(1 for t in coach if t.error or t.ending != "done")
